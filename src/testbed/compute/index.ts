@@ -1,0 +1,64 @@
+// Entry point of the Compute REST API stand-in; see the files next to this one for each piece:
+// router (URL → API method), api (semantics), store (state), operations, prober, loadbalancer.
+import { LoadBalancers } from './loadbalancer.js';
+import { Operations } from './operations.js';
+import { Prober } from './prober.js';
+import { ComputeServer, type InjectedFailure } from './server.js';
+import { createStore } from './store.js';
+
+export { computeClientOptions, type ComputeClientOptions } from './client-options.js';
+export { GFE_502_BODY } from './loadbalancer.js';
+export type { InjectedFailure } from './server.js';
+
+export interface ComputeStandIn {
+  readonly endpoint: string; // 'http://127.0.0.1:PORT'
+  readonly project: string;
+  requestCounts(): Record<string, number>;
+  resetCounts(): void;
+  injectFailure(method: string, failure: InjectedFailure): void;
+  /** Removes every injected failure that has not fired yet. */
+  clearFailures(): void;
+  setQuotaPerMinute(limit: number | undefined): void;
+  loadBalancerAddress(urlMapName: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface ComputeStandInOptions {
+  project: string;
+  /** Multiplies health check intervals and timeouts; tests use ~0.02. Default 1. */
+  timeScale?: number;
+  /** Time from a write to its Operation being DONE. Default 50 ms. */
+  operationDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<ComputeStandIn> {
+  const log = opts.log ?? (() => undefined);
+  const store = createStore(opts.project);
+  const lbs = new LoadBalancers(store, log);
+  const operations = new Operations(store, opts.operationDelayMs ?? 50, log, () => lbs.sync());
+  const server = new ComputeServer(store, operations, log);
+  const prober = new Prober(store, opts.timeScale ?? 1, log);
+  const endpoint = await server.listen();
+  prober.start();
+  log(`compute: stand-in for project ${opts.project} at ${endpoint}`);
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    project: opts.project,
+    requestCounts: () => server.requestCounts(),
+    resetCounts: () => server.resetCounts(),
+    injectFailure: (method, failure) => server.injectFailure(method, failure),
+    clearFailures: () => server.clearFailures(),
+    setQuotaPerMinute: (limit) => server.setQuotaPerMinute(limit),
+    loadBalancerAddress: (name) => lbs.address(name),
+    stop: () => {
+      stopped ??= (async () => {
+        prober.stop();
+        operations.stop();
+        await Promise.all([server.close(), lbs.stop()]);
+      })();
+      return stopped;
+    },
+  };
+}

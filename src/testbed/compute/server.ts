@@ -1,0 +1,144 @@
+// The HTTP front of the stand-in: parses requests, counts them per API method, enforces the
+// per-minute request quota, applies injected failures, and hands the rest to api.ts.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handle } from './api.js';
+import { ApiError, rateLimitExceeded } from './errors.js';
+import { isObject } from './merge-patch.js';
+import type { Operations } from './operations.js';
+import { parseRoute } from './router.js';
+import type { Json, JsonObject, Store } from './store.js';
+
+export interface InjectedFailure {
+  status: number;
+  reason: string;
+  message?: string;
+  /** How many requests fail; default 1. Use Infinity for "until cleared". */
+  times?: number;
+  /** Fail the write's Operation (DONE with error) instead of the HTTP call. */
+  operationLevel?: boolean;
+}
+
+export class ComputeServer {
+  private readonly server = http.createServer((req, res) => void this.serve(req, res));
+  private readonly counts = new Map<string, number>();
+  private readonly failures = new Map<string, Array<InjectedFailure & { remaining: number }>>();
+  private quota: number | undefined;
+  private quotaWindow = -1;
+  private quotaUsed = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly operations: Operations,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  resetCounts(): void {
+    this.counts.clear();
+  }
+
+  injectFailure(method: string, failure: InjectedFailure): void {
+    const list = this.failures.get(method) ?? [];
+    list.push({ ...failure, remaining: failure.times ?? 1 });
+    this.failures.set(method, list);
+  }
+
+  clearFailures(): void {
+    this.failures.clear();
+  }
+
+  /** Also restarts the current window, so a test gets exactly `limit` requests from now on. */
+  setQuotaPerMinute(limit: number | undefined): void {
+    this.quota = limit;
+    this.quotaUsed = 0;
+    this.quotaWindow = currentMinute();
+  }
+
+  private takeFailure(method: string): InjectedFailure | undefined {
+    const list = this.failures.get(method);
+    const next = list?.[0];
+    if (!list || !next) return undefined;
+    next.remaining -= 1;
+    if (next.remaining <= 0) list.shift();
+    return next;
+  }
+
+  /** GCE quotas are per project per minute and refill at the minute boundary. */
+  private overQuota(): boolean {
+    if (this.quota === undefined) return false;
+    const minute = currentMinute();
+    if (minute !== this.quotaWindow) {
+      this.quotaWindow = minute;
+      this.quotaUsed = 0;
+    }
+    this.quotaUsed += 1;
+    return this.quotaUsed > this.quota;
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const route = parseRoute(method, req.url ?? '/');
+    const api = route?.api ?? 'unknown';
+    this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
+    let status = 500;
+    let body: JsonObject;
+    try {
+      const raw = await readBody(req);
+      if (!route) throw new ApiError(404, 'notFound', `The stand-in does not serve ${method} ${req.url ?? ''}`);
+      if (this.overQuota()) throw rateLimitExceeded(this.store.project, this.quota ?? 0);
+      const injected = this.takeFailure(api);
+      if (injected && !injected.operationLevel) {
+        throw new ApiError(injected.status, injected.reason, injected.message ?? `Injected failure: ${injected.reason}`);
+      }
+      const failure = injected ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) } : undefined;
+      const result = handle({ store: this.store, operations: this.operations, operationFailure: failure }, route, raw);
+      status = result.status;
+      body = result.deferred ? await result.deferred : result.body;
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : new ApiError(500, 'internalError', `Internal error: ${String(err)}`);
+      status = apiErr.status;
+      body = apiErr.toBody() as unknown as JsonObject;
+    }
+    this.log(`compute: ${method} ${req.url ?? ''} -> ${status} ${api}`);
+    const text = JSON.stringify(body);
+    if (!res.destroyed) {
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+    }
+  }
+}
+
+function currentMinute(): number {
+  return Math.floor(Date.now() / 60_000);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<JsonObject> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch {
+    throw new ApiError(400, 'parseError', 'Parse Error');
+  }
+  if (!isObject(parsed)) throw new ApiError(400, 'parseError', 'Parse Error');
+  return parsed;
+}
