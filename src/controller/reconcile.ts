@@ -1,0 +1,226 @@
+// Reconcile one Service key: read state, work out intent per port, plan, apply, report.
+// Returns an outcome, as controller-runtime and kube-rs reconcilers do.
+import { randomUUID } from 'node:crypto';
+import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
+import { refOfKey, type SlimCondition, type SlimService, type SlimServicePort } from '../model/kube.js';
+import { backendRefersToPort, ingressIsRegional, parseIngressBackends, parseMode, type Mode } from '../parse/annotations.js';
+import { intentForPort } from '../intent/intent.js';
+import { planPort } from '../plan/port-plan.js';
+import {
+  CONDITION_TYPE,
+  buildCondition,
+  conditionChanged,
+  isDrift,
+  metricStateOf,
+  notManagedCondition,
+  plannedEvents,
+  portLabel,
+  type PlannedEvent,
+  type PortOutcome,
+  type PortReport,
+} from '../plan/report.js';
+import type { ClusterView } from '../kube/cluster-view.js';
+import { classify } from '../gcp/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/log.js';
+
+export type Outcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'requeueAfter'; readonly ms: number; readonly why: string }
+  | { readonly kind: 'error'; readonly error: Error };
+
+export interface BackendLookup {
+  backendService(name: string, scope: 'global' | 'regional'): Promise<BackendServiceRef | undefined>;
+  healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
+  recordPatch(name: string, scope: Scope, fields: OwnedFields): void;
+  forgetHealthCheck(name: string, scope: Scope): void;
+}
+
+export interface HealthCheckPatcher {
+  patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void>;
+}
+
+export interface StatusWriter {
+  writeCondition(service: SlimService, condition: SlimCondition): Promise<void>;
+}
+
+export interface EventRecorder {
+  emit(service: SlimService, event: PlannedEvent): Promise<void>;
+}
+
+export interface ReconcileDeps {
+  readonly view: ClusterView;
+  readonly backends: BackendLookup;
+  readonly patcher: HealthCheckPatcher;
+  readonly status: StatusWriter;
+  readonly events: EventRecorder;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly mode: Exclude<Mode, 'ignore'>;
+  readonly inferFromLiveness: boolean;
+  /** How soon to look again when GKE has not created a backend yet. */
+  readonly notReadyRequeueMs: number;
+  readonly now?: () => Date;
+}
+
+interface PortBackend {
+  readonly port: SlimServicePort;
+  readonly backend?: BackendServiceRef;
+}
+
+/** Matches a backend service to a Service port: by ingress-gce's description, else by its name. */
+function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
+  const { namespace, name } = svc.metadata;
+  if (bs.service) {
+    return bs.service.namespace === namespace && bs.service.name === name && (bs.service.port === String(port.port) || bs.service.port === port.name);
+  }
+  if (port.nodePort !== undefined && bs.name.startsWith(`k8s-be-${port.nodePort}-`)) return true;
+  return new RegExp(`^k8s1-[0-9a-f]{8}-${namespace}-${name}-${port.port}-[0-9a-f]{8}$`).test(bs.name);
+}
+
+const REJECTED_LIMIT = 10_000;
+
+export class ServiceReconciler {
+  /** Patches GCP rejected as invalid (key#port → signature), so one bad patch is not re-sent every pass. */
+  private readonly rejected = new Map<string, string>();
+
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  reconcile(key: string): Promise<Outcome> {
+    return reconcileService(key, this.deps, this.rejected);
+  }
+}
+
+async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<string, string>): Promise<Outcome> {
+  const { namespace, name } = refOfKey(key);
+  const svc = deps.view.service(namespace, name);
+  const log = deps.log.child({ namespace, service: name });
+  if (!svc) {
+    deps.metrics.setServiceReport(key, []);
+    return { kind: 'done' };
+  }
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
+
+  const modeAnnotation = parseMode(svc.metadata.annotations);
+  const ingresses = deps.view.ingressesFor(namespace, name);
+  if ((modeAnnotation.ok && modeAnnotation.value === 'ignore') || ingresses.length === 0) {
+    deps.metrics.setServiceReport(key, []);
+    // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
+    if (previous) {
+      const why = ingresses.length === 0 ? 'no Ingress has a backend on this Service' : 'hcsync.io/mode is ignore';
+      const cond = notManagedCondition(why, previous, svc.metadata.generation, now);
+      if (conditionChanged(previous, cond)) await deps.status.writeCondition(svc, cond);
+    }
+    return { kind: 'done' };
+  }
+  const mode = modeAnnotation.ok ? (modeAnnotation.value === 'observe' || modeAnnotation.value === 'enforce' ? modeAnnotation.value : deps.mode) : 'observe';
+
+  const portBackends = await findPortBackends(svc, ingresses, deps);
+  const reports: PortReport[] = [];
+  let transient: Error | undefined;
+  let notReady = false;
+
+  for (const { port, backend } of portBackends) {
+    const hcRef = backend?.healthCheck;
+    const live = hcRef ? deps.backends.healthCheck(hcRef.name, hcRef.scope) : undefined;
+    const intent = modeAnnotation.ok
+      ? intentForPort({
+          service: svc,
+          port,
+          pods: deps.view.podsFor(svc),
+          backendConfig: (n) => deps.view.backendConfig(namespace, n),
+          backendKind: backend?.backendKind ?? 'unknown',
+          inferFromLiveness: deps.inferFromLiveness,
+        })
+      : ({ kind: 'invalid', error: `Service ${key}: ${modeAnnotation.error}` } as const);
+    const plan = planPort({ intent, live, mode });
+    const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
+    let outcome: PortOutcome;
+    if (plan.state === 'patch' && live) {
+      const memoKey = `${key}#${port.port}`;
+      const signature = JSON.stringify([live.id, plan.patch]);
+      if (rejected.get(memoKey) === signature) {
+        outcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: 'GCP rejected this patch before; not re-sent until the intent or the check changes' };
+      } else {
+        try {
+          await deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, randomUUID());
+          deps.backends.recordPatch(live.name, live.scope, plan.patch);
+          deps.metrics.patchesTotal.inc({ result: 'success' });
+          rejected.delete(memoKey);
+          outcome = { state: 'patched', source: plan.source, changes: plan.changes };
+          log.info('health check patched', { port: port.port, health_check: live.name, changes: plan.changes, source: plan.source });
+        } catch (err) {
+          const e = classify(err);
+          deps.metrics.patchesTotal.inc({ result: 'error' });
+          log.warn('health check patch failed', { port: port.port, health_check: live.name, error_class: e.errorClass, error: e.message });
+          if (e.errorClass === 'not_found') {
+            deps.backends.forgetHealthCheck(live.name, live.scope);
+            outcome = { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` };
+            notReady = true;
+          } else {
+            outcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message };
+            if (e.errorClass === 'invalid') {
+              if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
+              rejected.set(memoKey, signature);
+            } else transient = e;
+          }
+        }
+      }
+    } else {
+      outcome = plan.state === 'patch' ? { state: 'not_ready', why: 'no live health check' } : plan;
+    }
+    if (outcome.state === 'not_ready') notReady = true;
+    reports.push({ port, ...(hcRef ? { healthCheck: hcRef.name } : {}), outcome, warnings });
+  }
+
+  deps.metrics.setServiceReport(
+    key,
+    reports.map((r) => ({
+      labels: { namespace, service: name, port: portLabel(r.port), health_check: r.healthCheck ?? '' },
+      drift: isDrift(r.outcome),
+      state: metricStateOf(r.outcome),
+    })),
+  );
+
+  const condition = buildCondition({ reports, previous, generation: svc.metadata.generation, now });
+  const changed = conditionChanged(previous, condition);
+  try {
+    if (changed) await deps.status.writeCondition(svc, condition);
+    for (const ev of plannedEvents(reports, changed)) await deps.events.emit(svc, ev);
+  } catch (err) {
+    return { kind: 'error', error: err as Error };
+  }
+  if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
+
+  if (transient) return { kind: 'error', error: transient };
+  if (notReady) return { kind: 'requeueAfter', ms: deps.notReadyRequeueMs, why: 'a backend is not ready in GCP yet' };
+  return { kind: 'done' };
+}
+
+async function findPortBackends(svc: SlimService, ingresses: ReturnType<ClusterView['ingressesFor']>, deps: ReconcileDeps): Promise<PortBackend[]> {
+  const result: PortBackend[] = [];
+  for (const port of svc.spec.ports) {
+    const backing = ingresses.filter((ing) => ing.backends.some((b) => b.service === svc.metadata.name && backendRefersToPort(b, port)));
+    if (backing.length === 0) continue;
+    let found: BackendServiceRef | undefined;
+    for (const ing of backing) {
+      const names = parseIngressBackends(ing.metadata.annotations);
+      if (!names.ok) {
+        deps.log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error: names.error });
+        continue;
+      }
+      for (const bsName of names.value.keys()) {
+        const bs = await deps.backends.backendService(bsName, ingressIsRegional(ing.className) ? 'regional' : 'global');
+        if (bs && backendServesPort(bs, svc, port)) {
+          found = bs;
+          break;
+        }
+      }
+      if (found) break;
+    }
+    result.push({ port, ...(found ? { backend: found } : {}) });
+  }
+  return result;
+}
+

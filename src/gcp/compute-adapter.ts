@@ -1,0 +1,188 @@
+// The only place hcsync talks to the Compute API. Reads are lists (one aggregatedList per kind
+// per resync); single GETs are for a backend the inventory has not seen yet. Writes are JSON
+// merge patches of owned fields only, awaited through their Operation.
+import type { protos } from '@google-cloud/compute';
+import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
+import { protocolBlockFor } from '../model/health-check.js';
+import type { ComputeClients } from './clients.js';
+import { GcpError, classify, httpStatusOf } from './errors.js';
+
+type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
+type IBackendService = protos.google.cloud.compute.v1.IBackendService;
+type IOperation = protos.google.cloud.compute.v1.IOperation;
+
+export interface HealthCheckApi {
+  listBackendServices(): Promise<BackendServiceRef[]>;
+  listHealthChecks(): Promise<LiveHealthCheck[]>;
+  getBackendService(name: string, scope: Scope): Promise<BackendServiceRef>;
+  getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck>;
+  /** Merge-patches `fields` into the check's protocol block / top level and waits for the Operation. */
+  patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void>;
+}
+
+export type RequestObserver = (method: string, code: number, seconds: number) => void;
+
+/** `…/projects/p/global/healthChecks/n` or `…/regions/r/healthChecks/n` (any API version). */
+export function parseResourceLink(link: string): { name: string; scope: Scope } | undefined {
+  const m = /\/(global|regions\/([^/]+))\/[A-Za-z]+\/([^/?]+)$/.exec(link);
+  if (!m) return undefined;
+  return { name: m[3]!, scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
+}
+
+function scopeOfAggregatedKey(key: string): Scope {
+  return key.startsWith('regions/') ? { kind: 'region', region: key.slice('regions/'.length) } : { kind: 'global' };
+}
+
+export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
+  const type = hc.type ?? '';
+  const blockName = protocolBlockFor(type);
+  const block = blockName ? hc[blockName] : undefined;
+  return {
+    name: hc.name ?? '',
+    scope,
+    id: String(hc.id ?? ''),
+    ...(hc.creationTimestamp ? { creationTimestamp: hc.creationTimestamp } : {}),
+    type,
+    checkIntervalSec: hc.checkIntervalSec ?? 5,
+    timeoutSec: hc.timeoutSec ?? 5,
+    ...(block
+      ? {
+          block: {
+            requestPath: block.requestPath || '/',
+            host: block.host ?? '',
+            ...(block.port ? { port: block.port } : {}),
+            ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
+          },
+        }
+      : {}),
+    ...(hc.description ? { description: hc.description } : {}),
+  };
+}
+
+export function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceRef {
+  const link = bs.healthChecks?.[0];
+  const healthCheck = link ? parseResourceLink(link) : undefined;
+  let service: BackendServiceRef['service'];
+  try {
+    const d = JSON.parse(bs.description ?? '') as Record<string, unknown>;
+    const svc = d['kubernetes.io/service-name'];
+    const port = d['kubernetes.io/service-port'];
+    if (typeof svc === 'string' && svc.includes('/') && (typeof port === 'string' || typeof port === 'number')) {
+      const [namespace, name] = svc.split('/') as [string, string];
+      service = { namespace, name, port: String(port) };
+    }
+  } catch {
+    // Not made by ingress-gce (or an old description): found through the Ingress annotation only.
+  }
+  const groups = (bs.backends ?? []).map((b) => b.group ?? '');
+  const name = bs.name ?? '';
+  const backendKind = groups.some((g) => g.includes('/networkEndpointGroups/'))
+    ? 'neg'
+    : groups.some((g) => g.includes('/instanceGroups/')) || name.startsWith('k8s-be-')
+      ? 'ig'
+      : name.startsWith('k8s1-')
+        ? 'neg'
+        : 'unknown';
+  return { name, scope, ...(healthCheck ? { healthCheck } : {}), ...(service ? { service } : {}), backendKind };
+}
+
+const PAGE_SIZE = 500;
+/** compute's wait returns after ~2 min at most, possibly earlier; never wait forever. */
+const OPERATION_DEADLINE_MS = 10 * 60_000;
+
+export class ComputeAdapter implements HealthCheckApi {
+  constructor(
+    private readonly clients: ComputeClients,
+    private readonly project: string,
+    private readonly observe: RequestObserver = () => {},
+  ) {}
+
+  private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      const result = await fn();
+      this.observe(method, 200, Number(process.hrtime.bigint() - start) / 1e9);
+      return result;
+    } catch (err) {
+      this.observe(method, httpStatusOf(err) ?? 0, Number(process.hrtime.bigint() - start) / 1e9);
+      throw classify(err);
+    }
+  }
+
+  async listBackendServices(): Promise<BackendServiceRef[]> {
+    return this.call('backendServices.aggregatedList', async () => {
+      const out: BackendServiceRef[] = [];
+      for await (const [key, scoped] of this.clients.backendServices.aggregatedListAsync({ project: this.project, maxResults: PAGE_SIZE }, { autoPaginate: false })) {
+        for (const bs of scoped.backendServices ?? []) out.push(toBackendServiceRef(bs, scopeOfAggregatedKey(key)));
+      }
+      return out;
+    });
+  }
+
+  async listHealthChecks(): Promise<LiveHealthCheck[]> {
+    return this.call('healthChecks.aggregatedList', async () => {
+      const out: LiveHealthCheck[] = [];
+      for await (const [key, scoped] of this.clients.healthChecks.aggregatedListAsync({ project: this.project, maxResults: PAGE_SIZE }, { autoPaginate: false })) {
+        for (const hc of scoped.healthChecks ?? []) out.push(toLiveHealthCheck(hc, scopeOfAggregatedKey(key)));
+      }
+      return out;
+    });
+  }
+
+  async getBackendService(name: string, scope: Scope): Promise<BackendServiceRef> {
+    if (scope.kind === 'global') {
+      const [bs] = await this.call('backendServices.get', () => this.clients.backendServices.get({ project: this.project, backendService: name }));
+      return toBackendServiceRef(bs, scope);
+    }
+    const [bs] = await this.call('regionBackendServices.get', () => this.clients.regionBackendServices.get({ project: this.project, region: scope.region, backendService: name }));
+    return toBackendServiceRef(bs, scope);
+  }
+
+  async getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck> {
+    if (scope.kind === 'global') {
+      const [hc] = await this.call('healthChecks.get', () => this.clients.healthChecks.get({ project: this.project, healthCheck: name }));
+      return toLiveHealthCheck(hc, scope);
+    }
+    const [hc] = await this.call('regionHealthChecks.get', () => this.clients.regionHealthChecks.get({ project: this.project, region: scope.region, healthCheck: name }));
+    return toLiveHealthCheck(hc, scope);
+  }
+
+  async patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void> {
+    const blockName = protocolBlockFor(target.type);
+    if (!blockName) throw new GcpError('invalid', undefined, `health check ${target.name} is of type ${target.type}; hcsync patches HTTP, HTTPS and HTTP2 checks only`);
+    const block: Record<string, string> = {};
+    if (fields.requestPath !== undefined) block['requestPath'] = fields.requestPath;
+    if (fields.host !== undefined) block['host'] = fields.host;
+    const resource: IHealthCheck = {
+      ...(Object.keys(block).length > 0 ? { [blockName]: block } : {}),
+      ...(fields.checkIntervalSec !== undefined ? { checkIntervalSec: fields.checkIntervalSec } : {}),
+      ...(fields.timeoutSec !== undefined ? { timeoutSec: fields.timeoutSec } : {}),
+    };
+    const scope = target.scope;
+    const operation =
+      scope.kind === 'global'
+        ? (await this.call('healthChecks.patch', () => this.clients.healthChecks.patch({ project: this.project, healthCheck: target.name, healthCheckResource: resource, requestId })))[0]
+        : (await this.call('regionHealthChecks.patch', () => this.clients.regionHealthChecks.patch({ project: this.project, region: scope.region, healthCheck: target.name, healthCheckResource: resource, requestId })))[0];
+    const latest = (operation as { latestResponse?: IOperation }).latestResponse;
+    await this.waitForOperation(latest, scope, target.name);
+  }
+
+  private async waitForOperation(op: IOperation | undefined, scope: Scope, target: string): Promise<void> {
+    const deadline = Date.now() + OPERATION_DEADLINE_MS;
+    let current = op;
+    while (current && current.status !== 'DONE') {
+      if (Date.now() > deadline) throw new GcpError('retryable', undefined, `operation ${current.name} on ${target} did not finish in time`);
+      const name = current.name ?? '';
+      current =
+        scope.kind === 'global'
+          ? (await this.call('globalOperations.wait', () => this.clients.globalOperations.wait({ project: this.project, operation: name })))[0]
+          : (await this.call('regionOperations.wait', () => this.clients.regionOperations.wait({ project: this.project, region: scope.region, operation: name })))[0];
+    }
+    // DONE does not mean success: the Operation carries the error (kubernetes/kubernetes#4938).
+    const errors = current?.error?.errors ?? [];
+    if (errors.length > 0 || (current?.httpErrorStatusCode ?? 0) >= 400) {
+      const message = errors.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.trim()).join('; ') || current?.httpErrorMessage || 'operation failed';
+      throw classify({ httpStatusCode: current?.httpErrorStatusCode ?? 400, message: `operation ${current?.name ?? ''} on ${target}: ${message}` });
+    }
+  }
+}

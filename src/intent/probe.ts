@@ -1,0 +1,103 @@
+// Reads a Pod's probes the way GKE's ingress controller does (reference §1.4–1.5), so that the
+// intended check is exactly what GKE would have built at creation — but for the Pods of today.
+import type { SlimContainer, SlimPod, SlimProbe, SlimServicePort } from '../model/kube.js';
+import type { AppProtocol } from '../parse/annotations.js';
+
+export interface ProbeFields {
+  readonly requestPath: string;
+  readonly host: string;
+  readonly timeoutSec: number;
+  readonly checkIntervalSec: number;
+}
+
+export type ProbeReading =
+  | { readonly ok: true; readonly container: string; readonly fields: ProbeFields }
+  | { readonly ok: false; readonly why: string };
+
+/** Kubernetes API defaults for probe timing. */
+const DEFAULT_TIMEOUT_SECONDS = 1;
+const DEFAULT_PERIOD_SECONDS = 10;
+/** GKE adds 60 s to the probe period for instance-group backends ("flooding", ingress-gce #772). */
+export const IG_INTERVAL_EXTRA_SEC = 60;
+
+function servingContainerPort(container: SlimContainer, targetPort: number | string) {
+  return container.ports.find((p) => (typeof targetPort === 'number' ? p.containerPort === targetPort : p.name === targetPort));
+}
+
+function probeOnPort(probePort: number | string, cp: { name?: string; containerPort: number }): boolean {
+  return typeof probePort === 'number' ? probePort === cp.containerPort : probePort === cp.name;
+}
+
+/** Why GKE would not read this probe, or undefined when it would (isSimpleHTTPProbe + scheme). */
+function readinessDisqualification(probe: SlimProbe, appProtocol: AppProtocol): string | undefined {
+  if (probe.handler !== 'httpGet' || !probe.httpGet) return `uses ${probe.handler}; GKE reads httpGet probes only`;
+  const get = probe.httpGet;
+  if (get.host) return `sets httpGet.host "${get.host}"; GKE rejects such probes (use a Host header instead)`;
+  const headers = get.httpHeaders ?? [];
+  if (headers.length > 1) return `has ${headers.length} httpHeaders; GKE accepts at most one, named Host`;
+  if (headers.length === 1 && headers[0]?.name !== 'Host') return `has header "${headers[0]?.name}"; GKE accepts only a header named exactly Host`;
+  const scheme = (get.scheme ?? 'HTTP').toUpperCase();
+  const wanted = appProtocol === 'HTTP' ? 'HTTP' : 'HTTPS';
+  if (scheme !== wanted) return `scheme ${scheme} does not match the port's app protocol ${appProtocol} (needs ${wanted})`;
+  return undefined;
+}
+
+function normalisePath(path: string | undefined): string {
+  if (!path) return '/';
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** The first container of the Pod whose readinessProbe GKE would use for this Service port. */
+export function readReadinessProbe(
+  pod: SlimPod,
+  servicePort: SlimServicePort,
+  appProtocol: AppProtocol,
+  backendKind: 'neg' | 'ig' | 'unknown',
+): ProbeReading {
+  const reasons: string[] = [];
+  for (const c of pod.spec.containers) {
+    const cp = servingContainerPort(c, servicePort.targetPort);
+    if (!cp) {
+      reasons.push(`container ${c.name} does not declare port ${JSON.stringify(servicePort.targetPort)} (the Service targetPort)`);
+      continue;
+    }
+    const probe = c.readinessProbe;
+    if (!probe) {
+      reasons.push(`container ${c.name} has no readinessProbe`);
+      continue;
+    }
+    const bad = readinessDisqualification(probe, appProtocol);
+    if (bad) {
+      reasons.push(`readinessProbe of container ${c.name} ${bad}`);
+      continue;
+    }
+    const get = probe.httpGet!;
+    if (!probeOnPort(get.port, cp)) {
+      reasons.push(`readinessProbe of container ${c.name} is on port ${JSON.stringify(get.port)}, not the serving port ${cp.containerPort}`);
+      continue;
+    }
+    const period = probe.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+    return {
+      ok: true,
+      container: c.name,
+      fields: {
+        requestPath: normalisePath(get.path),
+        host: get.httpHeaders?.[0]?.value ?? '',
+        timeoutSec: probe.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+        checkIntervalSec: period + (backendKind === 'ig' ? IG_INTERVAL_EXTRA_SEC : 0),
+      },
+    };
+  }
+  if (pod.spec.containers.length === 0) reasons.push('the Pod has no containers');
+  return { ok: false, why: reasons.join('; ') };
+}
+
+/** The livenessProbe fallback: httpGet on the same serving port; path only (contract rule 5). */
+export function readLivenessPath(pod: SlimPod, servicePort: SlimServicePort): { container: string; requestPath: string } | undefined {
+  for (const c of pod.spec.containers) {
+    const cp = servingContainerPort(c, servicePort.targetPort);
+    const get = c.livenessProbe?.handler === 'httpGet' ? c.livenessProbe.httpGet : undefined;
+    if (cp && get && probeOnPort(get.port, cp)) return { container: c.name, requestPath: normalisePath(get.path) };
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+// Plain-data view of a Google Cloud health check and the backend service that links it.
+
+export type Scope = { readonly kind: 'global' } | { readonly kind: 'region'; readonly region: string };
+
+export type ProtocolBlockName = 'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck';
+
+/** The fields hcsync may change (contract: "Fields hcsync may patch"). */
+export interface OwnedFields {
+  readonly requestPath?: string;
+  readonly host?: string;
+  readonly checkIntervalSec?: number;
+  readonly timeoutSec?: number;
+}
+
+export type OwnedField = keyof OwnedFields;
+export const OWNED_FIELDS: readonly OwnedField[] = ['requestPath', 'host', 'checkIntervalSec', 'timeoutSec'];
+
+export interface LiveHealthCheck {
+  readonly name: string;
+  readonly scope: Scope;
+  readonly id: string;
+  readonly creationTimestamp?: string;
+  /** HTTP, HTTPS, HTTP2, TCP, GRPC… — hcsync only manages the three HTTP kinds. */
+  readonly type: string;
+  readonly checkIntervalSec: number;
+  readonly timeoutSec: number;
+  /** The protocol block for `type`, when it is one of the HTTP kinds. */
+  readonly block?: {
+    readonly requestPath: string;
+    readonly host: string;
+    readonly port?: number;
+    readonly portSpecification?: string;
+  };
+  readonly description?: string;
+}
+
+export interface BackendServiceRef {
+  readonly name: string;
+  readonly scope: Scope;
+  /** Name of the health check in `healthChecks[0]`, with its scope. */
+  readonly healthCheck?: { readonly name: string; readonly scope: Scope };
+  /** `kubernetes.io/service-name` and `kubernetes.io/service-port` from the JSON description. */
+  readonly service?: { readonly namespace: string; readonly name: string; readonly port: string };
+  /** Instance-group backends get GKE's +60 s interval rule; NEG backends do not. */
+  readonly backendKind: 'neg' | 'ig' | 'unknown';
+}
+
+export function protocolBlockFor(type: string): ProtocolBlockName | undefined {
+  switch (type) {
+    case 'HTTP':
+      return 'httpHealthCheck';
+    case 'HTTPS':
+      return 'httpsHealthCheck';
+    case 'HTTP2':
+      return 'http2HealthCheck';
+    default:
+      return undefined;
+  }
+}
+
+export function scopeKey(scope: Scope): string {
+  return scope.kind === 'global' ? 'global' : `regions/${scope.region}`;
+}

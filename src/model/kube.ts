@@ -1,0 +1,108 @@
+// Slim views of the Kubernetes objects hcsync reads. Informer caches hold only these shapes, so
+// memory grows with what hcsync needs, not with whole Pod specs and managedFields.
+
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface SlimMeta extends ObjectRef {
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly generation?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+}
+
+export interface SlimServicePort {
+  readonly name?: string;
+  readonly port: number;
+  /** Defaulted by the API server to `port` when absent. */
+  readonly targetPort: number | string;
+  readonly nodePort?: number;
+}
+
+export interface SlimCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+export interface SlimService {
+  readonly metadata: SlimMeta;
+  readonly spec: { readonly selector?: Readonly<Record<string, string>>; readonly ports: readonly SlimServicePort[] };
+  readonly status: { readonly conditions: readonly SlimCondition[] };
+}
+
+export interface HttpHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A probe reduced to what GKE and hcsync read; `handler` says which of the four kinds it is. */
+export interface SlimProbe {
+  readonly handler: 'httpGet' | 'tcpSocket' | 'exec' | 'grpc' | 'none';
+  readonly httpGet?: {
+    readonly path?: string;
+    readonly port: number | string;
+    readonly host?: string;
+    readonly scheme?: string;
+    readonly httpHeaders?: readonly HttpHeader[];
+  };
+  readonly timeoutSeconds?: number;
+  readonly periodSeconds?: number;
+}
+
+export interface SlimContainer {
+  readonly name: string;
+  readonly ports: readonly { readonly name?: string; readonly containerPort: number }[];
+  readonly readinessProbe?: SlimProbe;
+  readonly livenessProbe?: SlimProbe;
+}
+
+export interface SlimPod {
+  readonly metadata: SlimMeta;
+  readonly spec: { readonly containers: readonly SlimContainer[] };
+  readonly status: { readonly phase?: string };
+}
+
+export interface IngressBackendRef {
+  readonly service: string;
+  /** Port number, or port name, as the Ingress names it. */
+  readonly port: number | string;
+}
+
+export interface SlimIngress {
+  readonly metadata: SlimMeta;
+  readonly className?: string;
+  readonly backends: readonly IngressBackendRef[];
+}
+
+export interface BackendConfigHealthCheck {
+  readonly checkIntervalSec?: number;
+  readonly timeoutSec?: number;
+  readonly healthyThreshold?: number;
+  readonly unhealthyThreshold?: number;
+  readonly type?: string;
+  readonly requestPath?: string;
+  readonly port?: number;
+}
+
+export interface SlimBackendConfig {
+  readonly metadata: SlimMeta;
+  readonly healthCheck?: BackendConfigHealthCheck;
+}
+
+export function keyOf(ref: ObjectRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+export function refOfKey(key: string): ObjectRef {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

@@ -1,0 +1,87 @@
+// Desired vs live for one Service port → what to do. Pure.
+import { OWNED_FIELDS, protocolBlockFor, type LiveHealthCheck, type OwnedField, type OwnedFields } from '../model/health-check.js';
+import type { Mode } from '../parse/annotations.js';
+import type { IntentSource, PortIntent } from '../intent/intent.js';
+import { validateTiming } from '../intent/validate.js';
+
+export interface FieldChange {
+  readonly field: OwnedField;
+  readonly live: string | number;
+  readonly intended: string | number;
+}
+
+/** The state of one port after planning (and, for `patch`, before applying). */
+export type PortPlan =
+  | { readonly state: 'in_sync'; readonly source: IntentSource }
+  | { readonly state: 'patch'; readonly source: IntentSource; readonly changes: readonly FieldChange[]; readonly patch: OwnedFields }
+  | { readonly state: 'drifted'; readonly source: IntentSource; readonly changes: readonly FieldChange[]; readonly why: string }
+  | { readonly state: 'conflict'; readonly why: string; readonly changes: readonly FieldChange[] }
+  | { readonly state: 'invalid'; readonly why: string }
+  | { readonly state: 'hold'; readonly why: string }
+  | { readonly state: 'no_intent'; readonly why: string }
+  | { readonly state: 'not_ready'; readonly why: string };
+
+/** Live values as GCE means them: an absent path is "/", an absent host is "" (reference §6.1). */
+export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
+  switch (field) {
+    case 'requestPath':
+      return live.block?.requestPath || '/';
+    case 'host':
+      return live.block?.host ?? '';
+    case 'checkIntervalSec':
+      return live.checkIntervalSec;
+    case 'timeoutSec':
+      return live.timeoutSec;
+  }
+}
+
+export function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of OWNED_FIELDS) {
+    const want = intended[field];
+    if (want === undefined) continue;
+    const have = liveOwnedValue(live, field);
+    if (have !== want) changes.push({ field, live: have, intended: want });
+  }
+  return changes;
+}
+
+export interface PlanInput {
+  readonly intent: PortIntent;
+  /** Undefined when GKE has not created the check yet (or it was just deleted). */
+  readonly live: LiveHealthCheck | undefined;
+  readonly mode: Exclude<Mode, 'ignore'>;
+}
+
+export function planPort({ intent, live, mode }: PlanInput): PortPlan {
+  if (intent.kind === 'invalid') return { state: 'invalid', why: intent.error };
+  if (!live) return { state: 'not_ready', why: 'GKE has not created this backend’s health check yet' };
+  if (!protocolBlockFor(live.type)) {
+    return { state: 'no_intent', why: `the check is of type ${live.type}; hcsync manages HTTP, HTTPS and HTTP2 checks only` };
+  }
+  if (intent.kind === 'hold') return { state: 'hold', why: intent.why };
+  if (intent.kind === 'none') return { state: 'no_intent', why: intent.why };
+
+  const ownerChanges = intent.backendConfig ? diffFields(intent.backendConfig.fields, live) : [];
+  if (intent.conflict) return { state: 'conflict', why: intent.conflict, changes: ownerChanges };
+
+  const changes = diffFields(intent.desired, live);
+  const patch: { -readonly [K in OwnedField]?: OwnedFields[K] } = {};
+  for (const c of changes) (patch as Record<string, string | number>)[c.field] = c.intended;
+
+  // Validate the check as it would end up, since GCE rejects timeout > interval as a pair.
+  const timeout = patch.timeoutSec ?? live.timeoutSec;
+  const interval = patch.checkIntervalSec ?? live.checkIntervalSec;
+  if (changes.length > 0) {
+    const bad = validateTiming(timeout, interval);
+    if (bad) return { state: 'invalid', why: `${bad} once applied to the live check (from ${intent.source})` };
+  }
+
+  if (ownerChanges.length > 0) {
+    // ingress-gce re-imposes BackendConfig fields on its next sync; hcsync only reports.
+    return { state: 'drifted', source: 'BackendConfig', changes: [...ownerChanges, ...changes], why: `BackendConfig ${intent.backendConfig!.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync` };
+  }
+  if (changes.length === 0) return { state: 'in_sync', source: intent.source };
+  if (mode === 'observe') return { state: 'drifted', source: intent.source, changes, why: 'observe mode: hcsync reports but does not patch' };
+  return { state: 'patch', source: intent.source, changes, patch };
+}
