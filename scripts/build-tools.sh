@@ -4,6 +4,10 @@
 #   kustomize, helm  — from Go modules (pinned; versions that build with this machine's Go 1.26)
 #   promtool, prometheus — extracted from Debian's `prometheus` package (no daemon is installed or
 #                          started: the test only needs the binaries)
+#   controller-gen   — from Go modules; generates the Prometheus Operator's CRDs (ServiceMonitor,
+#                      PrometheusRule, ...) from its Go API types (module pinned in
+#                      test/tools/monitoring-crds/go.mod) into .cache/tools/monitoring-crds/, so the
+#                      manifests test validates hcsync's ServiceMonitor and PrometheusRule offline
 # Each tool is rebuilt only when its pinned version changes. Go builds run with -p 1 by default
 # (GO_BUILD_P to change) because the machine has two cores and other builds share them.
 set -euo pipefail
@@ -14,6 +18,8 @@ KUSTOMIZE_PKG=sigs.k8s.io/kustomize/kustomize/v5
 KUSTOMIZE_VERSION=v5.8.1 # v5.8.2+ need kustomize/api v0.21.3, which needs Go 1.27
 HELM_PKG=helm.sh/helm/v3/cmd/helm
 HELM_VERSION=v3.22.0
+CONTROLLER_TOOLS_PKG=sigs.k8s.io/controller-tools/cmd/controller-gen
+CONTROLLER_TOOLS_VERSION=v0.23.0
 PROMETHEUS_DEB=prometheus # Debian package; pinned by the distribution release
 mkdir -p "$TOOLS"
 
@@ -36,6 +42,21 @@ go_tool kustomize "$KUSTOMIZE_PKG" "$KUSTOMIZE_VERSION" \
   "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION"
 go_tool helm "$HELM_PKG" "$HELM_VERSION" \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+
+go_tool controller-gen "$CONTROLLER_TOOLS_PKG" "$CONTROLLER_TOOLS_VERSION"
+
+# Prometheus Operator CRDs, regenerated when the wrapper module's pins change.
+crd_module="$PWD/test/tools/monitoring-crds"
+crd_stamp="$(cat "$crd_module/go.mod" "$crd_module/go.sum" | sha256sum | cut -c1-16)-$CONTROLLER_TOOLS_VERSION"
+if [[ "$(cat "$TOOLS/monitoring-crds.version" 2>/dev/null)" != "$crd_stamp" ]]; then
+  echo "build-tools: generating Prometheus Operator CRDs" >&2
+  rm -rf "$TOOLS/monitoring-crds"
+  (cd "$crd_module" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$TOOLS/controller-gen" \
+    crd:crdVersions=v1,maxDescLen=0 \
+    paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 \
+    output:crd:dir="$TOOLS/monitoring-crds")
+  echo "$crd_stamp" >"$TOOLS/monitoring-crds.version"
+fi
 
 # promtool: take it from Debian's package without installing the package (which would also
 # register a Prometheus service). Needs apt's package lists; refresh them once if the download
