@@ -1,0 +1,226 @@
+// The Dockerfile, checked without a Docker engine (none here, and hadolint is not packaged for
+// Debian, npm or Go): its key properties are read from the file itself, and the final stage is
+// reproduced on disk — production-only `npm ci`, the compiled dist/, package.json — and its
+// ENTRYPOINT + CMD command line is run the way the image runs it.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../support/packaging-tools.js';
+
+interface Instruction {
+  op: string; // upper case
+  args: string; // raw argument text, continuations joined
+}
+interface Stage {
+  from: string; // base image, ARGs resolved
+  name: string | undefined;
+  instructions: Instruction[];
+}
+
+/** Dockerfile → stages, with line continuations joined, comments dropped and global ARGs resolved. */
+function parseDockerfile(text: string): { stages: Stage[]; globalArgs: Map<string, string> } {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (current === '' && /^\s*#/.test(line)) continue; // comment (incl. parser directives)
+    if (line.endsWith('\\')) {
+      current += line.slice(0, -1) + ' ';
+      continue;
+    }
+    current += line;
+    if (current.trim() !== '') logical.push(current.trim());
+    current = '';
+  }
+  const globalArgs = new Map<string, string>();
+  const stages: Stage[] = [];
+  for (const l of logical) {
+    const m = /^(\S+)\s*(.*)$/s.exec(l);
+    if (!m) continue;
+    const op = (m[1] ?? '').toUpperCase();
+    const args = m[2] ?? '';
+    if (op === 'ARG' && stages.length === 0) {
+      const [k, v] = args.split('=', 2);
+      if (k) globalArgs.set(k.trim(), (v ?? '').trim());
+      continue;
+    }
+    if (op === 'FROM') {
+      const fm = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args.trim());
+      assert.ok(fm, `cannot parse FROM ${args}`);
+      const image = (fm[1] ?? '').replace(/\$\{?(\w+)\}?/g, (_, name: string) => globalArgs.get(name) ?? '');
+      stages.push({ from: image, name: fm[2], instructions: [] });
+      continue;
+    }
+    const stage = stages.at(-1);
+    assert.ok(stage, `${op} before the first FROM`);
+    stage.instructions.push({ op, args });
+  }
+  return { stages, globalArgs };
+}
+
+function execForm(args: string): string[] {
+  const value: unknown = JSON.parse(args);
+  assert.ok(Array.isArray(value) && value.every((v) => typeof v === 'string'), `not exec form: ${args}`);
+  return value as string[];
+}
+
+/** Docker's .dockerignore semantics for the patterns used here: last match wins, `!` re-includes. */
+function dockerignored(patterns: readonly string[], file: string): boolean {
+  let ignored = false;
+  for (const p of patterns) {
+    const negate = p.startsWith('!');
+    const glob = negate ? p.slice(1) : p;
+    const re = new RegExp(
+      '^' +
+        glob
+          .split('/')
+          .map((seg) => (seg === '**' ? '.*' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+          .join('/')
+          .replace(/\/\.\*$/, '(/.*)?') +
+        '$',
+    );
+    if (re.test(file)) ignored = !negate;
+  }
+  return ignored;
+}
+
+interface PackageJson {
+  bin: Record<string, string>;
+  engines: { node: string };
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+describe('Dockerfile', function () {
+  this.timeout(180_000);
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as PackageJson;
+  const { stages } = parseDockerfile(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  const final = stages.at(-1);
+  const ops = (stage: Stage | undefined, op: string): Instruction[] => stage?.instructions.filter((i) => i.op === op) ?? [];
+  const stageNamed = (name: string): Stage | undefined => stages.find((s) => s.name === name);
+
+  it('is multi-stage, on Node 24 LTS images throughout', () => {
+    assert.ok(stages.length >= 2, 'at least a build stage and a runtime stage');
+    const engines = /(\d+)/.exec(pkg.engines.node)?.[1];
+    assert.equal(engines, '24');
+    for (const s of stages) {
+      assert.match(s.from, /^(node:24[-.]|gcr\.io\/distroless\/nodejs24-)/, `stage ${s.name ?? '(final)'} base ${s.from}`);
+      assert.doesNotMatch(s.from, /:latest$/, 'no floating :latest');
+    }
+  });
+
+  it('runs the final stage as a numeric non-root user, with no shell commands (distroless has none)', () => {
+    const users = ops(final, 'USER');
+    assert.equal(users.length, 1);
+    const m = /^(\d+)(?::(\d+))?$/.exec(users[0]?.args.trim() ?? '');
+    assert.ok(m, `USER must be numeric uid[:gid] so the kubelet can check runAsNonRoot, got ${users[0]?.args}`);
+    assert.notEqual(Number(m[1]), 0);
+    if (m[2] !== undefined) assert.notEqual(Number(m[2]), 0);
+    assert.equal(ops(final, 'RUN').length, 0);
+    // The manifests run it as 65532 too.
+    const deployment = readFileSync(path.join(repoRoot, 'deploy/base/deployment.yaml'), 'utf8');
+    assert.match(deployment, new RegExp(`runAsUser: ${m[1]}\\b`));
+  });
+
+  it('ships production dependencies only: node_modules comes from an `npm ci --omit=dev` stage', () => {
+    const copies = ops(final, 'COPY').map((c) => c.args);
+    const nodeModules = copies.find((c) => /\bnode_modules\b/.test(c));
+    assert.ok(nodeModules, 'final stage copies node_modules');
+    const from = /--from=(\S+)/.exec(nodeModules)?.[1];
+    assert.ok(from, 'node_modules is copied from another stage');
+    const depsStage = stageNamed(from);
+    assert.ok(depsStage, `stage ${from} exists`);
+    const installs = ops(depsStage, 'RUN').filter((r) => /\bnpm (ci|install)\b/.test(r.args));
+    assert.ok(installs.length > 0, `stage ${from} installs with npm`);
+    for (const r of installs) assert.match(r.args, /npm ci\b.*--omit=dev/, `stage ${from}: ${r.args}`);
+    // dist/ comes from the stage that compiles (with dev dependencies), and only dist/.
+    const dist = copies.find((c) => /\bdist\b/.test(c));
+    const buildStage = stageNamed(/--from=(\S+)/.exec(dist ?? '')?.[1] ?? '');
+    assert.ok(buildStage && ops(buildStage, 'RUN').some((r) => /npm run build/.test(r.args)), 'dist/ is built by npm run build');
+    assert.ok(copies.some((c) => /\bpackage\.json\b/.test(c)), 'package.json ("type": "module") is in the image');
+  });
+
+  it('starts `hcsync run`: ENTRYPOINT is node + package.json bin, CMD is run, node is on PATH', () => {
+    const entrypoint = ops(final, 'ENTRYPOINT');
+    const cmd = ops(final, 'CMD');
+    assert.equal(entrypoint.length, 1);
+    assert.equal(cmd.length, 1);
+    assert.deepEqual(execForm(entrypoint[0]?.args ?? ''), ['node', pkg.bin.hcsync]);
+    assert.deepEqual(execForm(cmd[0]?.args ?? ''), ['run']);
+    if (final?.from.includes('distroless')) {
+      // distroless keeps node in /nodejs/bin, which is not on its default PATH.
+      const env = ops(final, 'ENV').map((e) => e.args).join(' ');
+      assert.match(env, /PATH=\/nodejs\/bin:/);
+    }
+  });
+
+  it('.dockerignore sends only the build inputs', () => {
+    const patterns = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cli/main.ts']) {
+      assert.equal(dockerignored(patterns, f), false, `${f} must reach the build`);
+    }
+    for (const f of ['node_modules/mocha/index.js', '.git/config', '.cache/tools/helm', 'dist/cli/main.js', 'test/unit/x.test.ts', 'deploy/base/deployment.yaml']) {
+      assert.equal(dockerignored(patterns, f), true, `${f} must not be sent`);
+    }
+  });
+
+  it("the final stage's files, assembled as the Dockerfile does, start with the image's command line", function () {
+    if (!existsSync(path.join(repoRoot, 'src', 'cli', 'main.ts'))) this.skip(); // the CLI lands separately
+    const app = mkdtempSync(path.join(os.tmpdir(), 'hcsync-image-'));
+    try {
+      // deps stage: the same npm ci command, from the lock file (npm's cache, else the registry).
+      cpSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
+      cpSync(path.join(repoRoot, 'package-lock.json'), path.join(app, 'package-lock.json'));
+      const npm = path.join(repoRoot, 'node_modules', '.bin', 'npm');
+      const npmCmd = existsSync(npm) ? npm : 'npm';
+      execFileSync(npmCmd, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: app,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      });
+      rmSync(path.join(app, 'package-lock.json'));
+      // No devDependency made it in — in particular not the `node` package and its binary.
+      const installed = new Set(readdirSync(path.join(app, 'node_modules')).flatMap((d) =>
+        d.startsWith('@') ? readdirSync(path.join(app, 'node_modules', d)).map((s) => `${d}/${s}`) : [d],
+      ));
+      for (const dev of Object.keys(pkg.devDependencies)) {
+        if (pkg.dependencies[dev] === undefined) assert.equal(installed.has(dev), false, `devDependency ${dev} is in the image`);
+      }
+      for (const dep of Object.keys(pkg.dependencies)) assert.ok(installed.has(dep), `dependency ${dep} is missing`);
+      // build stage: npm run build is `tsc -p tsconfig.build.json`.
+      execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const before = snapshot(app);
+      // ENTRYPOINT + CMD, with --help so it exits: every module must resolve from the production
+      // node_modules, and nothing may be written next to the app (the root FS is read-only).
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOME: app };
+      const run = spawnSync(process.execPath, [pkg.bin.hcsync ?? '', 'run', '--help'], { cwd: app, env, encoding: 'utf8', timeout: 30_000 });
+      const output = `${run.stdout}\n${run.stderr}`;
+      assert.doesNotMatch(output, /ERR_MODULE_NOT_FOUND|Cannot find (package|module)/, output);
+      assert.equal(run.status, 0, `node ${pkg.bin.hcsync} run --help exited ${run.status}: ${output}`);
+      assert.deepEqual(snapshot(app), before, 'the app wrote into its own directory');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});
+
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${path.relative(dir, p)} ${statSync(p).mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
