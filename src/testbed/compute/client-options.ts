@@ -1,15 +1,17 @@
 // Options that make the real @google-cloud/compute clients talk to the stand-in: plain HTTP to a
 // loopback port, REST fallback transport, and a fixed bearer token so google-auth-library never
 // looks for credentials or the metadata server.
+import type { HealthChecksClient } from '@google-cloud/compute';
 import { OAuth2Client } from 'google-auth-library';
 
-export interface ComputeClientOptions {
+/** gax's ClientOptions (what every Compute client constructor takes), with the fields we set. */
+export type ComputeClientOptions = NonNullable<ConstructorParameters<typeof HealthChecksClient>[0]> & {
   apiEndpoint: string;
   port: number;
   protocol: 'http';
   fallback: true;
   authClient: OAuth2Client;
-}
+};
 
 /**
  * `endpoint` is the stand-in's 'http://127.0.0.1:PORT'. The port must be passed separately:

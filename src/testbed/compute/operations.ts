@@ -59,12 +59,17 @@ export class Operations {
 
     const entry: Pending = { timers: [], waiters: [] };
     this.pending.set(key, entry);
+    // One timer chain rather than two timers: Node does not promise order across durations, and
+    // a late RUNNING must never overwrite DONE.
+    const half = Math.floor(this.delayMs / 2);
     entry.timers.push(
       setTimeout(() => {
-        op['status'] = 'RUNNING';
-        op['startTime'] = new Date().toISOString();
-      }, Math.floor(this.delayMs / 2)),
-      setTimeout(() => void this.complete(key, op, spec), this.delayMs),
+        if (op['status'] === 'PENDING') {
+          op['status'] = 'RUNNING';
+          op['startTime'] = new Date().toISOString();
+        }
+        entry.timers.push(setTimeout(() => void this.complete(key, op, spec), this.delayMs - half));
+      }, half),
     );
     return clone(op);
   }

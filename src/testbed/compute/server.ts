@@ -20,7 +20,8 @@ export interface InjectedFailure {
 }
 
 export class ComputeServer {
-  private readonly server = http.createServer((req, res) => void this.serve(req, res));
+  private readonly server = http.createServer((req, res) => this.track(this.serve(req, res)));
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly counts = new Map<string, number>();
   private readonly failures = new Map<string, Array<InjectedFailure & { remaining: number }>>();
   private quota: number | undefined;
@@ -39,11 +40,17 @@ export class ComputeServer {
     return `http://127.0.0.1:${port}`;
   }
 
+  /** Lets requests in progress (e.g. a released operations.wait) answer, then drops keep-alive sockets. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(this.inFlight);
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 
   requestCounts(): Record<string, number> {
@@ -139,6 +146,6 @@ async function readBody(req: http.IncomingMessage): Promise<JsonObject> {
   } catch {
     throw new ApiError(400, 'parseError', 'Parse Error');
   }
-  if (!isObject(parsed)) throw new ApiError(400, 'parseError', 'Parse Error');
-  return parsed;
+  // The client sends the JSON string "" as the body of body-less POSTs such as operations.wait.
+  return isObject(parsed) ? parsed : {};
 }
