@@ -2,10 +2,9 @@
 // Returns an outcome, as controller-runtime and kube-rs reconcilers do.
 import { randomUUID } from 'node:crypto';
 import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
-import { refOfKey, type SlimCondition, type SlimService, type SlimServicePort } from '../model/kube.js';
-import { backendRefersToPort, ingressIsRegional, parseIngressBackends, parseMode, type Mode } from '../parse/annotations.js';
-import { intentForPort } from '../intent/intent.js';
-import { planPort } from '../plan/port-plan.js';
+import { refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
+import type { Mode } from '../parse/annotations.js';
+import { assessService } from './assess.js';
 import {
   CONDITION_TYPE,
   buildCondition,
@@ -63,21 +62,6 @@ export interface ReconcileDeps {
   readonly now?: () => Date;
 }
 
-interface PortBackend {
-  readonly port: SlimServicePort;
-  readonly backend?: BackendServiceRef;
-}
-
-/** Matches a backend service to a Service port: by ingress-gce's description, else by its name. */
-function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
-  const { namespace, name } = svc.metadata;
-  if (bs.service) {
-    return bs.service.namespace === namespace && bs.service.name === name && (bs.service.port === String(port.port) || bs.service.port === port.name);
-  }
-  if (port.nodePort !== undefined && bs.name.startsWith(`k8s-be-${port.nodePort}-`)) return true;
-  return new RegExp(`^k8s1-[0-9a-f]{8}-${namespace}-${name}-${port.port}-[0-9a-f]{8}$`).test(bs.name);
-}
-
 const REJECTED_LIMIT = 10_000;
 
 export class ServiceReconciler {
@@ -102,39 +86,21 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
 
-  const modeAnnotation = parseMode(svc.metadata.annotations);
-  const ingresses = deps.view.ingressesFor(namespace, name);
-  if ((modeAnnotation.ok && modeAnnotation.value === 'ignore') || ingresses.length === 0) {
+  const assessment = await assessService(svc, deps.view, deps.backends, { mode: deps.mode, inferFromLiveness: deps.inferFromLiveness, log });
+  if (!assessment.managed) {
     deps.metrics.setServiceReport(key, []);
     // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
     if (previous) {
-      const why = ingresses.length === 0 ? 'no Ingress has a backend on this Service' : 'hcsync.io/mode is ignore';
-      const cond = notManagedCondition(why, previous, svc.metadata.generation, now);
+      const cond = notManagedCondition(assessment.why, previous, svc.metadata.generation, now);
       if (conditionChanged(previous, cond)) await deps.status.writeCondition(svc, cond);
     }
     return { kind: 'done' };
   }
-  const mode = modeAnnotation.ok ? (modeAnnotation.value === 'observe' || modeAnnotation.value === 'enforce' ? modeAnnotation.value : deps.mode) : 'observe';
 
-  const portBackends = await findPortBackends(svc, ingresses, deps);
   const reports: PortReport[] = [];
   let transient: Error | undefined;
   let notReady = false;
-
-  for (const { port, backend } of portBackends) {
-    const hcRef = backend?.healthCheck;
-    const live = hcRef ? deps.backends.healthCheck(hcRef.name, hcRef.scope) : undefined;
-    const intent = modeAnnotation.ok
-      ? intentForPort({
-          service: svc,
-          port,
-          pods: deps.view.podsFor(svc),
-          backendConfig: (n) => deps.view.backendConfig(namespace, n),
-          backendKind: backend?.backendKind ?? 'unknown',
-          inferFromLiveness: deps.inferFromLiveness,
-        })
-      : ({ kind: 'invalid', error: `Service ${key}: ${modeAnnotation.error}` } as const);
-    const plan = planPort({ intent, live, mode });
+  for (const { port, live, intent, plan, backend } of assessment.ports) {
     const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
     let outcome: PortOutcome;
     if (plan.state === 'patch' && live) {
@@ -157,7 +123,6 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
           if (e.errorClass === 'not_found') {
             deps.backends.forgetHealthCheck(live.name, live.scope);
             outcome = { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` };
-            notReady = true;
           } else {
             outcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message };
             if (e.errorClass === 'invalid') {
@@ -171,7 +136,8 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
       outcome = plan.state === 'patch' ? { state: 'not_ready', why: 'no live health check' } : plan;
     }
     if (outcome.state === 'not_ready') notReady = true;
-    reports.push({ port, ...(hcRef ? { healthCheck: hcRef.name } : {}), outcome, warnings });
+    const hcName = backend?.healthCheck?.name;
+    reports.push({ port, ...(hcName ? { healthCheck: hcName } : {}), outcome, warnings });
   }
 
   deps.metrics.setServiceReport(
@@ -197,30 +163,3 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   if (notReady) return { kind: 'requeueAfter', ms: deps.notReadyRequeueMs, why: 'a backend is not ready in GCP yet' };
   return { kind: 'done' };
 }
-
-async function findPortBackends(svc: SlimService, ingresses: ReturnType<ClusterView['ingressesFor']>, deps: ReconcileDeps): Promise<PortBackend[]> {
-  const result: PortBackend[] = [];
-  for (const port of svc.spec.ports) {
-    const backing = ingresses.filter((ing) => ing.backends.some((b) => b.service === svc.metadata.name && backendRefersToPort(b, port)));
-    if (backing.length === 0) continue;
-    let found: BackendServiceRef | undefined;
-    for (const ing of backing) {
-      const names = parseIngressBackends(ing.metadata.annotations);
-      if (!names.ok) {
-        deps.log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error: names.error });
-        continue;
-      }
-      for (const bsName of names.value.keys()) {
-        const bs = await deps.backends.backendService(bsName, ingressIsRegional(ing.className) ? 'regional' : 'global');
-        if (bs && backendServesPort(bs, svc, port)) {
-          found = bs;
-          break;
-        }
-      }
-      if (found) break;
-    }
-    result.push({ port, ...(found ? { backend: found } : {}) });
-  }
-  return result;
-}
-

@@ -1,0 +1,85 @@
+// `hcsync diagnose ingress NAME`: the blog's whole investigation in one command. Read-only.
+import { NetworkingV1Api } from '@kubernetes/client-node';
+import { ConfigError, type Config } from '../config/flags.js';
+import { assessService } from '../controller/assess.js';
+import { HealthCheckInventory } from '../gcp/inventory.js';
+import { slimIngress } from '../kube/slim.js';
+import { loadSnapshot } from '../kube/snapshot.js';
+import type { Logger } from '../observability/log.js';
+import { backendRefersToPort } from '../parse/annotations.js';
+import { portLabel } from '../plan/report.js';
+import { diagnose, type Diagnosis } from '../plan/verdict.js';
+import { gcpContext, loadKubeConfig } from './context.js';
+import { renderTable } from './table.js';
+
+export interface BackendRow {
+  readonly service: string;
+  readonly livePath?: string;
+  readonly intendedPath?: string;
+  readonly source?: string;
+  readonly port: string;
+  readonly backendService?: string;
+  readonly healthCheck?: string;
+  readonly gkeState?: string;
+  readonly verdict: Diagnosis['verdict'] | 'MISSING';
+  readonly problem: boolean;
+  readonly text: string;
+}
+
+export async function runDiagnose(config: Config, args: readonly string[], log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  if (args[0] !== 'ingress' || !args[1]) throw new ConfigError('usage: hcsync diagnose ingress NAME [-n NAMESPACE] [-o table|json]');
+  const name = args[1];
+  const namespace = config.namespace ?? 'default';
+  const kc = loadKubeConfig(config);
+  const net = kc.makeApiClient(NetworkingV1Api);
+  let ingress;
+  try {
+    ingress = slimIngress(await net.readNamespacedIngress({ namespace, name }));
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) throw new ConfigError(`Ingress ${namespace}/${name} not found`);
+    throw e;
+  }
+  const gcp = await gcpContext(config);
+  try {
+    const [view] = await Promise.all([loadSnapshot(kc, namespace)]);
+    const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
+    await inventory.refresh();
+    const rows: BackendRow[] = [];
+    for (const ref of ingress.backends) {
+      const svc = view.service(namespace, ref.service);
+      const portText = String(ref.port);
+      if (!svc) {
+        rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: `Service ${namespace}/${ref.service} does not exist` });
+        continue;
+      }
+      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, log });
+      const port = a.managed ? a.ports.find((p) => backendRefersToPort(ref, p.port)) : undefined;
+      if (!a.managed || !port) {
+        rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: !a.managed ? a.why : `Service ${ref.service} has no port ${portText}` });
+        continue;
+      }
+      const d = diagnose(port);
+      rows.push({
+        service: ref.service,
+        port: portLabel(port.port),
+        ...(port.backend ? { backendService: port.backend.name } : {}),
+        ...(port.backend?.healthCheck ? { healthCheck: port.backend.healthCheck.name } : {}),
+        ...(port.gkeState ? { gkeState: port.gkeState } : {}),
+        ...d,
+      });
+    }
+    if (config.output === 'json') out.write(`${JSON.stringify({ ingress: `${namespace}/${name}`, problems: rows.filter((r) => r.problem).length, backends: rows }, null, 2)}\n`);
+    else {
+      out.write(`Ingress ${namespace}/${name}\n`);
+      out.write(
+        renderTable(
+          ['SERVICE', 'PORT', 'GKE STATE', 'HEALTH CHECK', 'LIVE PATH', 'INTENDED', 'SOURCE', 'VERDICT'],
+          rows.map((r) => [r.service, r.port, r.gkeState ?? '', r.healthCheck ?? '', r.livePath ?? '', r.intendedPath ?? '', r.source ?? '', r.text]),
+        ),
+      );
+    }
+    return rows.some((r) => r.problem) ? 1 : 0;
+  } finally {
+    await gcp.clients.close();
+  }
+}

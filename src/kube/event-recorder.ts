@@ -1,0 +1,39 @@
+// Events on the Service (events.k8s.io/v1), as controllers record them: regarding the Service,
+// with hcsync as the reporting controller and this replica as the instance.
+import { EventsV1Api, KubeConfig, V1MicroTime } from '@kubernetes/client-node';
+import type { SlimService } from '../model/kube.js';
+import type { PlannedEvent } from '../plan/report.js';
+import type { EventRecorder } from '../controller/reconcile.js';
+
+export const REPORTING_CONTROLLER = 'hcsync.io/controller';
+/** events.k8s.io rejects notes over 1 KiB. */
+const MAX_NOTE = 1024;
+
+export class KubeEventRecorder implements EventRecorder {
+  private readonly events: EventsV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly instance: string,
+  ) {
+    this.events = kc.makeApiClient(EventsV1Api);
+  }
+
+  async emit(service: SlimService, event: PlannedEvent): Promise<void> {
+    const { namespace, name, uid } = service.metadata;
+    await this.events.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${name}.`, namespace },
+        eventTime: new V1MicroTime(),
+        reportingController: REPORTING_CONTROLLER,
+        reportingInstance: this.instance,
+        action: event.reason === 'HealthCheckPatched' ? 'Patch' : 'Reconcile',
+        reason: event.reason,
+        type: event.type,
+        note: event.note.length > MAX_NOTE ? `${event.note.slice(0, MAX_NOTE - 1)}…` : event.note,
+        regarding: { apiVersion: 'v1', kind: 'Service', namespace, name, uid },
+      },
+    });
+  }
+}

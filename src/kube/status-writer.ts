@@ -1,0 +1,33 @@
+// Writes the HealthCheckInSync condition through services/status with server-side apply, so
+// hcsync owns only its own condition and never clobbers conditions other controllers set.
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { SlimCondition, SlimService } from '../model/kube.js';
+import type { StatusWriter } from '../controller/reconcile.js';
+
+export const FIELD_MANAGER = 'hcsync';
+
+export class ServiceStatusWriter implements StatusWriter {
+  private readonly core: CoreV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async writeCondition(service: SlimService, condition: SlimCondition): Promise<void> {
+    await this.core.patchNamespacedServiceStatus(
+      {
+        namespace: service.metadata.namespace,
+        name: service.metadata.name,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: service.metadata.name, namespace: service.metadata.namespace },
+          status: { conditions: [condition] },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  }
+}
