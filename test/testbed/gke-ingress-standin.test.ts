@@ -1,7 +1,30 @@
 // The ingress-gce stand-in: its pure rules (names, probe → check, merge/diff) table-tested against
-// ingress-gce's documented behaviour; the live integration is in gke-ingress-standin.e2e.test.ts.
+// ingress-gce's documented behaviour, then the whole loop against a real kube-apiserver and the
+// Compute stand-in (NEG endpoints really probed, a real load balancer answering).
 import assert from 'node:assert/strict';
-import type { V1Pod, V1Probe, V1Service } from '@kubernetes/client-node';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApiextensionsV1Api,
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
+  type V1Pod,
+  type V1Probe,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { GlobalOperationsClient, HealthChecksClient, NetworkEndpointGroupsClient, type protos } from '@google-cloud/compute';
+import { readFileSync } from 'node:fs';
+import nock from 'nock';
+import { parse as parseYaml } from 'yaml';
+import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../src/testbed/compute/index.js';
+import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
+import { BACKENDS_ANNOTATION, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../src/testbed/gke-ingress/index.js';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../src/testbed/gke-ingress/backend-config.js';
 import { planExisting } from '../../src/testbed/gke-ingress/merge.js';
 import { fromCompute, toCompute, type HealthCheckModel } from '../../src/testbed/gke-ingress/model.js';
@@ -247,5 +270,387 @@ describe('gke-ingress stand-in: existing check (mergeUserSettings + calculateDif
   it('BackendConfig port: USE_FIXED_PORT and the port are enforced', () => {
     const { diffs } = planExisting(live(), desiredNeg(), { port: 9000 });
     assert.deepEqual(diffs, ['PortSpecification:USE_SERVING_PORT -> USE_FIXED_PORT', 'Port:0 -> 9000']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Integration: real kube-apiserver + Compute stand-in.
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const PROJECT = 'hcsync-test';
+const ZONE = 'us-central1-a';
+const REGION = 'us-central1';
+const CLUSTER_UID = '9410637bf984f3ee';
+const NS = 'default';
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** An app bound to one loopback IP: 200 on the given paths, 404 elsewhere. */
+async function startApp(ip: string, okPaths: Set<string>): Promise<{ port: number; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    res.writeHead(okPaths.has(path) ? 200 : 404, { 'content-type': 'text/plain' }).end(`${ip} ${path}`);
+  });
+  await new Promise<void>((r) => server.listen(0, ip, r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+function httpGetStatus(address: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`http://${address}${path}`, { timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('gke-ingress stand-in: against a real API server and the Compute stand-in', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let kc: KubeConfig;
+  let compute: ComputeStandIn;
+  let gke: GkeIngressStandIn;
+  let core: CoreV1Api;
+  let net: NetworkingV1Api;
+  let hcs: HealthChecksClient;
+  let negs: NetworkEndpointGroupsClient;
+  let ops: GlobalOperationsClient;
+  const apps: Array<{ close(): Promise<void> }> = [];
+  let appPort = 0;
+  const hcName = negName(CLUSTER_UID, NS, 'web', 80);
+
+  const getHc = async (name = hcName): Promise<protos.google.cloud.compute.v1.IHealthCheck> => (await hcs.get({ project: PROJECT, healthCheck: name }))[0];
+  const waitOp = async (started: [{ latestResponse?: unknown }, ...unknown[]]): Promise<void> => {
+    const op = started[0].latestResponse as protos.google.cloud.compute.v1.IOperation;
+    await until('operation', async () => {
+      const [o] = await ops.wait({ project: PROJECT, operation: op.name ?? '' });
+      if (o.error?.errors?.length) throw new Error(JSON.stringify(o.error));
+      return o.status === 'DONE' ? true : undefined;
+    });
+  };
+  const ingressAnnotations = async (name = 'shop'): Promise<Record<string, string>> =>
+    (await net.readNamespacedIngress({ name, namespace: NS })).metadata?.annotations ?? {};
+
+  async function createPod(name: string, ip: string, probePath: string, port: number): Promise<void> {
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name, labels: { app: 'web' } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'example/app',
+              ports: [{ name: 'http', containerPort: port }],
+              readinessProbe: { httpGet: { path: probePath, port: 'http' }, periodSeconds: 5, timeoutSeconds: 2 },
+            },
+          ],
+        },
+      },
+    });
+    // No kubelet here: the test plays it and reports the Pod IP through pods/status.
+    await core.patchNamespacedPodStatus({ name, namespace: NS, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } } }, merge);
+  }
+
+  async function deletePod(name: string): Promise<void> {
+    // No kubelet to confirm termination: delete immediately.
+    await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
+    await until(`pod ${name} gone`, async () => {
+      try {
+        await core.readNamespacedPod({ name, namespace: NS });
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiException && e.code === 404 ? true : undefined;
+      }
+    });
+  }
+
+  async function negEndpoints(name = hcName): Promise<string[]> {
+    const out: string[] = [];
+    for await (const e of negs.listNetworkEndpointsAsync({ project: PROJECT, zone: ZONE, networkEndpointGroup: name, networkEndpointGroupsListEndpointsRequestResource: {} })) {
+      out.push(`${e.networkEndpoint?.ipAddress ?? ''}:${e.networkEndpoint?.port ?? 0}`);
+    }
+    return out.sort();
+  }
+
+  before(async function () {
+    // test/setup.ts lets only 127.0.0.1 through nock; the Pods here live on other loopback IPs
+    // (127.0.0.5, ...), which the Compute stand-in's prober and load balancer must reach.
+    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
+    cp = await startControlPlane();
+    kc = cp.kubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    net = kc.makeApiClient(NetworkingV1Api);
+    // HCSYNC_TESTBED_LOG=1 prints every Compute request: the quickest way to see a sync's calls.
+    const log = process.env['HCSYNC_TESTBED_LOG'] ? (line: string) => console.log(`      ${line}`) : undefined;
+    compute = await startComputeStandIn({ project: PROJECT, timeScale: 0.02, operationDelayMs: 5, ...(log ? { log } : {}) });
+    const options = computeClientOptions(compute.endpoint) as never;
+    hcs = new HealthChecksClient(options);
+    negs = new NetworkEndpointGroupsClient(options);
+    ops = new GlobalOperationsClient(options);
+    gke = new GkeIngressStandIn({
+      kubeConfig: kc,
+      compute: computeClientOptions(compute.endpoint),
+      project: PROJECT,
+      zone: ZONE,
+      region: REGION,
+      clusterUid: CLUSTER_UID,
+      mode: 'neg',
+      syncPeriodMs: 3_600_000, // the tests drive every sync
+      loadBalancerAddress: (um) => compute.loadBalancerAddress(um),
+    });
+
+    // Both app replicas listen on the same port, each on its own loopback IP, as Pods would.
+    const a = await startApp('127.0.0.5', new Set(['/', '/ready', '/changed-ready']));
+    appPort = a.port;
+    apps.push(a);
+    await core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+    });
+    await createPod('web-1', '127.0.0.5', '/ready', appPort);
+    await net.createNamespacedIngress({
+      namespace: NS,
+      body: { metadata: { name: 'shop' }, spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } } },
+    });
+  });
+
+  after(async function () {
+    await gke?.stop();
+    await hcs?.close();
+    await negs?.close();
+    await ops?.close();
+    await compute?.stop();
+    await Promise.all(apps.map((a) => a.close()));
+    await cp?.stop();
+  });
+
+  it('creates the check from the readinessProbe, the NEG with the Pod endpoint, and the backend service', async () => {
+    const report = await gke.syncNow();
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(report.healthChecksCreated, [hcName]);
+    const hc = await getHc();
+    assert.equal(hc.type, 'HTTP');
+    assert.equal(hc.checkIntervalSec, 5);
+    assert.equal(hc.timeoutSec, 2);
+    assert.equal(hc.unhealthyThreshold, 2);
+    assert.equal(hc.httpHealthCheck?.requestPath, '/ready');
+    assert.equal(hc.httpHealthCheck?.portSpecification, 'USE_SERVING_PORT');
+    assert.equal(hc.description, 'Kubernetes L7 health check generated with readiness probe settings.');
+    assert.deepEqual(await negEndpoints(), [`127.0.0.5:${appPort}`]);
+    assert.equal(gke.updatesMade(), 0);
+  });
+
+  it('writes status and annotations; backends turns HEALTHY once the app answers the path; the LB serves', async () => {
+    const annotations = await until('HEALTHY', async () => {
+      await gke.syncNow();
+      const a = await ingressAnnotations();
+      return a[BACKENDS_ANNOTATION] === JSON.stringify({ [hcName]: 'HEALTHY' }) ? a : undefined;
+    });
+    assert.equal(annotations[URL_MAP_ANNOTATION], `k8s-um-default-shop--${CLUSTER_UID}`);
+    const ing = await net.readNamespacedIngress({ name: 'shop', namespace: NS });
+    const lb = ing.status?.loadBalancer?.ingress?.[0];
+    assert.equal(lb?.ip, '127.0.0.1');
+    const address = `127.0.0.1:${lb?.ports?.[0]?.port ?? 0}`;
+    assert.equal(address, compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`));
+    assert.equal(await httpGetStatus(address, '/anything'), 404, 'proxied to the app, which 404s this path');
+    assert.equal(await httpGetStatus(address, '/'), 200);
+  });
+
+  it('a Pod rollout with a changed probe moves the NEG endpoints but NOT the check (the GKE bug)', async () => {
+    const b = await startApp('127.0.0.6', new Set(['/', '/ready', '/changed-ready']));
+    apps.push(b);
+    // Same port on another IP is not guaranteed free; use the new app's own port for this Pod.
+    await createPod('web-2', '127.0.0.6', '/changed-ready', b.port);
+    await deletePod('web-1');
+    const report = await gke.syncNow();
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(await negEndpoints(), [`127.0.0.6:${b.port}`]);
+    const hc = await getHc();
+    assert.equal(hc.httpHealthCheck?.requestPath, '/ready');
+    assert.equal(gke.updatesMade(), 0);
+  });
+
+  it('a manual path patch survives syncs with zero updates; the LB then answers 502 on a 404 path', async () => {
+    await waitOp(await hcs.patch({ project: PROJECT, healthCheck: hcName, healthCheckResource: { httpHealthCheck: { requestPath: '/missing' } } }));
+    for (let i = 0; i < 3; i++) assert.deepEqual((await gke.syncNow()).errors, []);
+    assert.equal((await getHc()).httpHealthCheck?.requestPath, '/missing');
+    assert.equal(gke.updatesMade(), 0);
+    const address = compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`) ?? '';
+    await until('502 from the LB', async () => ((await httpGetStatus(address, '/')) === 502 ? true : undefined));
+    await until('UNHEALTHY annotation', async () => {
+      await gke.syncNow();
+      return (await ingressAnnotations())[BACKENDS_ANNOTATION] === JSON.stringify({ [hcName]: 'UNHEALTHY' }) ? true : undefined;
+    });
+  });
+
+  it('a manual change of type, or of the port model, is reverted by exactly one update each, keeping the user path', async () => {
+    const hc = await getHc();
+    const https: protos.google.cloud.compute.v1.IHealthCheck = {
+      ...hc,
+      type: 'HTTPS',
+      httpHealthCheck: null,
+      httpsHealthCheck: { ...hc.httpHealthCheck },
+    };
+    await waitOp(await hcs.update({ project: PROJECT, healthCheck: hcName, healthCheckResource: https }));
+    await gke.syncNow();
+    await gke.syncNow();
+    assert.equal(gke.updatesMade(), 1);
+    assert.deepEqual(gke.updateLog()[0]?.diffs, ['Protocol:HTTPS -> HTTP']);
+    let now = await getHc();
+    assert.equal(now.type, 'HTTP');
+    assert.equal(now.httpHealthCheck?.requestPath, '/missing');
+
+    await waitOp(
+      await hcs.patch({ project: PROJECT, healthCheck: hcName, healthCheckResource: { httpHealthCheck: { portSpecification: 'USE_FIXED_PORT', port: 9999 } } }),
+    );
+    await gke.syncNow();
+    await gke.syncNow();
+    assert.equal(gke.updatesMade(), 2);
+    now = await getHc();
+    assert.equal(now.httpHealthCheck?.portSpecification, 'USE_SERVING_PORT');
+    assert.ok(!now.httpHealthCheck?.port, `port cleared, got ${String(now.httpHealthCheck?.port)}`);
+    assert.equal(now.httpHealthCheck?.requestPath, '/missing');
+  });
+
+  it('a deleted check is recreated from the current probe; without Pods, from the defaults', async () => {
+    const before = await getHc();
+    await gke.recreateHealthCheck(hcName);
+    let hc = await getHc();
+    assert.notEqual(hc.id, before.id);
+    assert.equal(hc.httpHealthCheck?.requestPath, '/changed-ready');
+    assert.equal(hc.checkIntervalSec, 5);
+
+    await deletePod('web-2');
+    await gke.recreateHealthCheck(hcName);
+    hc = await getHc();
+    assert.deepEqual(
+      [hc.httpHealthCheck?.requestPath, hc.checkIntervalSec, hc.timeoutSec, hc.healthyThreshold, hc.unhealthyThreshold, hc.description],
+      ['/', 15, 15, 1, 2, 'Default kubernetes L7 Loadbalancing health check for NEG.'],
+    );
+    assert.deepEqual(await negEndpoints(), []);
+    assert.equal(gke.updatesMade(), 2);
+  });
+
+  it('a BackendConfig healthCheck field is set at creation and re-imposed; other fields stay the user’s', async () => {
+    const crd = parseYaml(readFileSync(new URL('../../crds/backendconfig.yaml', import.meta.url), 'utf8')) as V1CustomResourceDefinition;
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    await ext.createCustomResourceDefinition({ body: crd });
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await until('BackendConfig API', async () => {
+      await custom.listNamespacedCustomObject({ group: 'cloud.google.com', version: 'v1', namespace: NS, plural: 'backendconfigs' });
+      return true;
+    });
+    await custom.createNamespacedCustomObject({
+      group: 'cloud.google.com',
+      version: 'v1',
+      namespace: NS,
+      plural: 'backendconfigs',
+      body: { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'api-bc' }, spec: { healthCheck: { requestPath: '/bc', checkIntervalSec: 20 } } },
+    });
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: 'api', annotations: { 'cloud.google.com/backend-config': '{"ports":{"8080":"api-bc"}}' } },
+        spec: { selector: { app: 'api' }, ports: [{ port: 8080, targetPort: 8080 }] },
+      },
+    });
+    await net.patchNamespacedIngress(
+      {
+        name: 'shop',
+        namespace: NS,
+        body: { spec: { rules: [{ http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] } }] } },
+      },
+      merge,
+    );
+    const apiHc = negName(CLUSTER_UID, NS, 'api', 8080);
+    assert.deepEqual((await gke.syncNow()).errors, []);
+    let hc = await getHc(apiHc);
+    // Interval from the BackendConfig, timeout still the NEG default (no Pods behind 'api').
+    assert.deepEqual([hc.httpHealthCheck?.requestPath, hc.checkIntervalSec, hc.timeoutSec], ['/bc', 20, 15]);
+
+    const updates = gke.updatesMade();
+    await waitOp(await hcs.patch({ project: PROJECT, healthCheck: apiHc, healthCheckResource: { timeoutSec: 3, httpHealthCheck: { requestPath: '/mine' } } }));
+    await gke.syncNow();
+    assert.equal(gke.updatesMade(), updates + 1);
+    assert.deepEqual(gke.updateLog().at(-1)?.diffs, ['RequestPath:/mine -> /bc']);
+    hc = await getHc(apiHc);
+    assert.deepEqual([hc.httpHealthCheck?.requestPath, hc.timeoutSec, hc.checkIntervalSec], ['/bc', 3, 20]);
+    await gke.syncNow();
+    assert.equal(gke.updatesMade(), updates + 1, 'converged: no ping-pong');
+  });
+
+  it('IG backends: k8s-be-<nodePort>--<uid>, port = nodePort, probe period + 60 s', async () => {
+    await core.createNamespacedService({
+      namespace: NS,
+      body: {
+        metadata: { name: 'legacy', annotations: { 'cloud.google.com/neg': '{"ingress":false}' } },
+        spec: { type: 'NodePort', selector: { app: 'legacy' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      },
+    });
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'legacy-1', labels: { app: 'legacy' } },
+        spec: { containers: [{ name: 'app', image: 'x', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 } }] },
+      },
+    });
+    const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
+    const nodePort = svc.spec?.ports?.[0]?.nodePort ?? 0;
+    await net.createNamespacedIngress({
+      namespace: NS,
+      body: { metadata: { name: 'legacy' }, spec: { defaultBackend: { service: { name: 'legacy', port: { name: 'http' } } } } },
+    });
+    assert.deepEqual((await gke.syncNow()).errors, []);
+    const name = igBackendName(CLUSTER_UID, nodePort);
+    const hc = await getHc(name);
+    assert.deepEqual(
+      [hc.httpHealthCheck?.port, hc.httpHealthCheck?.portSpecification ?? undefined, hc.httpHealthCheck?.requestPath, hc.checkIntervalSec, hc.timeoutSec, hc.unhealthyThreshold],
+      [nodePort, undefined, '/healthz', 70, 1, 10],
+    );
+    const updates = gke.updatesMade();
+    await gke.syncNow();
+    assert.equal(gke.updatesMade(), updates, 'an IG check as GCE echoes it causes no update');
+    assert.equal((await ingressAnnotations('legacy'))[BACKENDS_ANNOTATION], JSON.stringify({ [name]: 'Unknown' }));
+  });
+
+  it('GC: a Service port that leaves every Ingress loses its backend service, check and NEG', async () => {
+    await net.deleteNamespacedIngress({ name: 'shop', namespace: NS });
+    assert.deepEqual((await gke.syncNow()).errors, []);
+    for (const name of [hcName, negName(CLUSTER_UID, NS, 'api', 8080)]) {
+      await assert.rejects(getHc(name), (e: { code?: number }) => e.code === 5);
+      await assert.rejects(negs.get({ project: PROJECT, zone: ZONE, networkEndpointGroup: name }), (e: { code?: number }) => e.code === 5);
+    }
+    assert.equal(compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`), undefined);
+    // The other Ingress's backend is untouched.
+    const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
+    await getHc(igBackendName(CLUSTER_UID, svc.spec?.ports?.[0]?.nodePort ?? 0));
   });
 });

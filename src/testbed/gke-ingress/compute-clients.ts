@@ -19,6 +19,9 @@ import { OAuth2Client } from 'google-auth-library';
 export type ComputeClientOptions = NonNullable<ConstructorParameters<typeof HealthChecksClient>[0]>;
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 
+/** How long one write may take to reach DONE before the sync gives up on it. */
+const WAIT_BUDGET_MS = 60_000;
+
 /**
  * Options for an `http://127.0.0.1:PORT` endpoint: plain HTTP and a fixed fake token, so the
  * library neither looks for credentials nor probes the metadata server.
@@ -66,8 +69,11 @@ export class ComputeClients {
    */
   async wait(project: string, started: [{ latestResponse?: unknown }, ...unknown[]]): Promise<void> {
     let op = started[0].latestResponse as IOperation | undefined;
+    const deadline = Date.now() + WAIT_BUDGET_MS;
     for (let i = 0; op !== undefined && op.status !== 'DONE'; i++) {
-      if (i > 1000) throw new Error(`operation ${op.name ?? '?'} did not finish`);
+      if (Date.now() > deadline) throw new Error(`operation ${op.name ?? '?'} not DONE after ${WAIT_BUDGET_MS} ms (status ${String(op.status)})`);
+      // A server whose wait returns early would otherwise be hammered.
+      if (i > 0) await new Promise((r) => setTimeout(r, Math.min(10 * i, 500)));
       const name = op.name ?? '';
       if (op.zone) [op] = await this.zoneOps.wait({ project, zone: lastSegment(op.zone), operation: name });
       else if (op.region) [op] = await this.regionOps.wait({ project, region: lastSegment(op.region), operation: name });
