@@ -3,7 +3,7 @@
 // Durations are short (3 s lease, 2 s renew deadline, 0.5 s retry) so the suite stays quick.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ApiException, CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
 import { LeaderElector, type LeaderElectionConfig } from '../../src/controller/leader-election.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
@@ -250,8 +250,9 @@ describe('leader election on a real API server', function () {
     });
     for (const o of [...readObjects('deploy/base/role.yaml'), ...readObjects('deploy/base/rolebinding.yaml')]) {
       const body = { ...o, metadata: { ...o.metadata, namespace: ns } };
-      if (o.kind === 'Role') await rbac.createNamespacedRole({ namespace: ns, body });
-      else await rbac.createNamespacedRoleBinding({ namespace: ns, body });
+      // Parsed from the shipped YAML; the API server validates the shape.
+      if (o.kind === 'Role') await rbac.createNamespacedRole({ namespace: ns, body: body as unknown as V1Role });
+      else await rbac.createNamespacedRoleBinding({ namespace: ns, body: body as unknown as V1RoleBinding });
     }
     namespace = ns;
     const sa = cp.kubeConfig({ impersonate: 'system:serviceaccount:hcsync-system:hcsync' });

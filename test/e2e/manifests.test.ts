@@ -1,0 +1,376 @@
+// deploy/ and crds/ against a real kube-apiserver: everything kustomize and Helm render applies
+// with server-side dry run and strict field validation (the Prometheus Operator's CRDs are
+// generated from its Go types by scripts/build-tools.sh, so ServiceMonitor and PrometheusRule are
+// validated against their real schemas), the Pod template is admitted where Pod Security
+// "restricted" is enforced, the Helm chart renders what kustomize renders, and RBAC grants
+// exactly the access hcsync uses.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
+import { describeFailure, KubeRest, type RestResponse } from '../support/kube-rest.js';
+import {
+  helmTemplate,
+  kustomizeBuild,
+  objectKey,
+  parseObjects,
+  readObjects,
+  repoRoot,
+  runTool,
+  toolsDir,
+  type KubeObject,
+} from '../support/packaging-tools.js';
+
+const NS = 'hcsync-system';
+const SA_USER = `system:serviceaccount:${NS}:hcsync`;
+/** Labels only Helm adds; everything else must match kustomize exactly. */
+const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
+const ALL_TOGGLES = ['createNamespace=true', 'serviceMonitor.enabled=true', 'prometheusRule.enabled=true'];
+
+/** The access hcsync uses (group|resource|verb|resourceName), and nothing else. */
+const EXPECTED_CLUSTER_RULES = [
+  '|pods|list|*',
+  '|pods|watch|*',
+  '|services|get|*',
+  '|services|list|*',
+  '|services|watch|*',
+  '|services/status|patch|*',
+  'cloud.google.com|backendconfigs|list|*',
+  'cloud.google.com|backendconfigs|watch|*',
+  'events.k8s.io|events|create|*',
+  'events.k8s.io|events|patch|*',
+  'networking.k8s.io|ingresses|list|*',
+  'networking.k8s.io|ingresses|watch|*',
+];
+const EXPECTED_LEASE_RULES = [
+  'coordination.k8s.io|leases|create|*',
+  'coordination.k8s.io|leases|get|hcsync',
+  'coordination.k8s.io|leases|update|hcsync',
+];
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+function flattenRules(rules: PolicyRule[]): string[] {
+  const out: string[] = [];
+  for (const r of rules) {
+    assert.equal(r.nonResourceURLs, undefined, 'no non-resource URLs');
+    for (const g of r.apiGroups ?? []) {
+      for (const res of r.resources ?? []) {
+        for (const v of r.verbs) {
+          for (const n of r.resourceNames ?? ['*']) out.push(`${g}|${res}|${v}|${n}`);
+        }
+      }
+    }
+  }
+  for (const entry of out) assert.doesNotMatch(entry, /(^|\|)\*\|/, `no wildcard group, resource or verb: ${entry}`);
+  return out.sort();
+}
+
+function stripHelmLabels(o: KubeObject): KubeObject {
+  const copy = structuredClone(o);
+  const strip = (labels: Record<string, string> | undefined): void => {
+    for (const k of HELM_ONLY_LABELS) if (labels) delete labels[k];
+  };
+  strip(copy.metadata.labels);
+  const template = (copy.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template;
+  strip(template?.metadata?.labels);
+  return copy;
+}
+
+function byKey(objects: KubeObject[]): Map<string, KubeObject> {
+  const m = new Map<string, KubeObject>();
+  for (const o of objects) {
+    assert.ok(!m.has(objectKey(o)), `duplicate ${objectKey(o)}`);
+    m.set(objectKey(o), o);
+  }
+  return m;
+}
+
+function ok(r: RestResponse, o: KubeObject): void {
+  assert.ok(r.status >= 200 && r.status < 300, describeFailure(o, r));
+}
+
+function deploymentOf(objects: KubeObject[]): KubeObject {
+  const d = objects.find((o) => o.kind === 'Deployment');
+  assert.ok(d, 'a Deployment is rendered');
+  return d;
+}
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: {
+    securityContext?: unknown;
+    containers: { name: string; args: string[]; securityContext?: unknown; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[];
+  };
+}
+
+function podTemplate(d: KubeObject): PodTemplate {
+  return (d.spec as { template: PodTemplate }).template;
+}
+
+describe('deploy/ and crds/ on a real API server', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let rest: KubeRest;
+  let base: KubeObject[];
+  let monitoring: KubeObject[];
+
+  async function waitEstablished(crdName: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const r = await rest.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crdName}`);
+      const conditions = (r.body as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
+      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
+      if (Date.now() > deadline) throw new Error(`CRD ${crdName} not Established`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  before(async function () {
+    this.timeout(120_000);
+    base = kustomizeBuild('deploy/base');
+    monitoring = kustomizeBuild('deploy/overlays/monitoring');
+    cp = await startControlPlane();
+    rest = new KubeRest(cp.kubeConfig());
+    // The Prometheus Operator's own CRDs, as its users' clusters have them.
+    for (const file of ['monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml']) {
+      const [crd] = parseObjects(readFileSync(path.join(toolsDir, 'monitoring-crds', file), 'utf8'));
+      assert.ok(crd);
+      ok(await rest.apply(crd, { dryRun: false }), crd);
+      await waitEstablished(crd.metadata.name);
+    }
+    // The Namespace for real (namespaced objects cannot be dry-run into a namespace that does not
+    // exist); it is also what makes Pod Security "restricted" enforced for the admission test.
+    const ns = base.find((o) => o.kind === 'Namespace');
+    assert.ok(ns);
+    ok(await rest.apply(ns, { dryRun: false }), ns);
+  });
+
+  after(async () => {
+    await cp?.stop();
+  });
+
+  it('kustomize renders the base and the monitoring overlay', () => {
+    assert.deepEqual(base.map((o) => o.kind).sort(), [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Namespace',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
+    assert.deepEqual(
+      monitoring.map(objectKey).sort(),
+      [...base.map(objectKey), `PrometheusRule/${NS}/hcsync`, `ServiceMonitor/${NS}/hcsync`].sort(),
+    );
+    for (const o of monitoring) if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, NS, objectKey(o));
+  });
+
+  it('every object kustomize renders applies with server-side dry run, strict fields, no warnings', async () => {
+    for (const o of monitoring) {
+      const r = await rest.apply(o, { dryRun: true });
+      ok(r, o);
+      assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
+    }
+  });
+
+  it('crds/backendconfig.yaml applies, then serves v1 and v1beta1 with a structural spec.healthCheck', async () => {
+    const files = readdirSync(path.join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
+    assert.deepEqual(files, ['backendconfig.yaml']);
+    const [crd] = readObjects('crds/backendconfig.yaml');
+    assert.ok(crd);
+    ok(await rest.apply(crd, { dryRun: true }), crd);
+    ok(await rest.apply(crd, { dryRun: false }), crd);
+    await waitEstablished('backendconfigs.cloud.google.com');
+
+    const healthCheck = { checkIntervalSec: 15, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 3, type: 'HTTP', requestPath: '/healthz', port: 8080 };
+    const bc = (apiVersion: string, name: string, spec: unknown): KubeObject => ({
+      apiVersion,
+      kind: 'BackendConfig',
+      metadata: { name, namespace: 'default' },
+      spec,
+    });
+    // v1, with fields hcsync does not model kept as written.
+    ok(await rest.create(bc('cloud.google.com/v1', 'web', { healthCheck, cdn: { enabled: true }, timeoutSec: 40 }), { dryRun: false }), bc('cloud.google.com/v1', 'web', {}));
+    const viaBeta = await rest.get('/apis/cloud.google.com/v1beta1/namespaces/default/backendconfigs/web');
+    assert.equal(viaBeta.status, 200);
+    assert.deepEqual((viaBeta.body as { spec: unknown }).spec, { healthCheck, cdn: { enabled: true }, timeoutSec: 40 });
+    ok(await rest.create(bc('cloud.google.com/v1beta1', 'api', { healthCheck: { requestPath: '/ready' } }), { dryRun: false }), bc('cloud.google.com/v1beta1', 'api', {}));
+
+    // healthCheck is typed: a wrong type and an unknown field are both refused.
+    const wrongType = await rest.create(bc('cloud.google.com/v1', 'bad1', { healthCheck: { requestPath: 5 } }), { dryRun: true });
+    assert.equal(wrongType.status, 422, JSON.stringify(wrongType.body));
+    const unknownField = await rest.create(bc('cloud.google.com/v1', 'bad2', { healthCheck: { requestpath: '/typo' } }), { dryRun: true });
+    assert.equal(unknownField.status, 400, JSON.stringify(unknownField.body)); // strict decoding
+    assert.match(JSON.stringify(unknownField.body), /unknown field \\"spec\.healthCheck\.requestpath\\"/);
+    const wrongInt = await rest.create(bc('cloud.google.com/v1', 'bad3', { healthCheck: { port: '8080' } }), { dryRun: true });
+    assert.equal(wrongInt.status, 422, JSON.stringify(wrongInt.body));
+  });
+
+  it("the Deployment's Pod template is admitted where Pod Security 'restricted' is enforced", async () => {
+    const ns = await rest.get(`/api/v1/namespaces/${NS}`);
+    const labels = (ns.body as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+
+    const template = podTemplate(deploymentOf(base));
+    const pod = (name: string, spec: unknown): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, labels: template.metadata.labels },
+      spec,
+    });
+    const admitted = await rest.create(pod('hcsync-admission-check', template.spec), { dryRun: true });
+    ok(admitted, pod('hcsync-admission-check', {}));
+    assert.deepEqual(admitted.warnings, []);
+
+    // Control: the same Pod without its security contexts is refused, so enforcement is real.
+    const weakened = structuredClone(template.spec);
+    delete weakened.securityContext;
+    for (const c of weakened.containers) delete c.securityContext;
+    const refused = await rest.create(pod('hcsync-admission-control', weakened), { dryRun: true });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(String((refused.body as { message: string }).message), /violates PodSecurity "restricted/);
+  });
+
+  it('the Deployment runs 2 leader-electing replicas with probes, limits and POD_NAMESPACE', () => {
+    const d = deploymentOf(base);
+    const spec = d.spec as { replicas: number };
+    assert.equal(spec.replicas, 2);
+    const [c] = podTemplate(d).spec.containers;
+    assert.ok(c);
+    assert.equal(c.args[0], 'run');
+    assert.ok(c.args.includes('--leader-elect=true'));
+    assert.ok(c.args.includes('--leader-election-id=hcsync'), 'the Lease the Role allows');
+    assert.equal(c.env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
+    const container = c as unknown as Record<string, { httpGet?: { path: string } } & Record<string, unknown>>;
+    assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+    const resources = container.resources as { requests?: Record<string, string>; limits?: Record<string, string> };
+    assert.ok(resources.requests?.cpu && resources.requests.memory && resources.limits?.memory);
+  });
+
+  it('helm lint passes, with default values and with every toggle on', () => {
+    runTool('helm', ['lint', '--strict', 'deploy/helm/hcsync']);
+    runTool('helm', ['lint', '--strict', 'deploy/helm/hcsync', '--namespace', NS, ...ALL_TOGGLES.flatMap((s) => ['--set', s])]);
+  });
+
+  it('helm template renders the same objects as kustomize, apart from Helm-only labels', () => {
+    const helm = byKey(helmTemplate(ALL_TOGGLES).map(stripHelmLabels));
+    const kustomize = byKey(monitoring);
+    assert.deepEqual([...helm.keys()].sort(), [...kustomize.keys()].sort());
+    for (const [key, o] of kustomize) assert.deepEqual(helm.get(key), o, key);
+    // Defaults: no Namespace (helm --create-namespace), no Prometheus Operator objects.
+    assert.deepEqual(
+      helmTemplate().map(objectKey).sort(),
+      base.filter((o) => o.kind !== 'Namespace').map(objectKey).sort(),
+    );
+  });
+
+  it('helm-rendered objects apply with server-side dry run, also with project, namespaces and observe mode', async () => {
+    const objects = helmTemplate([
+      ...ALL_TOGGLES,
+      'project=my-project',
+      'mode=observe',
+      'namespaces={shop,payments}',
+      'resync=10m',
+      'replicas=3',
+      'gcpWriteQps=5',
+      'inferFromLiveness=false',
+      'image.repository=us-docker.pkg.dev/my-project/hcsync/hcsync',
+      'image.tag=0.1.1',
+      'serviceMonitor.labels.release=kube-prometheus-stack',
+    ]);
+    const d = deploymentOf(objects);
+    const [c] = podTemplate(d).spec.containers;
+    for (const flag of ['--project=my-project', '--mode=observe', '--namespaces=shop,payments', '--resync=10m', '--gcp-write-qps=5', '--infer-from-liveness=false']) {
+      assert.ok(c?.args.includes(flag), `${flag} in ${c?.args.join(' ')}`);
+    }
+    assert.equal((d.spec as { replicas: number }).replicas, 3);
+    assert.equal((c as unknown as { image: string }).image, 'us-docker.pkg.dev/my-project/hcsync/hcsync:0.1.1');
+    assert.equal(objects.find((o) => o.kind === 'ServiceMonitor')?.metadata.labels?.release, 'kube-prometheus-stack');
+    for (const o of objects) {
+      const r = await rest.apply(o, { dryRun: true });
+      ok(r, o);
+      assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
+    }
+  });
+
+  it('the ClusterRole grants exactly the access hcsync uses, the Role only its Lease', () => {
+    for (const [source, objects] of [
+      ['kustomize', base],
+      ['helm', helmTemplate()],
+    ] as const) {
+      const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
+      assert.deepEqual(roles.map((o) => o.kind).sort(), ['ClusterRole', 'Role'], source);
+      const cluster = roles.find((o) => o.kind === 'ClusterRole') as unknown as { rules: PolicyRule[]; aggregationRule?: unknown };
+      const lease = roles.find((o) => o.kind === 'Role') as unknown as { rules: PolicyRule[] };
+      assert.equal(cluster.aggregationRule, undefined);
+      assert.deepEqual(flattenRules(cluster.rules), [...EXPECTED_CLUSTER_RULES].sort(), `${source} ClusterRole`);
+      assert.deepEqual(flattenRules(lease.rules), [...EXPECTED_LEASE_RULES].sort(), `${source} Role`);
+      // Bound to hcsync's ServiceAccount and nothing else.
+      for (const b of objects.filter((o) => o.kind.endsWith('RoleBinding'))) {
+        assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }], `${source} ${b.kind}`);
+      }
+    }
+  });
+
+  it('with the RBAC objects in place, the API server allows what hcsync does and refuses the rest', async () => {
+    for (const o of base.filter((x) => /Role|ServiceAccount/.test(x.kind))) ok(await rest.apply(o, { dryRun: false }), o);
+    const can = async (verb: string, group: string, resource: string, namespace: string, opts: { subresource?: string; name?: string } = {}): Promise<boolean> => {
+      const review = {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        metadata: {}, // a review has no name: the API server insists on empty metadata
+        spec: {
+          user: SA_USER,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
+          resourceAttributes: { verb, group, resource, namespace, ...opts },
+        },
+      };
+      const r = await rest.create(review as unknown as KubeObject, { dryRun: false });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return (r.body as { status: { allowed: boolean } }).status.allowed;
+    };
+    const allowed: [string, string, string, string, { subresource?: string; name?: string }?][] = [
+      ['list', '', 'services', 'shop'],
+      ['watch', '', 'services', ''],
+      ['get', '', 'services', 'shop'],
+      ['patch', '', 'services', 'shop', { subresource: 'status' }],
+      ['list', '', 'pods', ''],
+      ['watch', 'networking.k8s.io', 'ingresses', ''],
+      ['list', 'cloud.google.com', 'backendconfigs', 'shop'],
+      ['create', 'events.k8s.io', 'events', 'shop'],
+      ['create', 'coordination.k8s.io', 'leases', NS],
+      ['update', 'coordination.k8s.io', 'leases', NS, { name: 'hcsync' }],
+    ];
+    const refused: [string, string, string, string, { subresource?: string; name?: string }?][] = [
+      ['patch', '', 'services', 'shop'],
+      ['update', '', 'services', 'shop', { subresource: 'status' }],
+      ['delete', '', 'services', 'shop'],
+      ['get', '', 'pods', 'shop'],
+      ['get', '', 'secrets', 'shop'],
+      ['list', '', 'configmaps', ''],
+      ['update', 'networking.k8s.io', 'ingresses', 'shop'],
+      ['update', 'cloud.google.com', 'backendconfigs', 'shop'],
+      ['create', '', 'events', 'shop'],
+      ['update', 'coordination.k8s.io', 'leases', NS, { name: 'other' }],
+      ['update', 'coordination.k8s.io', 'leases', 'kube-system', { name: 'hcsync' }],
+      ['delete', 'coordination.k8s.io', 'leases', NS, { name: 'hcsync' }],
+    ];
+    for (const [verb, group, resource, namespace, opts] of allowed) {
+      assert.equal(await can(verb, group, resource, namespace, opts), true, `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be allowed`);
+    }
+    for (const [verb, group, resource, namespace, opts] of refused) {
+      assert.equal(await can(verb, group, resource, namespace, opts), false, `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be refused`);
+    }
+  });
+});
