@@ -323,7 +323,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       standIn.resetCounts();
       const seen: string[] = [];
       const warnings: string[] = [];
-      for await (const [scope, scoped] of hcs.aggregatedListAsync({ project: PROJECT, maxResults: 3 })) {
+      for await (const [scope, scoped] of hcs.aggregatedListAsync({ project: PROJECT, maxResults: 3 }, { autoPaginate: false })) {
         for (const hc of scoped.healthChecks ?? []) seen.push(`${scope}:${String(hc.name)}`);
         if (scoped.warning?.code) warnings.push(`${scope}:${scoped.warning.code}`);
       }
@@ -346,6 +346,29 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.deepEqual(body.unreachables, []);
       assert.ok(body.nextPageToken);
       assert.ok('global' in body.items && `regions/${REGION}` in body.items);
+    });
+
+    it('a write retried with the same requestId returns the first Operation and applies once', async () => {
+      await insertHc(httpCheck('idem'));
+      const requestId = '6f1a2b3c-0000-4000-8000-000000000001';
+      const [first] = await hcs.patch({ project: PROJECT, healthCheck: 'idem', requestId, healthCheckResource: { checkIntervalSec: 7 } });
+      const firstOp = await done(first.latestResponse as IOperation);
+      const [again] = await hcs.patch({ project: PROJECT, healthCheck: 'idem', requestId, healthCheckResource: { checkIntervalSec: 9 } });
+      const againOp = again.latestResponse as IOperation;
+      assert.equal(againOp.name, firstOp.name);
+      assert.equal(againOp.status, 'DONE');
+      assert.equal((await getHc('idem')).checkIntervalSec, 7, 'the replay was not applied');
+    });
+
+    it('serves /compute/beta/ like v1 and counts unknown paths as "unknown"', async () => {
+      await insertHc(httpCheck('beta-path'));
+      standIn.resetCounts();
+      const res = await fetch(`${standIn.endpoint}/compute/beta/projects/${PROJECT}/global/healthChecks/beta-path`);
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { name: string }).name, 'beta-path');
+      const miss = await fetch(`${standIn.endpoint}/storage/v1/b`);
+      assert.equal(miss.status, 404);
+      assert.deepEqual(standIn.requestCounts(), { 'healthChecks.get': 1, unknown: 1 });
     });
 
     it('counts requests per API method', async () => {
@@ -383,8 +406,10 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     it('403 rateLimitExceeded once the per-minute quota is used up', async () => {
       await insertHc(httpCheck('quota'));
       standIn.setQuotaPerMinute(3);
+      standIn.resetCounts();
       for (let i = 0; i < 3; i++) await getHc('quota');
       const e = await surfaced(getHc('quota'));
+      assert.equal(standIn.requestCounts()['healthChecks.get'], 4, 'a quota 403 is not retried by gax');
       assert.equal(e.name, 'GoogleError');
       assert.equal(e.code, 7); // PERMISSION_DENIED, taken from the body's status
       assert.equal(e.httpStatusCode, 403);
@@ -499,7 +524,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.match(inUse.message, /already being used by 'projects\/hcsync-test\/global\/backendServices\/bs-a'/);
 
       const scopes: string[] = [];
-      for await (const [scope, scoped] of backendServices.aggregatedListAsync({ project: PROJECT })) {
+      for await (const [scope, scoped] of backendServices.aggregatedListAsync({ project: PROJECT }, { autoPaginate: false })) {
         for (const b of scoped.backendServices ?? []) scopes.push(`${scope}:${String(b.name)}`);
       }
       assert.ok(scopes.includes('global:bs-a'), scopes.join());
@@ -595,6 +620,33 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.equal(pickService(um, 'a.example.com', '/exact/no'), 'pm-default');
       assert.equal(pickService(um, 'other.org', '/api/x'), 'default');
     });
+  });
+
+  it('operations.wait may answer before DONE (operationWaitCapMs), so callers must loop', async () => {
+    const other = await startComputeStandIn({ project: 'p3', operationDelayMs: 300, operationWaitCapMs: 20 });
+    const options = computeClientOptions(other.endpoint);
+    const client = new HealthChecksClient(options);
+    const ops = new GlobalOperationsClient(options);
+    try {
+      const [lro] = await client.insert({ project: 'p3', healthCheckResource: httpCheck('slow') });
+      const name = (lro.latestResponse as IOperation).name as string;
+      const [early] = await ops.wait({ project: 'p3', operation: name });
+      assert.notEqual(early.status, 'DONE');
+      let op = early;
+      let waits = 1;
+      while (op.status !== 'DONE') {
+        [op] = await ops.wait({ project: 'p3', operation: name });
+        waits++;
+      }
+      assert.ok(waits > 2, `looped ${waits} times`);
+      const [byGet] = await ops.get({ project: 'p3', operation: name });
+      assert.equal(byGet.status, 'DONE');
+      assert.equal(other.requestCounts()['globalOperations.wait'], waits);
+      assert.equal(other.requestCounts()['globalOperations.get'], 1);
+    } finally {
+      await Promise.all([client.close(), ops.close()]);
+      await other.stop();
+    }
   });
 
   it('stops cleanly: no open handles from the prober, operations or listeners', async () => {

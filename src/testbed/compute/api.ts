@@ -56,6 +56,8 @@ export interface ApiContext {
   operations: Operations;
   /** Set when an operation-level failure was injected for this request's method. */
   operationFailure: OperationSpec['failure'];
+  /** The write's requestId, recorded against the operation it starts. */
+  pendingRequestId?: string;
 }
 
 export interface ApiResult {
@@ -71,6 +73,8 @@ export function handle(ctx: ApiContext, route: Route, body: JsonObject): ApiResu
     throw new ApiError(404, 'notFound', `The resource 'projects/${route.project}' was not found`);
   }
   if (route.collection === 'operations') return handleOperation(ctx, route);
+  const replay = replayedWrite(ctx, route);
+  if (replay) return ok(replay);
   const spec = COLLECTIONS[route.collection];
   const scopeKind = route.scope?.split('/')[0];
   if (!spec || (route.scope !== undefined && !spec.scopes.includes(scopeKind as 'global'))) {
@@ -98,6 +102,25 @@ export function handle(ctx: ApiContext, route: Route, body: JsonObject): ApiResu
   }
 }
 
+const WRITES = new Set(['insert', 'patch', 'update', 'delete', 'attachNetworkEndpoints', 'detachNetworkEndpoints']);
+
+/**
+ * GCE de-duplicates writes by `requestId`: a retry with the same id gets the original Operation
+ * back and is not applied twice, which is what makes retrying a timed-out patch safe.
+ */
+function replayedWrite(ctx: ApiContext, route: Route): JsonObject | undefined {
+  const requestId = route.query.get('requestId');
+  const method = route.action === 'verb' ? route.verb : route.action;
+  if (!requestId || !method || !WRITES.has(method)) return undefined;
+  const opKey = ctx.store.requestIds.get(requestId);
+  if (opKey) {
+    const op = ctx.store.operations.get(opKey);
+    if (op) return clone(op);
+  }
+  ctx.pendingRequestId = requestId;
+  return undefined;
+}
+
 function ok(body: JsonObject): ApiResult {
   return { status: 200, body };
 }
@@ -105,7 +128,9 @@ function ok(body: JsonObject): ApiResult {
 function startOperation(ctx: ApiContext, scope: Scope, operationType: string, target: JsonObject, apply: () => void): JsonObject {
   const spec: OperationSpec = { scope, operationType, targetLink: String(target['selfLink']), targetId: String(target['id']), apply };
   if (ctx.operationFailure) spec.failure = ctx.operationFailure;
-  return ctx.operations.start(spec);
+  const op = ctx.operations.start(spec);
+  if (ctx.pendingRequestId) ctx.store.requestIds.set(ctx.pendingRequestId, `${scope}/operations/${String(op['name'])}`);
+  return op;
 }
 
 function newFingerprint(): string {

@@ -29,6 +29,8 @@ export interface ComputeStandInOptions {
   timeScale?: number;
   /** Time from a write to its Operation being DONE. Default 50 ms. */
   operationDelayMs?: number;
+  /** How long operations.wait blocks before answering a not-yet-DONE operation. Default 120 s, like GCE. */
+  operationWaitCapMs?: number;
   log?: (line: string) => void;
 }
 
@@ -37,6 +39,7 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
   const store = createStore(opts.project);
   const lbs = new LoadBalancers(store, log);
   const operations = new Operations(store, opts.operationDelayMs ?? 50, log, () => lbs.sync());
+  if (opts.operationWaitCapMs !== undefined) operations.waitCapMs = opts.operationWaitCapMs;
   const server = new ComputeServer(store, operations, log);
   const prober = new Prober(store, opts.timeScale ?? 1, log);
   const endpoint = await server.listen();

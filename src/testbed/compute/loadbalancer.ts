@@ -94,7 +94,7 @@ export class LoadBalancers {
     this.roundRobin.set(target.backendServiceLink, n + 1);
     const ep = healthy[n % healthy.length] as (typeof healthy)[number];
     const upstream = http.request(
-      { host: ep.ipAddress, port: ep.port, method: req.method, path: req.url, headers: { ...req.headers, via: '1.1 google' }, agent: false },
+      { host: ep.ipAddress, port: ep.port, method: req.method, path: req.url, headers: { ...req.headers, via: '1.1 google', 'x-forwarded-for': req.socket.remoteAddress ?? '' }, agent: false },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

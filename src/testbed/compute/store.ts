@@ -32,6 +32,8 @@ export interface Store {
   health: Map<string, EndpointHealth>;
   /** `${scope}/operations/${name}` → Operation JSON. */
   operations: Map<string, JsonObject>;
+  /** Write `requestId` → `${scope}/operations/${name}` of the operation it started. */
+  requestIds: Map<string, string>;
   /** Regions that aggregatedList always reports, even when empty (GCE reports every region). */
   knownRegions: string[];
 }
@@ -47,6 +49,7 @@ export function createStore(project: string): Store {
     negEndpoints: new Map(),
     health: new Map(),
     operations: new Map(),
+    requestIds: new Map(),
     knownRegions: ['us-central1', 'europe-west1'],
   };
 }
