@@ -18,7 +18,14 @@ import {
   type V1Probe,
   type V1Service,
 } from '@kubernetes/client-node';
-import { GlobalOperationsClient, HealthChecksClient, NetworkEndpointGroupsClient, type protos } from '@google-cloud/compute';
+import {
+  GlobalOperationsClient,
+  HealthChecksClient,
+  NetworkEndpointGroupsClient,
+  RegionBackendServicesClient,
+  RegionHealthChecksClient,
+  type protos,
+} from '@google-cloud/compute';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { parse as parseYaml } from 'yaml';
@@ -394,7 +401,8 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
 
   async function negEndpoints(name = hcName): Promise<string[]> {
     const out: string[] = [];
-    for await (const e of negs.listNetworkEndpointsAsync({ project: PROJECT, zone: ZONE, networkEndpointGroup: name, networkEndpointGroupsListEndpointsRequestResource: {} })) {
+    const request = { project: PROJECT, zone: ZONE, networkEndpointGroup: name, networkEndpointGroupsListEndpointsRequestResource: {} };
+    for await (const e of negs.listNetworkEndpointsAsync(request, { autoPaginate: false })) {
       out.push(`${e.networkEndpoint?.ipAddress ?? ''}:${e.networkEndpoint?.port ?? 0}`);
     }
     return out.sort();
@@ -641,15 +649,50 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal((await ingressAnnotations('legacy'))[BACKENDS_ANNOTATION], JSON.stringify({ [name]: 'Unknown' }));
   });
 
+  it('gce-internal: a regional check and backend service with the NEG name, ILB defaults, regional URL map', async () => {
+    await net.createNamespacedIngress({
+      namespace: NS,
+      body: {
+        metadata: { name: 'internal', annotations: { 'kubernetes.io/ingress.class': 'gce-internal' } },
+        spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } },
+      },
+    });
+    assert.deepEqual((await gke.syncNow()).errors, []);
+    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint) as never);
+    const rbs = new RegionBackendServicesClient(computeClientOptions(compute.endpoint) as never);
+    try {
+      const [hc] = await rhcs.get({ project: PROJECT, region: REGION, healthCheck: hcName });
+      assert.deepEqual(
+        [hc.checkIntervalSec, hc.timeoutSec, hc.unhealthyThreshold, hc.httpHealthCheck?.portSpecification, hc.description],
+        [15, 15, 2, 'USE_SERVING_PORT', 'Default kubernetes L7 Loadbalancing health check for ILB.'],
+      );
+      const [bs] = await rbs.get({ project: PROJECT, region: REGION, backendService: hcName });
+      assert.equal(bs.loadBalancingScheme, 'INTERNAL_MANAGED');
+      assert.match(bs.healthChecks?.[0] ?? '', /\/regions\/us-central1\/healthChecks\//);
+      assert.deepEqual(JSON.parse(bs.description ?? '{}'), {
+        'kubernetes.io/service-name': 'default/web',
+        'kubernetes.io/service-port': '80',
+        'x-features': ['NEG', 'L7ILB'],
+      });
+    } finally {
+      await rhcs.close();
+      await rbs.close();
+    }
+    assert.equal((await ingressAnnotations('internal'))[URL_MAP_ANNOTATION], `k8s-um-default-internal--${CLUSTER_UID}`);
+  });
+
   it('GC: a Service port that leaves every Ingress loses its backend service, check and NEG', async () => {
     await net.deleteNamespacedIngress({ name: 'shop', namespace: NS });
     assert.deepEqual((await gke.syncNow()).errors, []);
-    for (const name of [hcName, negName(CLUSTER_UID, NS, 'api', 8080)]) {
-      await assert.rejects(getHc(name), (e: { code?: number }) => e.code === 5);
-      await assert.rejects(negs.get({ project: PROJECT, zone: ZONE, networkEndpointGroup: name }), (e: { code?: number }) => e.code === 5);
-    }
+    await assert.rejects(getHc(hcName), (e: { code?: number }) => e.code === 5);
+    const api = negName(CLUSTER_UID, NS, 'api', 8080);
+    await assert.rejects(getHc(api), (e: { code?: number }) => e.code === 5);
+    await assert.rejects(negs.get({ project: PROJECT, zone: ZONE, networkEndpointGroup: api }), (e: { code?: number }) => e.code === 5);
     assert.equal(compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`), undefined);
-    // The other Ingress's backend is untouched.
+    // Other Ingresses' backends are untouched, and the NEG the regional backend still uses stays.
+    assert.deepEqual(await negEndpoints(hcName), []);
+    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint) as never);
+    await rhcs.get({ project: PROJECT, region: REGION, healthCheck: hcName }).finally(() => rhcs.close());
     const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
     await getHc(igBackendName(CLUSTER_UID, svc.spec?.ports?.[0]?.nodePort ?? 0));
   });

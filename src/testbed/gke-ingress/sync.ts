@@ -38,6 +38,9 @@ import {
 type IBackendService = protos.google.cloud.compute.v1.IBackendService;
 type IUrlMap = protos.google.cloud.compute.v1.IUrlMap;
 
+/** Async iterators page by themselves; saying so stops gax's AutopaginateTrueWarning. */
+const NO_AUTOPAGINATE = { autoPaginate: false } as const;
+
 export const BACKENDS_ANNOTATION = 'ingress.kubernetes.io/backends';
 export const URL_MAP_ANNOTATION = 'ingress.kubernetes.io/url-map';
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
@@ -457,7 +460,7 @@ export class GkeIngressStandIn {
       zone,
       networkEndpointGroup: negNameStr,
       networkEndpointGroupsListEndpointsRequestResource: {},
-    })) {
+    }, NO_AUTOPAGINATE)) {
       const ep = e.networkEndpoint;
       if (ep?.ipAddress && ep.port) have.set(`${ep.ipAddress}:${ep.port}`, { ipAddress: ep.ipAddress, port: ep.port });
     }
@@ -734,7 +737,7 @@ export class GkeIngressStandIn {
       }
     };
     for (const regional of [false, true]) {
-      const maps = regional ? this.gce.regionUrlMaps.listAsync({ project, region }) : this.gce.urlMaps.listAsync({ project });
+      const maps = regional ? this.gce.regionUrlMaps.listAsync({ project, region }, NO_AUTOPAGINATE) : this.gce.urlMaps.listAsync({ project }, NO_AUTOPAGINATE);
       for await (const um of maps) {
         const name = um.name ?? '';
         if (!ownedUrlMapName(clusterUid, name) || wantUrlMaps.has(`${regional ? 'r' : 'g'}/${name}`)) continue;
@@ -751,7 +754,9 @@ export class GkeIngressStandIn {
       [...backends.values()].filter((b) => b.kind !== 'ig').map((b) => negName(clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port)),
     );
     for (const regional of [false, true]) {
-      const list = regional ? this.gce.regionBackendServices.listAsync({ project, region }) : this.gce.backendServices.listAsync({ project });
+      const list = regional
+        ? this.gce.regionBackendServices.listAsync({ project, region }, NO_AUTOPAGINATE)
+        : this.gce.backendServices.listAsync({ project }, NO_AUTOPAGINATE);
       const doomed: string[] = [];
       for await (const bs of list) {
         const name = bs.name ?? '';
