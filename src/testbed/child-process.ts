@@ -3,10 +3,11 @@
 // Three layers, because a crashed or killed test runner must not leave servers and ports behind:
 // 1. `setpriv --pdeathsig SIGKILL` makes the kernel kill the child when our process dies,
 //    even by SIGKILL, where no JavaScript runs any more.
-// 2. A process 'exit' hook SIGKILLs whatever is still running (covers a missing setpriv).
+// 2. A process 'exit' hook SIGKILLs whatever is still running (covers a missing setpriv) and
+//    removes the temp dirs registered with removeOnExit.
 // 3. terminate(): the orderly way, SIGTERM and wait, SIGKILL after a grace period.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -19,7 +20,18 @@ export interface ManagedProcess {
 }
 
 const running = new Set<{ pid: number; hasExited(): boolean }>();
+const dirsToRemove = new Set<string>();
 let exitHookInstalled = false;
+
+/** Removes dir when the process exits, unless forgetOnExit(dir) came first. */
+export function removeOnExit(dir: string): void {
+  installExitHook();
+  dirsToRemove.add(dir);
+}
+
+export function forgetOnExit(dir: string): void {
+  dirsToRemove.delete(dir);
+}
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -27,6 +39,14 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of running) {
       if (!child.hasExited()) killQuietly(child.pid, 'SIGKILL');
+    }
+    for (const dir of dirsToRemove) {
+      try {
+        // The killed servers may still be closing files: retry a few times.
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      } catch {
+        // Best effort while exiting; the dir is under os.tmpdir().
+      }
     }
   });
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { logTail, spawnManaged, type ManagedProcess } from './child-process.js';
+import { forgetOnExit, logTail, removeOnExit, spawnManaged, type ManagedProcess } from './child-process.js';
 import { httpGet, freeLoopbackPort, sleep } from './loopback-http.js';
 import { kubeBinaries } from './kube-binaries.js';
 import { kubeconfigText } from './kubeconfig.js';
@@ -52,6 +52,7 @@ async function startOnce(
   const startedAt = Date.now();
   const deadline = startedAt + START_BUDGET_MS;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hcsync-testbed-'));
+  removeOnExit(dir);
   const processes: ManagedProcess[] = [];
   try {
     const [etcdPort, peerPort, apiPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
@@ -93,10 +94,15 @@ async function startOnce(
   } catch (error) {
     const tails = processes.map((p) => `--- ${p.name} log (${p.logPath}) ---\n${logTail(p.logPath)}`).join('\n');
     await Promise.all(processes.map((p) => p.terminate(STOP_GRACE_MS)));
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    removeDir(dir);
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`control plane failed to start: ${reason}\n${tails}`);
   }
+}
+
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  forgetOnExit(dir);
 }
 
 function writeAuthFiles(dir: string, token: string): void {
@@ -203,7 +209,7 @@ function makeControlPlane(state: {
         const stopStartedAt = Date.now();
         // API server first: it would otherwise log etcd errors while shutting down.
         for (const p of [...processes].reverse()) await p.terminate(STOP_GRACE_MS);
-        rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+        removeDir(dir);
         log(`control plane: stopped in ${Date.now() - stopStartedAt} ms`);
       })();
       return stopping;

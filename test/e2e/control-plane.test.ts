@@ -186,8 +186,10 @@ describe('test bed lifecycle', function () {
       try {
         const left = await waitUntilNoProcessUses(dir, 5_000);
         assert.deepEqual(left, [], `left running: ${left.map((p) => `${p.pid} ${p.command}`).join('\n')}`);
+        // An exiting process still runs JavaScript: its exit hook removes the temp dir too.
+        if (how === 'exit') assert.ok(!existsSync(dir), `${dir} left behind after process.exit`);
       } finally {
-        // Nobody ran stop(): the temp dir is ours to remove.
+        // After SIGKILL nobody could remove the temp dir: it is ours to remove.
         rmSync(dir, { recursive: true, force: true });
       }
     });
