@@ -29,7 +29,7 @@ export function kubeBinaries(): { apiserver: string; etcd: string } {
     } catch {
       throw new Error(
         `test bed binary missing: ${file}. Build kube-apiserver and etcd with \`npm run testbed:build\` ` +
-          '(needs Go 1.26; the first build takes 10-20 minutes).',
+          '(needs Go 1.26; the first build takes about 6 minutes).',
       );
     }
   }
