@@ -292,7 +292,7 @@ const CLUSTER_UID = '9410637bf984f3ee';
 const NS = 'default';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -334,6 +334,7 @@ function httpGetStatus(address: string, path: string): Promise<number> {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
+    req.on('timeout', () => req.destroy(new Error(`timeout on ${address}${path}`)));
     req.on('error', reject);
   });
 }
