@@ -452,6 +452,8 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
   });
 
   after(async function () {
+    // Back to test/setup.ts's rule for the files that run after this one.
+    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await gke?.stop();
     await hcs?.close();
     await negs?.close();
@@ -696,5 +698,32 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     await rhcs.get({ project: PROJECT, region: REGION, healthCheck: hcName }).finally(() => rhcs.close());
     const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
     await getHc(igBackendName(CLUSTER_UID, svc.spec?.ports?.[0]?.nodePort ?? 0));
+  });
+  it('start() syncs at once and then every syncPeriodMs until stop()', async () => {
+    const periodic = new GkeIngressStandIn({
+      kubeConfig: kc,
+      compute: compute.endpoint,
+      project: PROJECT,
+      zone: ZONE,
+      region: REGION,
+      clusterUid: CLUSTER_UID,
+      mode: 'neg',
+      syncPeriodMs: 100,
+    });
+    try {
+      const first = await periodic.start();
+      assert.deepEqual(first.errors, []);
+      await net.createNamespacedIngress({
+        namespace: NS,
+        body: { metadata: { name: 'later' }, spec: { defaultBackend: { service: { name: 'api', port: { number: 8080 } } } } },
+      });
+      const name = negName(CLUSTER_UID, NS, 'api', 8080);
+      await until('the periodic sync to pick up the new Ingress', async () => ((await ingressAnnotations('later'))[BACKENDS_ANNOTATION]?.includes(name) ? true : undefined));
+      await getHc(name);
+    } finally {
+      await periodic.stop();
+    }
+    // Two instances with the same rules never disagreed about a check.
+    assert.equal(periodic.updatesMade(), 0);
   });
 });
