@@ -1,0 +1,155 @@
+// The Compute adapter against nock: every call it makes and every error class it sorts.
+// (The end-to-end proof is against the Compute stand-in over real HTTP; this pins the wire shapes.)
+import assert from 'node:assert/strict';
+import nock from 'nock';
+import { createComputeClients, endpointOptions, type ComputeClients } from '../../src/gcp/clients.js';
+import { ComputeAdapter } from '../../src/gcp/compute-adapter.js';
+import { GcpError } from '../../src/gcp/errors.js';
+
+const ENDPOINT = 'http://127.0.0.1:1';
+const BASE = '/compute/v1/projects/p';
+const hcJson = (name: string, extra: object = {}) => ({ name, id: '42', type: 'HTTP', checkIntervalSec: 15, timeoutSec: 15, httpHealthCheck: { requestPath: '/', portSpecification: 'USE_SERVING_PORT' }, ...extra });
+const gceError = (code: number, reason: string, message: string) => ({ error: { code, message, errors: [{ domain: 'global', reason, message }] } });
+
+describe('Compute adapter (nock)', () => {
+  let clients: ComputeClients;
+  let adapter: ComputeAdapter;
+  const observed: [string, number][] = [];
+
+  beforeEach(() => {
+    clients = createComputeClients(endpointOptions(ENDPOINT));
+    observed.length = 0;
+    adapter = new ComputeAdapter(clients, 'p', (m, code) => observed.push([m, code]));
+  });
+  afterEach(async () => {
+    await clients.close();
+  });
+
+  it('lists health checks with aggregatedList across pages and scopes', async () => {
+    const scope = nock(ENDPOINT)
+      .get(`${BASE}/aggregated/healthChecks`)
+      .query((q) => q['maxResults'] === '500' && q['pageToken'] === undefined)
+      .reply(200, { items: { global: { healthChecks: [hcJson('k8s1-a')] } }, nextPageToken: 't2' })
+      .get(`${BASE}/aggregated/healthChecks`)
+      .query((q) => q['pageToken'] === 't2')
+      .reply(200, { items: { 'regions/europe-west1': { healthChecks: [hcJson('k8s1-b', { httpHealthCheck: { requestPath: '/r', host: 'h.example' } })] } } });
+    const checks = await adapter.listHealthChecks();
+    scope.done();
+    assert.deepEqual(
+      checks.map((c) => [c.name, c.scope, c.block?.requestPath, c.block?.host]),
+      [
+        ['k8s1-a', { kind: 'global' }, '/', ''],
+        ['k8s1-b', { kind: 'region', region: 'europe-west1' }, '/r', 'h.example'],
+      ],
+    );
+    assert.deepEqual(observed, [['healthChecks.aggregatedList', 200]]);
+  });
+
+  it('lists backend services and reads their link, service and kind', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/aggregated/backendServices`)
+      .query(true)
+      .reply(200, {
+        items: {
+          global: {
+            backendServices: [
+              {
+                name: 'k8s1-abcd1234-default-web-80-0f0f0f0f',
+                healthChecks: ['https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/k8s1-abcd1234-default-web-80-0f0f0f0f'],
+                description: '{"kubernetes.io/service-name":"default/web","kubernetes.io/service-port":"80","x-features":["NEG"]}',
+                backends: [{ group: 'https://www.googleapis.com/compute/v1/projects/p/zones/z/networkEndpointGroups/k8s1-abcd1234-default-web-80-0f0f0f0f' }],
+              },
+            ],
+          },
+          'regions/us-central1': { backendServices: [{ name: 'k8s-be-31000--uid', healthChecks: ['https://www.googleapis.com/compute/v1/projects/p/regions/us-central1/healthChecks/k8s-be-31000--uid'] }] },
+        },
+      });
+    const [neg, ig] = await adapter.listBackendServices();
+    assert.deepEqual(neg?.service, { namespace: 'default', name: 'web', port: '80' });
+    assert.deepEqual(neg?.healthCheck, { name: 'k8s1-abcd1234-default-web-80-0f0f0f0f', scope: { kind: 'global' } });
+    assert.equal(neg?.backendKind, 'neg');
+    assert.equal(ig?.backendKind, 'ig');
+    assert.deepEqual(ig?.healthCheck?.scope, { kind: 'region', region: 'us-central1' });
+  });
+
+  it('gets a global and a regional health check and backend service', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/global/healthChecks/hc`).reply(200, hcJson('hc'))
+      .get(`${BASE}/regions/r1/healthChecks/hc`).reply(200, hcJson('hc'))
+      .get(`${BASE}/global/backendServices/bs`).reply(200, { name: 'bs' })
+      .get(`${BASE}/regions/r1/backendServices/bs`).reply(200, { name: 'bs' });
+    assert.equal((await adapter.getHealthCheck('hc', { kind: 'global' })).name, 'hc');
+    assert.deepEqual((await adapter.getHealthCheck('hc', { kind: 'region', region: 'r1' })).scope, { kind: 'region', region: 'r1' });
+    assert.equal((await adapter.getBackendService('bs', { kind: 'global' })).name, 'bs');
+    assert.equal((await adapter.getBackendService('bs', { kind: 'region', region: 'r1' })).name, 'bs');
+    assert.deepEqual(observed.map((o) => o[0]), ['healthChecks.get', 'regionHealthChecks.get', 'backendServices.get', 'regionBackendServices.get']);
+  });
+
+  it('patches only owned fields as a merge patch with a requestId, then waits for the Operation', async () => {
+    let body: unknown;
+    nock(ENDPOINT)
+      .patch(`${BASE}/global/healthChecks/hc`, (b: unknown) => ((body = b), true))
+      .query({ requestId: 'req-1' })
+      .reply(200, { name: 'op-1', status: 'RUNNING' })
+      .post(`${BASE}/global/operations/op-1/wait`)
+      .reply(200, { name: 'op-1', status: 'RUNNING' })
+      .post(`${BASE}/global/operations/op-1/wait`)
+      .reply(200, { name: 'op-1', status: 'DONE' });
+    await adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/ready', host: '', timeoutSec: 5 }, 'req-1');
+    assert.deepEqual(body, { httpHealthCheck: { requestPath: '/ready', host: '' }, timeoutSec: 5 });
+    assert.deepEqual(observed.map((o) => o[0]), ['healthChecks.patch', 'globalOperations.wait', 'globalOperations.wait']);
+    assert.ok(nock.isDone());
+  });
+
+  it('patches the block of the check’s type (HTTPS) in a region and waits on the region operation', async () => {
+    let body: unknown;
+    nock(ENDPOINT)
+      .patch(`${BASE}/regions/r1/healthChecks/hc`, (b: unknown) => ((body = b), true))
+      .query(true)
+      .reply(200, { name: 'op-2', status: 'PENDING' })
+      .post(`${BASE}/regions/r1/operations/op-2/wait`)
+      .reply(200, { name: 'op-2', status: 'DONE' });
+    await adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'region', region: 'r1' }, type: 'HTTPS' }, { requestPath: '/s' }, 'req-2');
+    assert.deepEqual(body, { httpsHealthCheck: { requestPath: '/s' } });
+    assert.ok(nock.isDone());
+  });
+
+  it('a DONE Operation with an error is a failure carrying GCP’s message', async () => {
+    nock(ENDPOINT)
+      .patch(`${BASE}/global/healthChecks/hc`).query(true)
+      .reply(200, { name: 'op-3', status: 'DONE', httpErrorStatusCode: 400, error: { errors: [{ code: 'INVALID_USAGE', message: 'Invalid value for field resource.timeoutSec' }] } });
+    await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { timeoutSec: 99 }, 'r'), (e: unknown) => {
+      assert.ok(e instanceof GcpError);
+      assert.equal(e.errorClass, 'invalid');
+      assert.match(e.message, /Invalid value for field resource.timeoutSec/);
+      return true;
+    });
+  });
+
+  const errorClasses: [string, number, object, GcpError['errorClass']][] = [
+    ['404 notFound → not_found (BackendNotReady, requeue)', 404, gceError(404, 'notFound', "The resource 'projects/p/global/healthChecks/hc' was not found"), 'not_found'],
+    ['403 rateLimitExceeded → rate_limited (back off)', 403, gceError(403, 'rateLimitExceeded', 'Rate Limit Exceeded'), 'rate_limited'],
+    ['429 → rate_limited (back off)', 429, gceError(429, 'rateLimitExceeded', 'Too Many Requests'), 'rate_limited'],
+    ['403 forbidden → forbidden', 403, gceError(403, 'forbidden', "Required 'compute.healthChecks.update' permission"), 'forbidden'],
+    ['400 invalid → invalid (PatchFailed with GCP’s message)', 400, gceError(400, 'invalid', "Invalid value for field 'resource.timeoutSec': '20'. TimeoutSec should be less than checkIntervalSec."), 'invalid'],
+    ['400 resourceNotReady → retryable', 400, gceError(400, 'resourceNotReady', "The resource 'hc' is not ready"), 'retryable'],
+    ['503 backendError → retryable', 503, gceError(503, 'backendError', 'Backend Error'), 'retryable'],
+  ];
+  for (const [name, status, body, cls] of errorClasses) {
+    it(`patch error ${name}`, async () => {
+      nock(ENDPOINT).patch(`${BASE}/global/healthChecks/hc`).query(true).reply(status, body);
+      await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/x' }, 'r'), (e: unknown) => {
+        assert.ok(e instanceof GcpError, String(e));
+        assert.equal(e.errorClass, cls, e.message);
+        assert.equal(e.httpStatus, status);
+        return true;
+      });
+      assert.deepEqual(observed, [['healthChecks.patch', status]]);
+    });
+  }
+
+  it('refuses to patch a TCP check without calling GCP', async () => {
+    await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'TCP' }, { requestPath: '/x' }, 'r'), /type TCP/);
+    assert.deepEqual(observed, []);
+  });
+});
