@@ -134,7 +134,10 @@ export function buildCondition({ reports, previous, generation, now }: Condition
   }
   // A check hcsync patched stays "Patched" while it holds, so the user keeps seeing that hcsync
   // (not GKE) set it; "InSync" means it was already right.
-  if (reason === 'InSync' && previous?.reason === 'Patched') reason = 'Patched';
+  // Its message keeps saying what hcsync changed, so a settled Service is not rewritten.
+  if (reason === 'InSync' && previous?.reason === 'Patched') {
+    return conditionWith({ status: 'True', reason: 'Patched', message: previous.message, previous, generation, now });
+  }
   const status = STATUS_OF[reason];
   const message = reports.length === 0 ? 'no Service port is a backend of an Ingress' : reports.map(portLine).join('; ');
   return conditionWith({ status, reason, message, previous, generation, now });
