@@ -1,5 +1,5 @@
-// Compute API semantics for the collections we serve: CRUD with GCE's write rules, list and
-// aggregatedList paging, and the custom methods (getHealth, NEG endpoints, operations).
+// Compute API semantics for the collections we serve: CRUD with GCE's write rules, dispatch of
+// list/aggregatedList (listing.ts), and the custom methods (getHealth, NEG endpoints, operations).
 // Handlers validate synchronously (so 400/404/409 come back at once, as from GCE) and defer the
 // effect to an Operation.
 import { randomBytes } from 'node:crypto';
@@ -7,49 +7,15 @@ import { alreadyExists, ApiError, badRequest, conditionNotMet, inUse, invalid, n
 import { clone, isObject, mergePatch } from './merge-patch.js';
 import type { OperationSpec, Operations } from './operations.js';
 import type { Route } from './router.js';
+import { COLLECTIONS, type CollectionSpec } from './collections.js';
+import { aggregatedList, list, pageToken, pageWindow } from './listing.js';
 import {
   allocateId, deleteResource, getResource, listResources, normaliseLink, putResource, referencesTo,
-  resourcePath, resolveLink, scopeLink, scopesFor, selfLink, SELF_LINK_BASE,
+  resourcePath, resolveLink, scopeLink, selfLink,
   type Json, type JsonObject, type NetworkEndpoint, type Scope, type Store,
 } from './store.js';
 import { groupEndpoints, healthKey } from './topology.js';
-import {
-  normaliseBackendService, normaliseHealthCheck, normaliseNeg, normaliseUrlMap, stripOutputOnly, validateName,
-} from './validation.js';
-
-interface CollectionSpec {
-  kind: string;
-  listKind: string;
-  aggregatedKind: string;
-  /** Which scope kinds the collection lives in. */
-  scopes: ReadonlyArray<'global' | 'regions' | 'zones'>;
-  normalise: (r: JsonObject) => JsonObject;
-  /** Backend services and URL maps carry a fingerprint for optimistic concurrency; HCs do not. */
-  fingerprint: boolean;
-  /** Singular noun for "already being used by" messages. */
-  noun: string;
-}
-
-const COLLECTIONS: Record<string, CollectionSpec> = {
-  healthChecks: {
-    kind: 'compute#healthCheck', listKind: 'compute#healthCheckList', aggregatedKind: 'compute#healthChecksAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseHealthCheck, fingerprint: false, noun: 'health_check',
-  },
-  backendServices: {
-    kind: 'compute#backendService', listKind: 'compute#backendServiceList', aggregatedKind: 'compute#backendServiceAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseBackendService, fingerprint: true, noun: 'backend_service',
-  },
-  urlMaps: {
-    kind: 'compute#urlMap', listKind: 'compute#urlMapList', aggregatedKind: 'compute#urlMapsAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseUrlMap, fingerprint: true, noun: 'url_map',
-  },
-  networkEndpointGroups: {
-    kind: 'compute#networkEndpointGroup', listKind: 'compute#networkEndpointGroupList', aggregatedKind: 'compute#networkEndpointGroupAggregatedList',
-    scopes: ['zones'], normalise: normaliseNeg, fingerprint: false, noun: 'network_endpoint_group',
-  },
-};
-
-const MAX_RESULTS = 500;
+import { stripOutputOnly, validateName } from './validation.js';
 
 export interface ApiContext {
   store: Store;
@@ -231,89 +197,6 @@ function remove(ctx: ApiContext, route: Route, spec: CollectionSpec, existing: J
     if (!deleteResource(store, scope, route.collection, name)) throw notFound(resourcePath(store, scope, route.collection, name));
     store.negEndpoints.delete(normaliseLink(link));
   });
-}
-
-// ---- list and aggregatedList ------------------------------------------------------------------
-
-function pageWindow(route: Route): { offset: number; max: number } {
-  const maxRaw = route.query.get('maxResults');
-  const max = maxRaw === null ? MAX_RESULTS : Number(maxRaw);
-  if (!Number.isInteger(max) || max < 0 || max > MAX_RESULTS) {
-    throw invalid('maxResults', maxRaw, `Must be between 0 and ${MAX_RESULTS}.`);
-  }
-  const token = route.query.get('pageToken');
-  if (!token) return { offset: 0, max: max === 0 ? MAX_RESULTS : max };
-  const offset = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, ''));
-  if (!Number.isInteger(offset) || offset < 0) throw invalid('pageToken', token, 'Invalid page token.');
-  return { offset, max: max === 0 ? MAX_RESULTS : max };
-}
-
-function pageToken(offset: number): string {
-  return Buffer.from(`offset:${offset}`, 'utf8').toString('base64url');
-}
-
-/** Supports GCE's simple filters on top-level scalar fields: `f = "v"`, `f != v`, `f eq re`, `f ne re`. */
-function filterPredicate(filter: string | null): (r: JsonObject) => boolean {
-  if (!filter || filter.trim() === '') return () => true;
-  const m = /^\s*\(?\s*([A-Za-z][A-Za-z0-9]*)\s*(=|!=|eq|ne)\s*"?([^"]*?)"?\s*\)?\s*$/.exec(filter);
-  if (!m) throw invalid('filter', filter, 'Invalid list filter expression.');
-  const [, field, op, value] = m as unknown as [string, string, string, string];
-  if (op === 'eq' || op === 'ne') {
-    const re = new RegExp(`^(?:${value})$`); // GCE's eq/ne take a full-match RE2 expression
-    return (r) => re.test(String(r[field] ?? '')) === (op === 'eq');
-  }
-  // '=' supports a '*' wildcard in GCE; literal otherwise.
-  const re = new RegExp(`^${value.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return (r) => re.test(String(r[field] ?? '')) === (op === '=');
-}
-
-function list(store: Store, route: Route, spec: CollectionSpec, all: JsonObject[]): JsonObject {
-  const items = all.filter(filterPredicate(route.query.get('filter')));
-  const { offset, max } = pageWindow(route);
-  const page = items.slice(offset, offset + max);
-  const out: JsonObject = {
-    kind: spec.listKind,
-    id: `projects/${store.project}/${route.scope as string}/${route.collection}`,
-    selfLink: `${scopeLink(store, route.scope as string)}/${route.collection}`,
-  };
-  if (page.length > 0) out['items'] = clone(page);
-  if (offset + max < items.length) out['nextPageToken'] = pageToken(offset + max);
-  return out;
-}
-
-/** One flattened, paginated sequence over every scope, regrouped per page like GCE does. */
-function aggregatedList(store: Store, route: Route, spec: CollectionSpec): JsonObject {
-  const keep = filterPredicate(route.query.get('filter'));
-  const scopes = scopesFor(store, route.collection).filter((s) => spec.scopes.includes(s.split('/')[0] as 'global'));
-  const flat: Array<[string, JsonObject]> = [];
-  for (const scope of scopes) {
-    for (const r of listResources(store, scope, route.collection)) if (keep(r)) flat.push([scope, r]);
-  }
-  const { offset, max } = pageWindow(route);
-  const page = flat.slice(offset, offset + max);
-  const items: JsonObject = {};
-  for (const scope of scopes) {
-    const inScope = page.filter(([s]) => s === scope).map(([, r]) => clone(r));
-    items[scope] = inScope.length > 0
-      ? { [route.collection]: inScope }
-      : {
-          warning: {
-            code: 'NO_RESULTS_ON_PAGE',
-            message: `There are no results for scope '${scope}' on this page.`,
-            data: [{ key: 'scope', value: scope }],
-          },
-        };
-  }
-  const out: JsonObject = {
-    kind: spec.aggregatedKind,
-    id: `projects/${store.project}/aggregated/${route.collection}`,
-    items,
-    selfLink: `${SELF_LINK_BASE}${store.project}/aggregated/${route.collection}`,
-  };
-  if (offset + max < flat.length) out['nextPageToken'] = pageToken(offset + max);
-  // Every scope is always reachable here; GCE only adds the field when partial success was asked for.
-  if (route.query.get('returnPartialSuccess') === 'true') out['unreachables'] = [];
-  return out;
 }
 
 // ---- custom methods -----------------------------------------------------------------------------

@@ -94,6 +94,8 @@ export class Prober {
     const block = protocolBlock(hc) ?? {};
     if (hc['type'] !== 'HTTP') {
       // Only plain HTTP checks are modelled; anything else never passes, which is loud in tests.
+      // (TCP was tried: nock 15, loaded in every test process, fakes the 'connect' event of raw
+      // sockets before the real attempt fails, so a TCP probe cannot tell open from closed there.)
       return Promise.resolve({ ok: false, detail: `type ${String(hc['type'])} not probed by the stand-in` });
     }
     const port = block['portSpecification'] === 'USE_SERVING_PORT' ? ep.port : Number(block['port'] ?? 80);
