@@ -516,10 +516,12 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.notEqual(after.fingerprint, bs.fingerprint);
       const stale = await surfaced(backendServices.update({ project: PROJECT, backendService: 'bs-a', backendServiceResource: { ...bs, description: 'stale' } }));
       assert.equal(stale.httpStatusCode, 412);
+      assert.equal(stale.code, 9); // FAILED_PRECONDITION
       assert.equal(stale.legacyReason, 'conditionNotMet');
 
       const inUse = await surfaced(hcs.delete({ project: PROJECT, healthCheck: 'bs-hc' }));
       assert.equal(inUse.httpStatusCode, 400);
+      assert.equal(inUse.code, 3);
       assert.equal(inUse.legacyReason, 'resourceInUseByAnotherResource');
       assert.match(inUse.message, /already being used by 'projects\/hcsync-test\/global\/backendServices\/bs-a'/);
 

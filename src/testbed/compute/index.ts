@@ -29,6 +29,8 @@ export interface ComputeStandInOptions {
   timeScale?: number;
   /** Time from a write to its Operation being DONE. Default 50 ms. */
   operationDelayMs?: number;
+  /** Requests per minute before 403 rateLimitExceeded; unlimited when unset. See setQuotaPerMinute. */
+  quotaPerMinute?: number;
   /** How long operations.wait blocks before answering a not-yet-DONE operation. Default 120 s, like GCE. */
   operationWaitCapMs?: number;
   log?: (line: string) => void;
@@ -41,6 +43,7 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
   const operations = new Operations(store, opts.operationDelayMs ?? 50, log, () => lbs.sync());
   if (opts.operationWaitCapMs !== undefined) operations.waitCapMs = opts.operationWaitCapMs;
   const server = new ComputeServer(store, operations, log);
+  if (opts.quotaPerMinute !== undefined) server.setQuotaPerMinute(opts.quotaPerMinute);
   const prober = new Prober(store, opts.timeScale ?? 1, log);
   const endpoint = await server.listen();
   prober.start();
