@@ -477,6 +477,14 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal(hc.description, 'Kubernetes L7 health check generated with readiness probe settings.');
     assert.deepEqual(await negEndpoints(), [`127.0.0.5:${appPort}`]);
     assert.equal(gke.updatesMade(), 0);
+    // What hcsync may read to find names without the Ingress annotation (reference §4.1, §4.3).
+    const cm = await core.readNamespacedConfigMap({ name: 'ingress-uid', namespace: 'kube-system' });
+    assert.equal(cm.data?.['uid'], CLUSTER_UID);
+    const svc = await core.readNamespacedService({ name: 'web', namespace: NS });
+    assert.deepEqual(JSON.parse(svc.metadata?.annotations?.['cloud.google.com/neg-status'] ?? '{}'), {
+      network_endpoint_groups: { '80': hcName },
+      zones: [ZONE],
+    });
   });
 
   it('writes status and annotations; backends turns HEALTHY once the app answers the path; the LB serves', async () => {

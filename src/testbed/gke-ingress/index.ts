@@ -4,6 +4,8 @@ export {
   GkeIngressStandIn,
   BACKENDS_ANNOTATION,
   URL_MAP_ANNOTATION,
+  NEG_STATUS_ANNOTATION,
+  INGRESS_UID_CONFIGMAP,
   gcePaths,
   type GkeIngressStandInOptions,
   type EndpointClientOptions,

@@ -45,6 +45,9 @@ export const BACKENDS_ANNOTATION = 'ingress.kubernetes.io/backends';
 export const URL_MAP_ANNOTATION = 'ingress.kubernetes.io/url-map';
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 export const NEG_ANNOTATION = 'cloud.google.com/neg';
+export const NEG_STATUS_ANNOTATION = 'cloud.google.com/neg-status';
+/** Where GKE keeps the cluster UID that every ingress-gce name embeds (namer: ConfigMap kube-system/ingress-uid). */
+export const INGRESS_UID_CONFIGMAP = { namespace: 'kube-system', name: 'ingress-uid' } as const;
 
 /** The shape of the Compute stand-in's computeClientOptions(), which lacks gax's index signature. */
 export interface EndpointClientOptions {
@@ -244,6 +247,12 @@ export class GkeIngressStandIn {
       this.log('sync error', { what, error: message(e) });
     };
 
+    try {
+      await this.ensureUidConfigMap();
+    } catch (e) {
+      fail(`ConfigMap ${INGRESS_UID_CONFIGMAP.namespace}/${INGRESS_UID_CONFIGMAP.name}`, e);
+    }
+
     const [ingressList, serviceList, podList] = await Promise.all([
       this.networking.listIngressForAllNamespaces(),
       this.core.listServiceForAllNamespaces(),
@@ -302,6 +311,12 @@ export class GkeIngressStandIn {
       }
     }
 
+    try {
+      await this.syncNegStatus(serviceList.items, backends);
+    } catch (e) {
+      fail('neg-status annotations', e);
+    }
+
     for (const plan of ingresses) {
       try {
         await this.syncIngress(plan, backends);
@@ -316,6 +331,49 @@ export class GkeIngressStandIn {
       fail('garbage collection', e);
     }
     return report;
+  }
+
+  /** GKE stores the UID in kube-system/ingress-uid; hcsync reads it to compute IG names. */
+  private async ensureUidConfigMap(): Promise<void> {
+    const { namespace, name } = INGRESS_UID_CONFIGMAP;
+    const data = { uid: this.opts.clusterUid, 'provider-uid': this.opts.clusterUid };
+    try {
+      const cm = await this.core.readNamespacedConfigMap({ name, namespace });
+      if (cm.data?.['uid'] === data.uid) return;
+      await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    } catch (e) {
+      if (!(e instanceof ApiException && e.code === 404)) throw e;
+      await this.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace }, data } });
+    }
+  }
+
+  /**
+   * The NEG controller's Service annotation, e.g.
+   * {"network_endpoint_groups":{"80":"k8s1-…"},"zones":["us-central1-a"]}; removed when a Service
+   * no longer backs any NEG.
+   */
+  private async syncNegStatus(services: readonly V1Service[], backends: Map<string, BackendPlan>): Promise<void> {
+    const byService = new Map<string, Record<string, string>>();
+    for (const b of backends.values()) {
+      if (b.kind === 'ig') continue;
+      const key = `${namespaceOf(b.service)}/${nameOf(b.service)}`;
+      const groups = byService.get(key) ?? {};
+      groups[String(b.port.port)] = negName(this.opts.clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port);
+      byService.set(key, groups);
+    }
+    for (const svc of services) {
+      const groups = byService.get(`${namespaceOf(svc)}/${nameOf(svc)}`);
+      const want =
+        groups === undefined
+          ? undefined
+          : JSON.stringify({ network_endpoint_groups: Object.fromEntries(Object.entries(groups).sort()), zones: [this.opts.zone] });
+      const have = svc.metadata?.annotations?.[NEG_STATUS_ANNOTATION];
+      if (have === want) continue;
+      await this.core.patchNamespacedService(
+        { name: nameOf(svc), namespace: namespaceOf(svc), body: { metadata: { annotations: { [NEG_STATUS_ANNOTATION]: want ?? null } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
   }
 
   private classOf(ing: V1Ingress): IngressClass | undefined {
