@@ -32,7 +32,12 @@ function filterPredicate(filter: string | null): (r: JsonObject) => boolean {
   if (!m) throw invalid('filter', filter, 'Invalid list filter expression.');
   const [, field, op, value] = m as unknown as [string, string, string, string];
   if (op === 'eq' || op === 'ne') {
-    const re = new RegExp(`^(?:${value})$`); // GCE's eq/ne take a full-match RE2 expression
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${value})$`); // GCE's eq/ne take a full-match RE2 expression
+    } catch {
+      throw invalid('filter', filter, 'Invalid regular expression.');
+    }
     return (r) => re.test(String(r[field] ?? '')) === (op === 'eq');
   }
   // '=' supports a '*' wildcard in GCE; literal otherwise.

@@ -101,8 +101,9 @@ export class LoadBalancers {
       },
     );
     upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/html; charset=UTF-8' });
-      res.end(GFE_502_BODY);
+      // Mid-response failures cut the connection, as a proxy must; before that, the GFE page.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'Content-Type': 'text/html; charset=UTF-8' }).end(GFE_502_BODY);
     });
     req.pipe(upstream);
   }
