@@ -31,7 +31,8 @@ import nock from 'nock';
 import { parse as parseYaml } from 'yaml';
 import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../src/testbed/compute/index.js';
 import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
-import { BACKENDS_ANNOTATION, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../src/testbed/gke-ingress/index.js';
+import { BACKENDS_ANNOTATION, gcePaths, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../src/testbed/gke-ingress/index.js';
+import { sameResource } from '../../src/testbed/gke-ingress/compute-clients.js';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../src/testbed/gke-ingress/backend-config.js';
 import { planExisting } from '../../src/testbed/gke-ingress/merge.js';
 import { fromCompute, toCompute, type HealthCheckModel } from '../../src/testbed/gke-ingress/model.js';
@@ -277,6 +278,23 @@ describe('gke-ingress stand-in: existing check (mergeUserSettings + calculateDif
   it('BackendConfig port: USE_FIXED_PORT and the port are enforced', () => {
     const { diffs } = planExisting(live(), desiredNeg(), { port: 9000 });
     assert.deepEqual(diffs, ['PortSpecification:USE_SERVING_PORT -> USE_FIXED_PORT', 'Port:0 -> 9000']);
+  });
+});
+
+describe('gke-ingress stand-in: URL map paths and links', () => {
+  it('maps Ingress path types to GCE path rules', () => {
+    assert.deepEqual(gcePaths('/', 'Prefix'), ['/*']);
+    assert.deepEqual(gcePaths('/api', 'Prefix'), ['/api', '/api/*']);
+    assert.deepEqual(gcePaths('/api/', 'Prefix'), ['/api', '/api/*']);
+    assert.deepEqual(gcePaths('/exact', 'Exact'), ['/exact']);
+    assert.deepEqual(gcePaths('/static/*', 'ImplementationSpecific'), ['/static/*']);
+  });
+
+  it('compares resource links ignoring host and API version (utils.EqualResourceIDs)', () => {
+    assert.ok(sameResource('https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/a', 'https://compute.googleapis.com/compute/v1/projects/p/global/healthChecks/a'));
+    assert.ok(sameResource('https://www.googleapis.com/compute/v1/projects/p/global/healthChecks/a', 'projects/p/global/healthChecks/a'));
+    assert.ok(!sameResource('projects/p/global/healthChecks/a', 'projects/p/regions/r/healthChecks/a'));
+    assert.ok(!sameResource(undefined, undefined));
   });
 });
 
