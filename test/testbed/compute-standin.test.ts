@@ -175,9 +175,6 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.ok(op.status === 'PENDING' || op.status === 'RUNNING', `status ${String(op.status)}`);
       assert.equal(op.operationType, 'insert');
       assert.equal(op.targetLink, `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/healthChecks/crud-a`);
-      const early = await surfaced(hcs.get({ project: PROJECT, healthCheck: 'crud-a' }));
-      assert.equal(early.httpStatusCode, 404, 'not visible before the operation completes');
-
       const finished = await done(op);
       assert.equal(finished.status, 'DONE');
       assert.equal(finished.progress, 100);
@@ -624,7 +621,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     });
   });
 
-  it('operations.wait may answer before DONE (operationWaitCapMs), so callers must loop', async () => {
+  it('effects land at DONE; operations.wait may answer before DONE (operationWaitCapMs), so callers must loop', async () => {
     const other = await startComputeStandIn({ project: 'p3', operationDelayMs: 300, operationWaitCapMs: 20 });
     const options = computeClientOptions(other.endpoint);
     const client = new HealthChecksClient(options);
@@ -632,6 +629,8 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     try {
       const [lro] = await client.insert({ project: 'p3', healthCheckResource: httpCheck('slow') });
       const name = (lro.latestResponse as IOperation).name as string;
+      const invisible = await surfaced(client.get({ project: 'p3', healthCheck: 'slow' }));
+      assert.equal(invisible.httpStatusCode, 404, 'the insert lands only when its operation is DONE');
       const [early] = await ops.wait({ project: 'p3', operation: name });
       assert.notEqual(early.status, 'DONE');
       let op = early;
@@ -645,6 +644,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.equal(byGet.status, 'DONE');
       assert.equal(other.requestCounts()['globalOperations.wait'], waits);
       assert.equal(other.requestCounts()['globalOperations.get'], 1);
+      assert.equal((await client.get({ project: 'p3', healthCheck: 'slow' }))[0].name, 'slow');
     } finally {
       await Promise.all([client.close(), ops.close()]);
       await other.stop();
