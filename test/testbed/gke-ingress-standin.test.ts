@@ -642,6 +642,16 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.deepEqual([hc.httpHealthCheck?.requestPath, hc.timeoutSec, hc.checkIntervalSec], ['/bc', 3, 20]);
     await gke.syncNow();
     assert.equal(gke.updatesMade(), updates + 1, 'converged: no ping-pong');
+
+    // A broken annotation is a sync error for that port, never a reason to delete its check.
+    const annotate = (value: string) =>
+      core.patchNamespacedService({ name: 'api', namespace: NS, body: { metadata: { annotations: { 'cloud.google.com/backend-config': value } } } }, merge);
+    await annotate('{not json');
+    const broken = await gke.syncNow();
+    assert.match(broken.errors.join('\n'), /BackendConfig annotation is invalid json/);
+    assert.equal((await getHc(apiHc)).id, hc.id);
+    await annotate('{"ports":{"8080":"api-bc"}}');
+    assert.deepEqual((await gke.syncNow()).errors, []);
   });
 
   it('IG backends: k8s-be-<nodePort>--<uid>, port = nodePort, probe period + 60 s', async () => {

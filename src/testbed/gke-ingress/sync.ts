@@ -120,6 +120,9 @@ interface IngressPlan {
   backends: string[];
 }
 
+/** The Service or its port is gone: its backend may be garbage-collected. Any other planning error keeps it. */
+class MissingBackendError extends Error {}
+
 function namespaceOf(o: { metadata?: { namespace?: string } }): string {
   return o.metadata?.namespace ?? 'default';
 }
@@ -264,6 +267,9 @@ export class GkeIngressStandIn {
 
     const backends = new Map<string, BackendPlan>();
     const ingresses: IngressPlan[] = [];
+    // A backend that could not be planned for a passing reason (a bad annotation, an API error)
+    // must not be garbage-collected: that would wipe its check and everything patched into it.
+    let gcSafe = true;
     for (const ing of ingressList.items) {
       const cls = this.classOf(ing);
       if (cls === undefined) continue;
@@ -285,6 +291,7 @@ export class GkeIngressStandIn {
           if (!plan.backends.includes(bp.key)) plan.backends.push(bp.key);
           return bp.key;
         } catch (e) {
+          if (!(e instanceof MissingBackendError)) gcSafe = false;
           fail(`ingress ${ns}/${nameOf(ing)} backend ${b.service.name}:${b.service.port?.number ?? b.service.port?.name ?? '?'}`, e);
           return undefined;
         }
@@ -325,6 +332,10 @@ export class GkeIngressStandIn {
       }
     }
 
+    if (!gcSafe) {
+      this.log('garbage collection skipped: some backends could not be planned');
+      return report;
+    }
     try {
       await this.gc(new Set(backends.keys()), new Set(ingresses.map((i) => `${isRegionalClass(i.cls) ? 'r' : 'g'}/${i.urlMap}`)), backends);
     } catch (e) {
@@ -403,10 +414,10 @@ export class GkeIngressStandIn {
   ): Promise<BackendPlan> {
     const ref = b.service!;
     const service = services.get(`${ns}/${ref.name}`);
-    if (service === undefined) throw new Error(`Service ${ns}/${ref.name} not found`);
+    if (service === undefined) throw new MissingBackendError(`Service ${ns}/${ref.name} not found`);
     const portRef = ref.port?.number ?? ref.port?.name;
     const port = (service.spec?.ports ?? []).find((p) => (typeof portRef === 'number' ? p.port === portRef : p.name === portRef));
-    if (port === undefined) throw new Error(`Service ${ns}/${ref.name} has no port ${String(portRef)}`);
+    if (port === undefined) throw new MissingBackendError(`Service ${ns}/${ref.name} has no port ${String(portRef)}`);
     const kind: BackendKind = cls === 'gce-internal' ? 'ilb' : cls === 'gce-regional-external' ? 'rxlb' : this.negEnabled(service) ? 'neg' : 'ig';
     const nodePort = port.nodePort ?? 0;
     if (kind === 'ig' && nodePort === 0) throw new Error(`Service ${ns}/${ref.name} is not of type NodePort or LoadBalancer (IG backends need a nodePort)`);
