@@ -20,6 +20,7 @@ import {
 } from '../plan/report.js';
 import type { ClusterView } from '../kube/cluster-view.js';
 import { classify } from '../gcp/errors.js';
+import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 
@@ -153,9 +154,12 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const changed = conditionChanged(previous, condition);
   try {
     if (changed) await deps.status.writeCondition(svc, condition);
-    for (const ev of plannedEvents(reports, changed)) await deps.events.emit(svc, ev);
   } catch (err) {
-    return { kind: 'error', error: err as Error };
+    return { kind: 'error', error: new Error(`writing the condition: ${describeKubeError(err)}`) };
+  }
+  // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
+  for (const ev of plannedEvents(reports, changed)) {
+    await deps.events.emit(svc, ev).catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
 

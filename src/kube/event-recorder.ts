@@ -9,6 +9,12 @@ export const REPORTING_CONTROLLER = 'hcsync.io/controller';
 /** events.k8s.io rejects notes over 1 KiB. */
 const MAX_NOTE = 1024;
 
+let counter = 0;
+function uniqueSuffix(): string {
+  counter = (counter + 1) % 0x10000;
+  return `${Date.now().toString(16)}${counter.toString(16).padStart(4, '0')}`;
+}
+
 export class KubeEventRecorder implements EventRecorder {
   private readonly events: EventsV1Api;
 
@@ -24,7 +30,8 @@ export class KubeEventRecorder implements EventRecorder {
     await this.events.createNamespacedEvent({
       namespace,
       body: {
-        metadata: { generateName: `${name}.`, namespace },
+        // client-go's recorder naming: <object>.<unique hex>; a generateName ending in '.' is invalid.
+        metadata: { name: `${name}.${uniqueSuffix()}`, namespace },
         eventTime: new V1MicroTime(),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: this.instance,

@@ -1,0 +1,371 @@
+// The whole local test bed in one object: a real kube-apiserver + etcd, the Compute API stand-in
+// (really probing the apps and fronting a load balancer), the ingress-gce stand-in, loopback
+// "Pods" (HTTP servers on 127.0.0.N), and hcsync run as its own process. Used by the end-to-end
+// tests and by `hcsync demo`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ApiException,
+  CoreV1Api,
+  KubernetesObjectApi,
+  NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Probe,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from './compute/index.js';
+import { GkeIngressStandIn, negName } from './gke-ingress/index.js';
+import { freeLoopbackPort } from './loopback-http.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface TestBedOptions {
+  readonly log?: (line: string) => void;
+  /** How often the ingress-gce stand-in syncs (GKE: minutes; here: fast). */
+  readonly gkeSyncPeriodMs?: number;
+  /** Scales health-check intervals in the Compute stand-in (0.02: a 15 s interval probes every 0.3 s). */
+  readonly timeScale?: number;
+}
+
+export interface App {
+  readonly ip: string;
+  readonly port: number;
+  setOkPaths(paths: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+export interface PodSpec {
+  readonly ip: string;
+  readonly port: number;
+  readonly labels?: Record<string, string>;
+  readonly readinessProbe?: V1Probe;
+  readonly livenessProbe?: V1Probe;
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolveGet, reject) => {
+    const req = http.get(url, { timeout: 3000, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout on ${url}`)));
+    req.on('error', reject);
+  });
+}
+
+/** hcsync running as its own process, the way a Pod would run it. */
+export class HcsyncProcess {
+  readonly lines: string[] = [];
+  private readonly exited: Promise<number>;
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly metricsUrl: string,
+    readonly healthUrl: string,
+  ) {
+    const collect = (chunk: Buffer) => this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  async metrics(): Promise<string> {
+    return (await httpGet(`${this.metricsUrl}/metrics`)).body;
+  }
+
+  /** The value of one series, e.g. metric('hcsync_health_check_drift', {service: 'web'}). */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+    for (const line of (await this.metrics()).split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    }
+    return undefined;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await httpGet(`${this.healthUrl}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGTERM, then the exit code (hcsync finishes in-flight work and exits 0). */
+  async stop(): Promise<number> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  waitExit(): Promise<number> {
+    return this.exited;
+  }
+}
+
+export class TestBed {
+  readonly project = 'hcsync-demo';
+  readonly zone = 'us-central1-a';
+  readonly region = 'us-central1';
+  readonly clusterUid = '9410637bf984f3ee';
+  readonly core: CoreV1Api;
+  readonly net: NetworkingV1Api;
+  readonly objects: KubernetesObjectApi;
+  private readonly apps: App[] = [];
+  private readonly hcsyncs: HcsyncProcess[] = [];
+  private readonly workDir = mkdtempSync(join(tmpdir(), 'hcsync-bed-'));
+
+  private constructor(
+    readonly cp: ControlPlane,
+    readonly kc: KubeConfig,
+    readonly compute: ComputeStandIn,
+    readonly gke: GkeIngressStandIn,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.net = kc.makeApiClient(NetworkingV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  static async start(opts: TestBedOptions = {}): Promise<TestBed> {
+    const cp = await startControlPlane(opts.log ? { log: opts.log } : {});
+    try {
+      const kc = cp.kubeConfig();
+      const compute = await startComputeStandIn({ project: 'hcsync-demo', timeScale: opts.timeScale ?? 0.02, operationDelayMs: 20 });
+      const gke = new GkeIngressStandIn({
+        kubeConfig: kc,
+        compute: computeClientOptions(compute.endpoint),
+        project: 'hcsync-demo',
+        zone: 'us-central1-a',
+        region: 'us-central1',
+        clusterUid: '9410637bf984f3ee',
+        mode: 'neg',
+        syncPeriodMs: opts.gkeSyncPeriodMs ?? 1000,
+        loadBalancerAddress: (um) => compute.loadBalancerAddress(um),
+      });
+      const bed = new TestBed(cp, kc, compute, gke);
+      await bed.applyFile(join(REPO_ROOT, 'crds/backendconfig.yaml'));
+      return bed;
+    } catch (e) {
+      await cp.stop();
+      throw e;
+    }
+  }
+
+  /** The NEG-mode check name ingress-gce gives a Service port. */
+  checkName(namespace: string, service: string, port: number): string {
+    return negName(this.clusterUid, namespace, service, port);
+  }
+
+  /** Applies every object of a YAML file with server-side apply, as `kubectl apply --server-side`. */
+  async applyFile(path: string, transform: (o: KubernetesObject) => KubernetesObject = (o) => o): Promise<void> {
+    for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
+      const obj = doc.toJS() as KubernetesObject | null;
+      if (!obj?.kind) continue;
+      await this.objects.patch(transform(obj), undefined, undefined, 'testbed', true, PatchStrategy.ServerSideApply);
+    }
+  }
+
+  /**
+   * Creates hcsync's ServiceAccount with the ClusterRole shipped in deploy/ and returns a
+   * kubeconfig that impersonates it: hcsync then runs with exactly the production permissions.
+   */
+  async hcsyncKubeconfig(): Promise<string> {
+    await this.ensureNamespace('hcsync-system');
+    for (const f of ['serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'role.yaml', 'rolebinding.yaml']) {
+      await this.applyFile(join(REPO_ROOT, 'deploy/base', f));
+    }
+    const path = join(this.workDir, 'hcsync.kubeconfig');
+    this.cp.writeKubeconfig(path, { impersonate: 'system:serviceaccount:hcsync-system:hcsync' });
+    return path;
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    try {
+      await this.core.createNamespace({ body: { metadata: { name } } });
+    } catch (e) {
+      if (!(e instanceof ApiException && e.code === 409)) throw e;
+    }
+  }
+
+  /** An app on its own loopback IP: 200 on okPaths, 404 elsewhere — a stand-in for a container. */
+  async startApp(ip: string, okPaths: readonly string[], port = 0): Promise<App> {
+    let ok = new Set(okPaths);
+    const server = http.createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      res.writeHead(ok.has(path) ? 200 : 404, { 'content-type': 'text/plain' }).end(ok.has(path) ? `ok from ${ip}\n` : 'not found\n');
+    });
+    await new Promise<void>((r) => server.listen(port, ip, r));
+    const app: App = {
+      ip,
+      port: (server.address() as AddressInfo).port,
+      setOkPaths: (paths) => (ok = new Set(paths)),
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    };
+    this.apps.push(app);
+    return app;
+  }
+
+  /** Creates a Pod and plays its kubelet: Running, Ready, with the app's loopback IP. */
+  async createPod(namespace: string, name: string, spec: PodSpec): Promise<void> {
+    await this.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name, labels: spec.labels ?? { app: 'web' } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'example/app',
+              ports: [{ name: 'http', containerPort: spec.port }],
+              ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
+              ...(spec.livenessProbe ? { livenessProbe: spec.livenessProbe } : {}),
+            },
+          ],
+        },
+      },
+    });
+    await this.core.patchNamespacedPodStatus(
+      {
+        name,
+        namespace,
+        body: { status: { phase: 'Running', podIP: spec.ip, podIPs: [{ ip: spec.ip }], conditions: [{ type: 'Ready', status: 'True' }] } },
+      },
+      merge,
+    );
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+    await until(`Pod ${namespace}/${name} gone`, async () => {
+      try {
+        await this.core.readNamespacedPod({ name, namespace });
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiException && e.code === 404 ? true : undefined;
+      }
+    });
+  }
+
+  async createService(namespace: string, name: string, port: number, annotations: Record<string, string> = {}): Promise<void> {
+    await this.core.createNamespacedService({
+      namespace,
+      body: { metadata: { name, annotations }, spec: { selector: { app: name }, ports: [{ name: 'http', port, targetPort: 'http' }] } },
+    });
+  }
+
+  async createIngress(namespace: string, name: string, service: string, port: number): Promise<void> {
+    await this.net.createNamespacedIngress({
+      namespace,
+      body: { metadata: { name }, spec: { defaultBackend: { service: { name: service, port: { number: port } } } } },
+    });
+  }
+
+  /** The load balancer address GKE wrote into the Ingress status ("127.0.0.1:PORT"). */
+  async loadBalancer(namespace: string, ingress: string): Promise<string> {
+    return until(`load balancer of Ingress ${namespace}/${ingress}`, async () => {
+      const ing = await this.net.readNamespacedIngress({ namespace, name: ingress });
+      const lb = ing.status?.loadBalancer?.ingress?.[0];
+      const port = lb?.ports?.[0]?.port;
+      return lb?.ip && port ? `${lb.ip}:${port}` : undefined;
+    });
+  }
+
+  async serviceCondition(namespace: string, name: string): Promise<{ status: string; reason: string; message: string } | undefined> {
+    const svc = await this.core.readNamespacedService({ namespace, name });
+    const c = svc.status?.conditions?.find((x) => x.type === 'HealthCheckInSync');
+    return c ? { status: c.status, reason: c.reason, message: c.message } : undefined;
+  }
+
+  async serviceEvents(namespace: string, name: string): Promise<{ reason: string; type: string; note: string }[]> {
+    const list = await this.kc.makeApiClient((await import('@kubernetes/client-node')).EventsV1Api).listNamespacedEvent({ namespace });
+    return list.items
+      .filter((e) => e.regarding?.kind === 'Service' && e.regarding.name === name)
+      .map((e) => ({ reason: e.reason ?? '', type: e.type ?? '', note: e.note ?? '' }));
+  }
+
+  /** Runs the built hcsync (`node dist/cli/main.js`) against this bed. */
+  async spawnHcsync(args: readonly string[], kubeconfig?: string): Promise<HcsyncProcess> {
+    const metricsPort = await freeLoopbackPort();
+    const healthPort = await freeLoopbackPort();
+    const main = join(REPO_ROOT, 'dist/cli/main.js');
+    const child = spawn(
+      process.execPath,
+      [
+        main,
+        ...args,
+        '--kubeconfig',
+        kubeconfig ?? this.cp.kubeconfigPath,
+        '--project',
+        this.project,
+        '--gcp-api-endpoint',
+        this.compute.endpoint,
+        '--metrics-addr',
+        `127.0.0.1:${metricsPort}`,
+        '--health-addr',
+        `127.0.0.1:${healthPort}`,
+      ],
+      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const p = new HcsyncProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
+    this.hcsyncs.push(p);
+    return p;
+  }
+
+  writeFile(name: string, text: string): string {
+    const path = join(this.workDir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.hcsyncs.map((h) => h.stop().catch(() => 0)));
+    await this.gke.stop();
+    await this.compute.stop();
+    await Promise.all(this.apps.map((a) => a.close()));
+    await this.cp.stop();
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
