@@ -7,7 +7,8 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 export const mochaHooks = {
   beforeAll(): void {
     nock.disableNetConnect();
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+    // All of 127.0.0.0/8: test-bed "Pods" are HTTP servers on 127.0.0.N, probed by the Compute stand-in.
+    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
   },
   afterEach(): void {
     nock.cleanAll();

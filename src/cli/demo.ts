@@ -1,7 +1,89 @@
-// `hcsync demo`: placeholder until the test bed is wired in.
+// `hcsync demo`: the story hcsync exists for, played on the local test bed with a short live
+// narrative — the 502, what hcsync finds, what it changes, the 200 — then everything is stopped.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
 import type { Config } from '../config/flags.js';
 import type { Logger } from '../observability/log.js';
+import { computeClientOptions } from '../testbed/compute/index.js';
+import { REPO_ROOT, TestBed, httpGet, until } from '../testbed/bed.js';
 
-export function runDemo(_config: Config, _log: Logger): Promise<number> {
-  return Promise.reject(new Error('demo not wired yet'));
+const NS = 'production';
+const SVC = 'spacejam-np-service';
+const INGRESS = 'sample-ingress';
+
+export async function runDemo(_config: Config, _log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const say = (line = '') => out.write(`${line}\n`);
+  const step = (n: number, text: string) => say(`\n[${n}/6] ${text}`);
+  const t0 = Date.now();
+  say('hcsync demo — "GKE Ingress: how to fix a 502 bad gateway error", on a local test bed');
+
+  step(1, 'Starting a real kube-apiserver + etcd, the Compute API stand-in and the ingress-gce stand-in…');
+  const bed = await TestBed.start();
+  const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+  try {
+    say(`      up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${bed.cp.server}, Compute API ${bed.compute.endpoint})`);
+
+    step(2, 'Deploying the blog’s app: a livenessProbe on /health-check, no readinessProbe; "/" answers 404.');
+    await bed.ensureNamespace(NS);
+    const app = await bed.startApp('127.0.0.10', ['/health-check']);
+    await bed.createService(NS, SVC, 8000);
+    await bed.createPod(NS, 'spacejam-web-deployment-1', {
+      ip: app.ip,
+      port: app.port,
+      labels: { app: SVC },
+      livenessProbe: { httpGet: { path: '/health-check', port: app.port }, initialDelaySeconds: 10, timeoutSeconds: 5 },
+    });
+    await bed.createIngress(NS, INGRESS, SVC, 8000);
+    say(`      Service ${NS}/${SVC} (port 8000), Pod on ${app.ip}:${app.port}, Ingress ${NS}/${INGRESS}`);
+    await bed.gke.start();
+    const lb = await bed.loadBalancer(NS, INGRESS);
+
+    const check = bed.checkName(NS, SVC, 8000);
+    const livePath = async () => (await hcs.get({ project: bed.project, healthCheck: check }))[0].httpHealthCheck?.requestPath ?? '/';
+    step(3, 'What GKE built: its ingress controller read no readinessProbe, so the check probes the default.');
+    say(`      health check ${check}: requestPath "${await livePath()}"`);
+    const broken = await until('the 502', async () => {
+      const r = await httpGet(`http://${lb}/`);
+      return r.status === 502 ? r : undefined;
+    });
+    say(`      GET http://${lb}/  →  ${broken.status} Bad Gateway   ← the bug: the backend is UNHEALTHY`);
+
+    const cli = join(REPO_ROOT, 'dist/cli/main.js');
+    step(4, `hcsync diagnose ingress ${INGRESS} -n ${NS}`);
+    const diag = await promisify(execFile)(process.execPath, [cli, 'diagnose', 'ingress', INGRESS, '-n', NS, '--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint, '--log-level', 'error'], { env: { ...process.env } }).catch(
+      (e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code }),
+    );
+    for (const line of diag.stdout.trimEnd().split('\n')) say(`      ${line}`);
+    say(`      (exit code ${'code' in diag ? String(diag.code) : '0'}: a backend has a problem)`);
+
+    step(5, 'Starting hcsync (enforce), as its ServiceAccount with the ClusterRole from deploy/…');
+    const hcsync = await bed.spawnHcsync(['run', '--resync', '10s', '--log-level', 'warn'], await bed.hcsyncKubeconfig());
+    await until('the patch', async () => ((await livePath()) === '/health-check' ? true : undefined), 30_000);
+    say(`      hcsync patched ${check}: requestPath "/" → "/health-check" (from the livenessProbe)`);
+    const cond = await until('the condition', async () => {
+      const c = await bed.serviceCondition(NS, SVC);
+      return c?.reason === 'Patched' ? c : undefined;
+    });
+    say(`      Service condition HealthCheckInSync=${cond.status} reason=${cond.reason}`);
+    const events = await bed.serviceEvents(NS, SVC);
+    for (const e of events) say(`      Event ${e.type} ${e.reason}`);
+
+    step(6, 'The load balancer now…');
+    const fixed = await until('the 200', async () => {
+      const r = await httpGet(`http://${lb}/health-check`);
+      return r.status === 200 ? r : undefined;
+    }, 30_000);
+    say(`      GET http://${lb}/health-check  →  ${fixed.status} OK   (backend HEALTHY)`);
+    say(`      hcsync_health_check_drift{service="${SVC}"} = ${await hcsync.metric('hcsync_health_check_drift', { service: SVC })}`);
+    const code = await hcsync.stop();
+    say(`\nhcsync stopped on SIGTERM with exit code ${code}. Cleaning up…`);
+    return code === 0 ? 0 : 1;
+  } finally {
+    await hcs.close();
+    await bed.stop();
+    say(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s; nothing left running.`);
+  }
 }
