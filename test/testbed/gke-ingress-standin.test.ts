@@ -535,10 +535,21 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal(gke.updatesMade(), 0);
   });
 
-  it('a manual path patch survives syncs with zero updates; the LB then answers 502 on a 404 path', async () => {
-    await waitOp(await hcs.patch({ project: PROJECT, healthCheck: hcName, healthCheckResource: { httpHealthCheck: { requestPath: '/missing' } } }));
+  it('every field hcsync may patch survives syncs with zero updates; the LB then answers 502 on a 404 path', async () => {
+    // The contract's owned fields: requestPath, host, checkIntervalSec, timeoutSec.
+    await waitOp(
+      await hcs.patch({
+        project: PROJECT,
+        healthCheck: hcName,
+        healthCheckResource: { checkIntervalSec: 6, timeoutSec: 3, httpHealthCheck: { requestPath: '/missing', host: 'shop.example.com' } },
+      }),
+    );
     for (let i = 0; i < 3; i++) assert.deepEqual((await gke.syncNow()).errors, []);
-    assert.equal((await getHc()).httpHealthCheck?.requestPath, '/missing');
+    const hc = await getHc();
+    assert.deepEqual(
+      [hc.httpHealthCheck?.requestPath, hc.httpHealthCheck?.host, hc.checkIntervalSec, hc.timeoutSec],
+      ['/missing', 'shop.example.com', 6, 3],
+    );
     assert.equal(gke.updatesMade(), 0);
     const address = compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`) ?? '';
     await until('502 from the LB', async () => ((await httpGetStatus(address, '/')) === 502 ? true : undefined));
