@@ -1,0 +1,101 @@
+// The slim informer against a scripted API server (nock): it caches slim objects only, relists on
+// 410, and — unlike client-node's ListWatch alone — restarts itself after any other error.
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import nock from 'nock';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { SlimInformer } from '../../src/kube/informer.js';
+import { slimPod } from '../../src/kube/slim.js';
+import { silentLogger } from '../../src/observability/log.js';
+import type { SlimPod } from '../../src/model/kube.js';
+
+// A hostname, not loopback: nock 15 intercepts client-node's undici requests by host.
+const SERVER = 'https://k8s.test';
+
+function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: SERVER, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
+const fullPod = (name: string, rv: string, path = '/ready') => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name,
+    namespace: 'default',
+    uid: `uid-${name}`,
+    resourceVersion: rv,
+    labels: { app: 'web' },
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(5000), 'hcsync.io/health-path': '/kept' },
+    managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': {} } }],
+  },
+  spec: {
+    volumes: [{ name: 'v', emptyDir: {} }],
+    containers: [{ name: 'app', image: 'i', env: [{ name: 'SECRET_LOOKING', value: 'x' }], ports: [{ containerPort: 8000 }], readinessProbe: { httpGet: { path, port: 8000 } } }],
+  },
+  status: { phase: 'Running', podIP: '10.0.0.1' },
+});
+
+function informer() {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  return new SlimInformer<SlimPod>(kubeConfig(), 'pods', '/api/v1/pods', (token) => core.listPodForAllNamespaces({ limit: 500, _continue: token }), slimPod, silentLogger());
+}
+
+describe('slim informer (nock)', function () {
+  this.timeout(15_000);
+
+  it('pages the list, caches slim objects and applies watch events', async () => {
+    const stream = new PassThrough();
+    nock(SERVER)
+      .get('/api/v1/pods').query({ limit: '500' })
+      .reply(200, { kind: 'PodList', metadata: { resourceVersion: '10', continue: 'page2' }, items: [fullPod('a', '5')] })
+      .get('/api/v1/pods').query({ limit: '500', continue: 'page2' })
+      .reply(200, { kind: 'PodList', metadata: { resourceVersion: '10' }, items: [fullPod('b', '6')] })
+      .get('/api/v1/pods').query((q) => q['watch'] === 'true' && q['resourceVersion'] === '10')
+      .reply(200, () => stream);
+    const inf = informer();
+    const updates: string[] = [];
+    inf.on('update', (p) => updates.push(p.metadata.name));
+    // start() resolves when the watch answers; nock's streamed reply answers with its first chunk.
+    const started = inf.start();
+    for (let i = 0; i < 100 && !inf.hasSynced(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(inf.hasSynced(), true);
+    assert.deepEqual(inf.list().map((p) => p.metadata.name).sort(), ['a', 'b']);
+    const a = inf.get('default', 'a')!;
+    assert.deepEqual(a.metadata.annotations, { 'hcsync.io/health-path': '/kept' }, 'only annotations hcsync reads are kept');
+    assert.equal(JSON.stringify(a).includes('managedFields'), false);
+    assert.equal(JSON.stringify(a).includes('SECRET_LOOKING'), false, 'env and the rest of the Pod spec are dropped');
+    stream.write(`${JSON.stringify({ type: 'MODIFIED', object: fullPod('a', '11', '/changed') })}\n`);
+    await started;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(updates, ['a']);
+    assert.equal(inf.get('default', 'a')?.spec.containers[0]?.readinessProbe?.httpGet?.path, '/changed');
+    assert.equal(JSON.stringify(inf.get('default', 'a')).includes('managedFields'), false, 'watch events are slimmed too');
+    await inf.stop();
+    stream.end();
+  });
+
+  it('restarts after a non-410 error (client-node’s ListWatch alone would stop for good)', async () => {
+    nock(SERVER)
+      .get('/api/v1/pods').query({ limit: '500' })
+      .reply(500, { kind: 'Status', code: 500, message: 'etcd is down' })
+      .get('/api/v1/pods').query({ limit: '500' })
+      .reply(200, { kind: 'PodList', metadata: { resourceVersion: '20' }, items: [fullPod('c', '20')] })
+      .get('/api/v1/pods').query((q) => q['watch'] === 'true')
+      .reply(200, () => new PassThrough());
+    const inf = informer();
+    await inf.start();
+    assert.equal(inf.hasSynced(), false, 'the first list failed');
+    const deadline = Date.now() + 5000;
+    while (!inf.hasSynced() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(inf.hasSynced(), true, 'restarted and listed');
+    assert.deepEqual(inf.list().map((p) => p.metadata.name), ['c']);
+    await inf.stop();
+  });
+});
