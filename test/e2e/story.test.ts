@@ -2,13 +2,26 @@
 // built hcsync as its own process, with the production RBAC, against a real kube-apiserver, the
 // Compute API stand-in that really probes the app, and the ingress-gce stand-in.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import nock from 'nock';
 import { HealthChecksClient } from '@google-cloud/compute';
-import { TestBed, httpGet, until, type HcsyncProcess } from '../../src/testbed/bed.js';
+import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../src/testbed/bed.js';
 import { computeClientOptions } from '../../src/testbed/compute/index.js';
 
 const NS = 'production';
 const SVC = 'spacejam-np-service';
+
+/** Runs a one-shot hcsync command (plan, diagnose) as the built binary; resolves with its exit code. */
+function hcsyncCommand(bed: TestBed, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = join(REPO_ROOT, 'dist/cli/main.js');
+  const flags = ['--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args, ...flags], { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 describe('e2e: the GKE Ingress 502 story', function () {
   this.timeout(180_000);
@@ -48,6 +61,20 @@ describe('e2e: the GKE Ingress 502 story', function () {
   it('before hcsync: GKE built the check from / and the load balancer answers 502', async () => {
     assert.equal(await livePath(), '/');
     await until('UNHEALTHY backend and a 502', async () => ((await httpGet(`http://${lb}/`)).status === 502 ? true : undefined), 30_000);
+  });
+
+  it('hcsync diagnose names the cause and exits 1; hcsync plan shows the one patch enforce would make', async () => {
+    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS, '-o', 'json']);
+    assert.equal(diag.code, 1, diag.stderr);
+    const report = JSON.parse(diag.stdout) as { backends: { gkeState: string; text: string; livePath: string; intendedPath: string; source: string }[] };
+    assert.equal(report.backends[0]?.gkeState, 'UNHEALTHY');
+    assert.equal(report.backends[0]?.text, 'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path');
+    const plan = await hcsyncCommand(bed, ['plan', '-n', NS, '-o', 'json']);
+    assert.equal(plan.code, 0, plan.stderr);
+    const rows = (JSON.parse(plan.stdout) as { ports: { service: string; action: string; detail: string }[] }).ports;
+    assert.deepEqual(rows.map((r) => [r.service, r.action]), [[SVC, 'patch']]);
+    assert.match(rows[0]!.detail, /would patch requestPath "\/" → "\/health-check" \(from livenessProbe\)/);
+    assert.equal(await livePath(), '/', 'plan and diagnose are read-only');
   });
 
   it('hcsync (ServiceAccount with the shipped ClusterRole) patches the check to /health-check', async () => {
@@ -94,6 +121,12 @@ describe('e2e: the GKE Ingress 502 story', function () {
     assert.equal(await count('healthChecks.get'), 0, 'no health-check GET at all');
     assert.equal(await count('backendServices.get'), 0, 'no backend-service GET at all');
     assert.ok((await count('healthChecks.aggregatedList')) >= before.list + 2, 'one list per resync serves every Service');
+  });
+
+  it('afterwards diagnose says OK and exits 0', async () => {
+    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS]);
+    assert.equal(diag.code, 0, diag.stdout + diag.stderr);
+    assert.match(diag.stdout, /OK: GKE says HEALTHY; the check probes \/health-check as intended \(livenessProbe\)/);
   });
 
   it('SIGTERM: hcsync exits 0', async () => {
