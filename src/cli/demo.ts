@@ -27,16 +27,7 @@ export async function runDemo(_config: Config, _log: Logger, out: NodeJS.Writabl
     say(`      up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${bed.cp.server}, Compute API ${bed.compute.endpoint})`);
 
     step(2, 'Deploying the blog’s app: a livenessProbe on /health-check, no readinessProbe; "/" answers 404.');
-    await bed.ensureNamespace(NS);
-    const app = await bed.startApp('127.0.0.10', ['/health-check']);
-    await bed.createService(NS, SVC, 8000);
-    await bed.createPod(NS, 'spacejam-web-deployment-1', {
-      ip: app.ip,
-      port: app.port,
-      labels: { app: SVC },
-      livenessProbe: { httpGet: { path: '/health-check', port: app.port }, initialDelaySeconds: 10, timeoutSeconds: 5 },
-    });
-    await bed.createIngress(NS, INGRESS, SVC, 8000);
+    const app = await bed.deployBlogApp(NS, { service: SVC, ingress: INGRESS, ip: '127.0.0.10' });
     say(`      Service ${NS}/${SVC} (port 8000), Pod on ${app.ip}:${app.port}, Ingress ${NS}/${INGRESS}`);
     await bed.gke.start();
     const lb = await bed.loadBalancer(NS, INGRESS);

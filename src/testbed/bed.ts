@@ -303,6 +303,24 @@ export class TestBed {
     });
   }
 
+  /**
+   * The blog's deployment (user-story-gke-ingress-502.md): Service port 8000, one Pod whose only
+   * probe is a livenessProbe on /health-check, an app that answers 404 on "/", and an Ingress.
+   */
+  async deployBlogApp(namespace: string, o: { service: string; ingress: string; ip: string }): Promise<App> {
+    await this.ensureNamespace(namespace);
+    const app = await this.startApp(o.ip, ['/health-check']);
+    await this.createService(namespace, o.service, 8000);
+    await this.createPod(namespace, `${o.service}-1`, {
+      ip: app.ip,
+      port: app.port,
+      labels: { app: o.service },
+      livenessProbe: { httpGet: { path: '/health-check', port: app.port }, initialDelaySeconds: 10, timeoutSeconds: 5 },
+    });
+    await this.createIngress(namespace, o.ingress, o.service, 8000);
+    return app;
+  }
+
   /** The load balancer address GKE wrote into the Ingress status ("127.0.0.1:PORT"). */
   async loadBalancer(namespace: string, ingress: string): Promise<string> {
     return until(`load balancer of Ingress ${namespace}/${ingress}`, async () => {

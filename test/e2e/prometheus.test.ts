@@ -28,11 +28,7 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
   before(async () => {
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
-    await bed.ensureNamespace(NS);
-    const app = await bed.startApp('127.0.0.30', ['/health-check']);
-    await bed.createService(NS, SVC, 8000);
-    await bed.createPod(NS, 'spacejam-1', { ip: app.ip, port: app.port, labels: { app: SVC }, livenessProbe: { httpGet: { path: '/health-check', port: app.port } } });
-    await bed.createIngress(NS, 'site', SVC, 8000);
+    await bed.deployBlogApp(NS, { service: SVC, ingress: 'site', ip: '127.0.0.30' });
     await bed.gke.start();
     hcsync = await bed.spawnHcsync(['run', '--mode', 'observe', '--resync', '5s'], await bed.hcsyncKubeconfig());
     await until('drift reported', async () => ((await hcsync.metric('hcsync_health_check_drift', { service: SVC })) === 1 ? true : undefined), 30_000);

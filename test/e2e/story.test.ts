@@ -37,17 +37,7 @@ describe('e2e: the GKE Ingress 502 story', function () {
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
-    await bed.ensureNamespace(NS);
-    // The blog's app: /health-check answers 200, / answers 404; only a livenessProbe.
-    const app = await bed.startApp('127.0.0.10', ['/health-check']);
-    await bed.createService(NS, SVC, 8000);
-    await bed.createPod(NS, 'spacejam-web-1', {
-      ip: app.ip,
-      port: app.port,
-      labels: { app: SVC },
-      livenessProbe: { httpGet: { path: '/health-check', port: app.port }, initialDelaySeconds: 10, timeoutSeconds: 5 },
-    });
-    await bed.createIngress(NS, 'sample-ingress', SVC, 8000);
+    await bed.deployBlogApp(NS, { service: SVC, ingress: 'sample-ingress', ip: '127.0.0.10' });
     await bed.gke.start();
     lb = await bed.loadBalancer(NS, 'sample-ingress');
   });
