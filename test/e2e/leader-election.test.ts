@@ -217,13 +217,22 @@ describe('leader election on a real API server', function () {
 
     // Another writer takes the Lease behind the leader's back: a's next renewal, guarded by the
     // resourceVersion it last saw, gets 409 Conflict; re-reading shows a live holder that is not a.
-    const stolen = await readLease();
-    const now = new V1MicroTime(Date.now());
-    await leases.replaceNamespacedLease({
-      name: 'hcsync',
-      namespace,
-      body: { ...stolen, spec: { ...stolen.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: LEASE_MS / 1000 } },
-    });
+    // The intruder is an ordinary client too: when a's renewal lands between its read and its
+    // write, it gets the 409 and tries again.
+    for (let attempt = 1; ; attempt++) {
+      const stolen = await readLease();
+      const now = new V1MicroTime(Date.now());
+      try {
+        await leases.replaceNamespacedLease({
+          name: 'hcsync',
+          namespace,
+          body: { ...stolen, spec: { ...stolen.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: LEASE_MS / 1000 } },
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 409) || attempt >= 10) throw err;
+      }
+    }
     const stolenAt = Date.now();
     await until('a steps down', RENEW_DEADLINE_MS + SLACK_MS * 2, () => !a.elector.isLeader());
     assert.ok(Date.now() - stolenAt <= RENEW_DEADLINE_MS + SLACK_MS, 'a stepped down within its renew deadline');
@@ -258,10 +267,11 @@ describe('leader election on a real API server', function () {
     const sa = cp.kubeConfig({ impersonate: 'system:serviceaccount:hcsync-system:hcsync' });
     const a = candidate('replica-a', { kubeConfig: sa });
     const b = candidate('replica-b', { kubeConfig: sa });
-    await until('a leader under the shipped Role', 5_000, () => leaders().length === 1);
+    // Rights, not timing, are under test here: generous waits (RBAC caches catch up under load).
+    await until('a leader under the shipped Role', 15_000, () => leaders().length === 1);
     const [first] = leaders();
     await first?.elector.stop({ release: true });
-    await until('takeover under the shipped Role', MAX_RETRY_WAIT_MS + SLACK_MS * 2, () => leaders().length === 1);
+    await until('takeover under the shipped Role', 10_000, () => leaders().length === 1);
     assert.notEqual(leaders()[0], first);
     assert.ok([a, b].includes(leaders()[0] as Candidate));
 
