@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import {
   ApiException,
@@ -90,9 +91,29 @@ export class HcsyncProcess {
     readonly metricsUrl: string,
     readonly healthUrl: string,
   ) {
-    const collect = (chunk: Buffer) => this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    // A pipe read can end inside a line (a long condition message) or inside a multi-byte
+    // character ("→"): decode per stream and keep the unfinished tail for the next chunk.
+    const collector = () => {
+      const decoder = new StringDecoder('utf8');
+      let tail = '';
+      return {
+        data: (chunk: Buffer) => {
+          const parts = (tail + decoder.write(chunk)).split('\n');
+          tail = parts.pop() ?? '';
+          this.lines.push(...parts.filter(Boolean));
+        },
+        end: () => {
+          const rest = tail + decoder.end();
+          tail = '';
+          if (rest !== '') this.lines.push(rest);
+        },
+      };
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      const c = collector();
+      stream?.on('data', c.data);
+      stream?.on('end', c.end);
+    }
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))));
   }
 

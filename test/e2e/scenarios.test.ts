@@ -277,7 +277,10 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
     const SVC = 'cart';
     let observer: HcsyncProcess;
 
-    it('the enforcing hcsync stops cleanly (SIGTERM → exit 0)', async () => {
+    it('the enforcing hcsync made exactly the patches the scenarios call for, none failed, and stops cleanly (SIGTERM → exit 0)', async () => {
+      // rollout /v1 and /v2, the annotation and its re-apply after the recreate, the hand-edit revert.
+      assert.equal(await successPatches(hcsync), 5);
+      assert.equal((await hcsync.metric('hcsync_health_check_patches_total', { result: 'error' })) ?? 0, 0);
       assert.equal(await hcsync.stop(), 0);
     });
 
