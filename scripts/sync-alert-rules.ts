@@ -3,6 +3,8 @@
 //   deploy/helm/hcsync/files/hcsync.rules.yaml           byte-for-byte (the chart reads it with
 //                                                       .Files.Get, which cannot reach outside the chart)
 //   deploy/components/prometheusrule/prometheusrule.yaml  the same groups inside a PrometheusRule
+// and the Grafana dashboard deploy/grafana/hcsync-dashboard.json into the chart the same way:
+//   deploy/helm/hcsync/files/hcsync-dashboard.json        byte-for-byte
 // The text is copied, not re-serialised, so Prometheus templates ({{ $labels.x }}) stay as written.
 //
 //   tsx scripts/sync-alert-rules.ts           rewrite the copies
@@ -15,6 +17,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = 'deploy/prometheus/hcsync.rules.yaml';
 const HELM_COPY = 'deploy/helm/hcsync/files/hcsync.rules.yaml';
 const KUSTOMIZE_COPY = 'deploy/components/prometheusrule/prometheusrule.yaml';
+const DASHBOARD = 'deploy/grafana/hcsync-dashboard.json';
+const HELM_DASHBOARD_COPY = 'deploy/helm/hcsync/files/hcsync-dashboard.json';
 
 export function expectedCopies(): Map<string, string> {
   const source = readFileSync(join(root, SOURCE), 'utf8');
@@ -41,6 +45,7 @@ export function expectedCopies(): Map<string, string> {
   return new Map([
     [HELM_COPY, source],
     [KUSTOMIZE_COPY, cr],
+    [HELM_DASHBOARD_COPY, readFileSync(join(root, DASHBOARD), 'utf8')],
   ]);
 }
 
@@ -56,7 +61,7 @@ function main(): void {
     }
     if (have === want) continue;
     stale++;
-    if (check) console.error(`${path} differs from ${SOURCE}: run tsx scripts/sync-alert-rules.ts`);
+    if (check) console.error(`${path} differs from its source: run tsx scripts/sync-alert-rules.ts`);
     else writeFileSync(join(root, path), want);
   }
   if (check && stale > 0) process.exit(1);

@@ -25,7 +25,7 @@ const NS = 'hcsync-system';
 const SA_USER = `system:serviceaccount:${NS}:hcsync`;
 /** Labels only Helm adds; everything else must match kustomize exactly. */
 const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
-const ALL_TOGGLES = ['createNamespace=true', 'serviceMonitor.enabled=true', 'prometheusRule.enabled=true'];
+const ALL_TOGGLES = ['createNamespace=true', 'serviceMonitor.enabled=true', 'prometheusRule.enabled=true', 'grafanaDashboard.enabled=true'];
 
 /** The access hcsync uses (group|resource|verb|resourceName), and nothing else. */
 const EXPECTED_CLUSTER_RULES = [
@@ -156,7 +156,7 @@ describe('deploy/ and crds/ on a real API server', function () {
     await cp?.stop();
   });
 
-  it('kustomize renders the base and the monitoring overlay', () => {
+  it('kustomize renders the base and the monitoring overlay (with the Grafana dashboard ConfigMap)', () => {
     assert.deepEqual(base.map((o) => o.kind).sort(), [
       'ClusterRole',
       'ClusterRoleBinding',
@@ -170,9 +170,11 @@ describe('deploy/ and crds/ on a real API server', function () {
     ]);
     assert.deepEqual(
       monitoring.map(objectKey).sort(),
-      [...base.map(objectKey), `PrometheusRule/${NS}/hcsync`, `ServiceMonitor/${NS}/hcsync`].sort(),
+      [...base.map(objectKey), `PrometheusRule/${NS}/hcsync`, `ServiceMonitor/${NS}/hcsync`, `ConfigMap/${NS}/hcsync-dashboard`].sort(),
     );
     for (const o of monitoring) if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, NS, objectKey(o));
+    const dashboard = monitoring.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    assert.equal(dashboard.data['hcsync-dashboard.json'], readFileSync(path.join(repoRoot, 'deploy/grafana/hcsync-dashboard.json'), 'utf8'));
   });
 
   it('every object kustomize renders applies with server-side dry run, strict fields, no warnings', async () => {

@@ -16,6 +16,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   'v1/Namespace': { plural: 'namespaces', namespaced: false },
   'v1/ServiceAccount': { plural: 'serviceaccounts', namespaced: true },
   'v1/Service': { plural: 'services', namespaced: true },
+  'v1/ConfigMap': { plural: 'configmaps', namespaced: true },
   'v1/Pod': { plural: 'pods', namespaced: true },
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
   'policy/v1/PodDisruptionBudget': { plural: 'poddisruptionbudgets', namespaced: true },
