@@ -4,7 +4,7 @@
 // ENTRYPOINT + CMD command line is run the way the image runs it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/packaging-tools.js';
@@ -195,11 +195,22 @@ describe('Dockerfile', function () {
         assert.equal(existsSync(path.join(app, 'node_modules', dev)), false, `devDependency ${dev} is in the image`);
       }
       for (const dep of Object.keys(pkg.dependencies)) assert.ok(existsSync(path.join(app, 'node_modules', dep)), `dependency ${dep} is missing`);
-      // build stage: npm run build is `tsc -p tsconfig.build.json`.
-      execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      // build stage: only what the build context sends (.dockerignore) plus all dependencies, then
+      // `npm run build` (tsc -p tsconfig.build.json); dist/ goes into the app like COPY --from=build.
+      const context = path.join(app, '..', `${path.basename(app)}-build`);
+      try {
+        for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src']) {
+          cpSync(path.join(repoRoot, f), path.join(context, f), { recursive: true });
+        }
+        symlinkSync(path.join(repoRoot, 'node_modules'), path.join(context, 'node_modules'), 'dir');
+        execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+          cwd: context,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        cpSync(path.join(context, 'dist'), path.join(app, 'dist'), { recursive: true });
+      } finally {
+        rmSync(context, { recursive: true, force: true });
+      }
       const before = snapshot(app);
       // ENTRYPOINT + CMD, with --help so it exits: every module must resolve from the production
       // node_modules, and nothing may be written next to the app (the root FS is read-only).
