@@ -3,7 +3,7 @@
 // go through the CLI's own parser with the env the Pod gets.
 import assert from 'node:assert/strict';
 import { parseCommandLine } from '../../src/config/flags.js';
-import { helmTemplate, kustomizeBuild, type KubeObject } from '../support/packaging-tools.js';
+import { helmTemplate, kustomizeBuild, runTool, type KubeObject } from '../support/packaging-tools.js';
 
 interface Container {
   args: string[];
@@ -81,5 +81,12 @@ describe('deploy/ command line', function () {
     assert.equal(config.inferFromLiveness, false);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.leaderElectionId, 'hcsync-blue');
+  });
+
+  it('the chart refuses values hcsync would refuse, and misspelt keys (values.schema.json)', () => {
+    for (const bad of ['mode=enforcing', 'logLevel=verbose', 'resync=5 minutes', 'replicas=0', 'replica=3', 'namespaces={Shop}', 'gcpWriteQps=0']) {
+      assert.throws(() => helmTemplate([bad]), /values don't meet the specifications of the schema/, bad);
+    }
+    runTool('helm', ['lint', '--strict', 'deploy/helm/hcsync']);
   });
 });
