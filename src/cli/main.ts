@@ -58,10 +58,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`hcsync: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exits once stdout and stderr are flushed: on a pipe, writes are asynchronous and a bare
+ * process.exit() can cut `plan -o json` or `diagnose -o json` output short.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exitAfterFlush, (e: unknown) => {
+  process.stderr.write(`hcsync: ${(e as Error).stack ?? String(e)}\n`);
+  exitAfterFlush(1);
+});
