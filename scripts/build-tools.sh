@@ -8,6 +8,9 @@
 #                      PrometheusRule, ...) from its Go API types (module pinned in
 #                      test/tools/monitoring-crds/go.mod) into .cache/tools/monitoring-crds/, so the
 #                      manifests test validates hcsync's ServiceMonitor and PrometheusRule offline
+#   dockerfile-lint  — Docker's own Dockerfile build checks (`docker build --check`, BuildKit's
+#                      linter), from test/tools/dockerfile-lint (pins github.com/moby/buildkit);
+#                      hadolint is packaged for none of the registries this project can use
 # Each tool is rebuilt only when its pinned version changes. Go builds run with -p 1 by default
 # (GO_BUILD_P to change) because the machine has two cores and other builds share them.
 set -euo pipefail
@@ -56,6 +59,18 @@ if [[ "$(cat "$TOOLS/monitoring-crds.version" 2>/dev/null)" != "$crd_stamp" ]]; 
     paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 \
     output:crd:dir="$TOOLS/monitoring-crds")
   echo "$crd_stamp" >"$TOOLS/monitoring-crds.version"
+fi
+
+# dockerfile-lint: our wrapper module's main package, rebuilt when its sources or pins change.
+lint_module="$PWD/test/tools/dockerfile-lint"
+lint_stamp="$(cat "$lint_module/go.mod" "$lint_module/go.sum" "$lint_module/main.go" | sha256sum | cut -c1-16)"
+if [[ ! -x "$TOOLS/dockerfile-lint" || "$(cat "$TOOLS/dockerfile-lint.version" 2>/dev/null)" != "$lint_stamp" ]]; then
+  echo "build-tools: building dockerfile-lint (BuildKit's Dockerfile checks)" >&2
+  start=$SECONDS
+  (cd "$lint_module" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+    go build -p "${GO_BUILD_P:-1}" -trimpath -ldflags "-s -w" -o "$TOOLS/dockerfile-lint" .)
+  echo "$lint_stamp" >"$TOOLS/dockerfile-lint.version"
+  echo "build-tools: dockerfile-lint built in $((SECONDS - start))s" >&2
 fi
 
 # promtool: take it from Debian's package without installing the package (which would also

@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const toolsDir = path.join(repoRoot, '.cache', 'tools');
 
-export type ToolName = 'kustomize' | 'helm' | 'promtool' | 'controller-gen';
+export type ToolName = 'kustomize' | 'helm' | 'promtool' | 'controller-gen' | 'dockerfile-lint';
 
 export function tool(name: ToolName): string {
   const file = path.join(toolsDir, name);

@@ -1,13 +1,14 @@
-// The Dockerfile, checked without a Docker engine (none here, and hadolint is not packaged for
-// Debian, npm or Go): its key properties are read from the file itself, and the final stage is
-// reproduced on disk — production-only `npm ci`, the compiled dist/, package.json — and its
-// ENTRYPOINT + CMD command line is run the way the image runs it.
+// The Dockerfile, checked without a Docker engine (there is none here): linted by Docker's own
+// build checks (BuildKit's linter, what `docker build --check` runs; built from Go modules by
+// scripts/build-tools.sh — hadolint is not packaged for Debian, npm or Go), its key properties read
+// from the file itself, and the final stage reproduced on disk — production-only `npm ci`, the
+// compiled dist/, package.json — with its ENTRYPOINT + CMD command line run as the image runs it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../support/packaging-tools.js';
+import { repoRoot, runTool } from '../support/packaging-tools.js';
 
 interface Instruction {
   op: string; // upper case
@@ -100,6 +101,27 @@ describe('Dockerfile', function () {
   const final = stages.at(-1);
   const ops = (stage: Stage | undefined, op: string): Instruction[] => stage?.instructions.filter((i) => i.op === op) ?? [];
   const stageNamed = (name: string): Stage | undefined => stages.find((s) => s.name === name);
+
+  it("passes Docker's build checks (BuildKit linter) with no warning", () => {
+    interface LintOutput {
+      warnings: { ruleName: string; detail: string; line: number }[];
+      error?: string;
+    }
+    const lint = (file: string): LintOutput => JSON.parse(runTool('dockerfile-lint', [file])) as LintOutput;
+    const result = lint(path.join(repoRoot, 'Dockerfile'));
+    assert.equal(result.error, undefined);
+    assert.deepEqual(result.warnings, []);
+    // Control: the linter does flag a Dockerfile with the usual mistakes.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hcsync-lint-'));
+    try {
+      const bad = path.join(dir, 'Dockerfile');
+      writeFileSync(bad, 'from node:24 as build\nENV API_TOKEN=x\nCMD node dist/cli/main.js run\n');
+      const rules = lint(bad).warnings.map((w) => w.ruleName).sort();
+      assert.deepEqual(rules, ['ConsistentInstructionCasing', 'JSONArgsRecommended', 'SecretsUsedInArgOrEnv']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('is multi-stage, on Node 24 LTS images throughout', () => {
     assert.ok(stages.length >= 2, 'at least a build stage and a runtime stage');
