@@ -56,11 +56,13 @@ describe('e2e: the GKE Ingress 502 story', function () {
   it('hcsync diagnose names the cause and exits 1; hcsync plan shows the one patch enforce would make', async () => {
     const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS, '-o', 'json']);
     assert.equal(diag.code, 1, diag.stderr);
+    assert.notEqual(diag.stdout.trim(), '', `diagnose printed nothing; stderr: ${diag.stderr}`);
     const report = JSON.parse(diag.stdout) as { backends: { gkeState: string; text: string; livePath: string; intendedPath: string; source: string }[] };
     assert.equal(report.backends[0]?.gkeState, 'UNHEALTHY');
     assert.equal(report.backends[0]?.text, 'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path');
     const plan = await hcsyncCommand(bed, ['plan', '-n', NS, '-o', 'json']);
     assert.equal(plan.code, 0, plan.stderr);
+    assert.notEqual(plan.stdout.trim(), '', `plan printed nothing; stderr: ${plan.stderr}`);
     const rows = (JSON.parse(plan.stdout) as { ports: { service: string; action: string; detail: string }[] }).ports;
     assert.deepEqual(rows.map((r) => [r.service, r.action]), [[SVC, 'patch']]);
     assert.match(rows[0]!.detail, /would patch requestPath "\/" → "\/health-check" \(from livenessProbe\)/);
