@@ -96,6 +96,11 @@ export function portLabel(port: SlimServicePort): string {
 export function describeOutcome(o: PortOutcome): string {
   switch (o.state) {
     case 'in_sync':
+      // Name the BackendConfig for the fields it owns: the lower source gave only the rest.
+      if (o.ownedBy) {
+        const owned = `${o.ownedBy.fields.join(', ')} from BackendConfig ${o.ownedBy.backendConfig}`;
+        return o.source === 'BackendConfig' ? `in sync with BackendConfig ${o.ownedBy.backendConfig}` : `in sync (${owned}; the rest from ${o.source})`;
+      }
       return `in sync with ${o.source}`;
     case 'patched':
       return `patched ${changeText(o.changes, '→')} (from ${o.source})`;

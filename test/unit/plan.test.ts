@@ -141,6 +141,16 @@ describe('report: condition and events', () => {
     assert.equal(next.lastTransitionTime, 'later');
   });
 
+  it('in sync with a BackendConfig: the message names it for the fields it owns', () => {
+    const c = buildCondition({
+      reports: [report({ state: 'in_sync', source: 'readinessProbe', ownedBy: { backendConfig: 'bc', fields: ['requestPath'] } })],
+      previous: undefined,
+      generation: 1,
+      now,
+    });
+    assert.match(c.message, /in sync \(requestPath from BackendConfig bc; the rest from readinessProbe\)/);
+  });
+
   it('no write when nothing differs', () => {
     const c = buildCondition({ reports: [report({ state: 'in_sync', source: 'readinessProbe' })], previous: undefined, generation: 1, now });
     assert.equal(conditionChanged(c, { ...c }), false);
