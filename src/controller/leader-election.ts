@@ -265,35 +265,53 @@ export class LeaderElector {
     };
   }
 
-  /** Gives the Lease up: empty holder and a 1 s duration, keeping the transition count. */
+  /**
+   * Gives the Lease up: empty holder and a 1 s duration, keeping the transition count. If the write
+   * conflicts — stop() can abort a renewal that the API server had already applied, leaving us a
+   * stale resourceVersion — the Lease is read again and released only if it still names us.
+   */
   private async release(): Promise<void> {
-    const lease = this.observedLease;
+    let lease = this.observedLease;
     if (!lease || this.observedHolder() !== this.cfg.identity) return;
-    const now = new V1MicroTime(Date.now());
-    try {
-      await this.api.replaceNamespacedLease(
-        {
-          name: this.cfg.name,
-          namespace: this.cfg.namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { ...lease.metadata },
-            spec: {
-              leaseDurationSeconds: 1,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: this.observedRecord().leaseTransitions,
+    // stop() already aborted the shared signal, so these requests get their own timeout only.
+    const options = (): ConfigurationOptions => this.requestOptions(this.cfg.renewDeadlineMs, false);
+    for (let attempt = 1; ; attempt++) {
+      const now = new V1MicroTime(Date.now());
+      try {
+        await this.api.replaceNamespacedLease(
+          {
+            name: this.cfg.name,
+            namespace: this.cfg.namespace,
+            body: {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { ...lease.metadata },
+              spec: {
+                leaseDurationSeconds: 1,
+                acquireTime: now,
+                renewTime: now,
+                leaseTransitions: readRecord(lease).leaseTransitions,
+              },
             },
           },
-        },
-        // stop() already aborted the shared signal, so this request gets its own timeout only.
-        this.requestOptions(this.cfg.renewDeadlineMs, false),
-      );
-      this.log.info('released leader lease', { lease: this.leaseRef(), identity: this.cfg.identity });
-    } catch (err) {
-      // A 409 means another candidate already took it: nothing left to release.
-      this.log.warn('failed to release leader lease', { err: errorMessage(err), lease: this.leaseRef() });
+          options(),
+        );
+        this.log.info('released leader lease', { lease: this.leaseRef(), identity: this.cfg.identity });
+        return;
+      } catch (err) {
+        if (isStatus(err, 409) && attempt < 3) {
+          try {
+            lease = await this.api.readNamespacedLease({ name: this.cfg.name, namespace: this.cfg.namespace }, options());
+          } catch (readErr) {
+            this.log.warn('failed to release leader lease', { err: errorMessage(readErr), lease: this.leaseRef() });
+            return;
+          }
+          if (readRecord(lease).holderIdentity !== this.cfg.identity) return; // already someone else's
+          continue;
+        }
+        this.log.warn('failed to release leader lease', { err: errorMessage(err), lease: this.leaseRef() });
+        return;
+      }
     }
   }
 

@@ -197,6 +197,25 @@ describe('leader election on a real API server', function () {
     assert.equal(lease.spec?.leaseTransitions, 1);
   });
 
+  it('release still happens when the Lease changed since the leader last wrote it (409 → re-read → release)', async () => {
+    // Production timings: no renewal lands between the outside write and the stop.
+    const a = candidate('replica-a', { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    await until('a leads', 5_000, () => a.elector.isLeader());
+    // Someone else touches the Lease (an annotation: same record, new resourceVersion), as when
+    // stop() aborts a renewal that the API server had already applied.
+    const touched = await readLease();
+    await leases.replaceNamespacedLease({
+      name: 'hcsync',
+      namespace,
+      body: { ...touched, metadata: { ...touched.metadata, annotations: { 'example.com/touched': 'yes' } } },
+    });
+    await a.elector.stop({ release: true });
+    const lease = await readLease();
+    assert.ok([undefined, ''].includes(lease.spec?.holderIdentity), `holder after release: ${lease.spec?.holderIdentity}`);
+    assert.equal(lease.spec?.leaseDurationSeconds, 1);
+    assert.equal(lease.metadata?.annotations?.['example.com/touched'], 'yes', 'the other writer’s change is kept');
+  });
+
   it('five candidates racing to create the Lease: one wins, the rest get conflicts', async () => {
     const watch = watchLeaders(() => candidates);
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5']) candidate(id);
