@@ -10,20 +10,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import nock from 'nock';
 import { httpGet, TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
 import { kustomizeBuild, type KubeObject } from '../support/packaging-tools.js';
-
-const CONTRACT_METRICS = [
-  'hcsync_health_check_drift',
-  'hcsync_health_checks',
-  'hcsync_reconcile_total',
-  'hcsync_reconcile_duration_seconds',
-  'hcsync_health_check_patches_total',
-  'hcsync_gcp_requests_total',
-  'hcsync_gcp_request_duration_seconds',
-  'hcsync_workqueue_depth',
-  'hcsync_workqueue_retries_total',
-  'hcsync_last_gcp_resync_timestamp_seconds',
-  'hcsync_leader',
-];
+import { CONTRACT_METRICS } from '../support/contract.js';
 
 interface Probe {
   httpGet: { path: string; port: string };

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { CONTRACT_ALERTS } from '../support/contract.js';
 import { helmTemplate, kustomizeBuild, repoRoot, runTool } from '../support/packaging-tools.js';
 
 const RULES = 'deploy/prometheus/hcsync.rules.yaml';
@@ -33,7 +34,7 @@ describe('alert rules', function () {
     const rules = sourceGroups().flatMap((g) => g.rules);
     assert.deepEqual(
       rules.map((r) => r.alert),
-      ['HealthCheckDrifted', 'HealthCheckPatchFailing', 'HcsyncResyncStale', 'HcsyncDown'],
+      [...CONTRACT_ALERTS],
     );
     for (const r of rules) {
       assert.match(r.labels?.severity ?? '', /^(warning|critical)$/, `${r.alert} severity`);
