@@ -4,15 +4,32 @@ import { StaticClusterView } from './cluster-view.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
 import { BACKENDCONFIG } from './cluster-state.js';
 
+/**
+ * Retries what the API server asks to be retried — 429 (e.g. "storage is (re)initializing" just
+ * after a CRD appears, or API priority and fairness) and 5xx — as client-go does, a few times.
+ */
+async function withRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (e) {
+      const code = (e as { code?: number }).code ?? 0;
+      if (i >= attempts || !(code === 429 || code >= 500)) throw e;
+      const retryAfter = Number((e as { headers?: Record<string, string> }).headers?.['retry-after']);
+      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 200 * 2 ** i));
+    }
+  }
+}
+
 export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<StaticClusterView> {
   const core = kc.makeApiClient(CoreV1Api);
   const net = kc.makeApiClient(NetworkingV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const [services, pods, ingresses, backendConfigs] = await Promise.all([
-    namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces(),
-    namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces(),
-    namespace ? net.listNamespacedIngress({ namespace }) : net.listIngressForAllNamespaces(),
-    (namespace ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace }) : custom.listClusterCustomObject(BACKENDCONFIG)).then(
+    withRetry(() => (namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces())),
+    withRetry(() => (namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces())),
+    withRetry(() => (namespace ? net.listNamespacedIngress({ namespace }) : net.listIngressForAllNamespaces())),
+    withRetry(() => (namespace ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace }) : custom.listClusterCustomObject(BACKENDCONFIG))).then(
       (r) => (r as { items?: unknown[] }).items ?? [],
       // A cluster without the BackendConfig CRD has none.
       (e: unknown) => {

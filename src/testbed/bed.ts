@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import {
   ApiException,
   CoreV1Api,
+  CustomObjectsApi,
   KubernetesObjectApi,
   NetworkingV1Api,
   PatchStrategy,
@@ -204,11 +205,21 @@ export class TestBed {
       });
       const bed = new TestBed(cp, kc, compute, gke);
       await bed.applyFile(join(REPO_ROOT, 'crds/backendconfig.yaml'));
+      await bed.waitForBackendConfigs();
       return bed;
     } catch (e) {
       await cp.stop();
       throw e;
     }
+  }
+
+  /** Until the BackendConfig CRD serves lists (a new CRD answers 429 while its storage starts). */
+  async waitForBackendConfigs(): Promise<void> {
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    await until('BackendConfig CRD serving', async () => {
+      await custom.listClusterCustomObject({ group: 'cloud.google.com', version: 'v1', plural: 'backendconfigs' });
+      return true;
+    });
   }
 
   /** The NEG-mode check name ingress-gce gives a Service port. */
