@@ -31,6 +31,7 @@ import nock from 'nock';
 import { parse as parseYaml } from 'yaml';
 import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../src/testbed/compute/index.js';
 import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
+import { until } from '../../src/testbed/bed.js';
 import { BACKENDS_ANNOTATION, gcePaths, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../src/testbed/gke-ingress/index.js';
 import { sameResource } from '../../src/testbed/gke-ingress/compute-clients.js';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../src/testbed/gke-ingress/backend-config.js';
@@ -309,21 +310,6 @@ const REGION = 'us-central1';
 const CLUSTER_UID = '9410637bf984f3ee';
 const NS = 'default';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An app bound to one loopback IP: 200 on the given paths, 404 elsewhere. */
 async function startApp(ip: string, okPaths: Set<string>): Promise<{ port: number; hits: string[]; close(): Promise<void> }> {
