@@ -20,6 +20,7 @@ import {
 } from '../plan/report.js';
 import type { ClusterView } from '../kube/cluster-view.js';
 import { classify } from '../gcp/errors.js';
+import type { PortPlan } from '../plan/port-plan.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
@@ -103,42 +104,12 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   let notReady = false;
   for (const { port, live, intent, plan, backend } of assessment.ports) {
     const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
-    let outcome: PortOutcome;
-    if (plan.state === 'patch' && live) {
-      const memoKey = `${key}#${port.port}`;
-      const signature = JSON.stringify([live.id, plan.patch]);
-      if (rejected.get(memoKey) === signature) {
-        outcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: 'GCP rejected this patch before; not re-sent until the intent or the check changes' };
-      } else {
-        try {
-          await deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, randomUUID());
-          deps.backends.recordPatch(live.name, live.scope, plan.patch);
-          deps.metrics.patchesTotal.inc({ result: 'success' });
-          rejected.delete(memoKey);
-          outcome = { state: 'patched', source: plan.source, changes: plan.changes };
-          log.info('health check patched', { port: port.port, health_check: live.name, changes: plan.changes, source: plan.source });
-        } catch (err) {
-          const e = classify(err);
-          deps.metrics.patchesTotal.inc({ result: 'error' });
-          log.warn('health check patch failed', { port: port.port, health_check: live.name, error_class: e.errorClass, error: e.message });
-          if (e.errorClass === 'not_found') {
-            deps.backends.forgetHealthCheck(live.name, live.scope);
-            outcome = { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` };
-          } else {
-            outcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message };
-            if (e.errorClass === 'invalid') {
-              if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
-              rejected.set(memoKey, signature);
-            } else transient = e;
-          }
-        }
-      }
-    } else {
-      outcome = plan.state === 'patch' ? { state: 'not_ready', why: 'no live health check' } : plan;
-    }
-    if (outcome.state === 'not_ready') notReady = true;
+    // planPort only plans a patch against a live check.
+    const applied = plan.state === 'patch' && live ? await applyPatch(`${key}#${port.port}`, live, plan, deps, rejected, log) : { outcome: plan as PortOutcome };
+    if (applied.transient) transient = applied.transient;
+    if (applied.outcome.state === 'not_ready') notReady = true;
     const hcName = backend?.healthCheck?.name;
-    reports.push({ port, ...(hcName ? { healthCheck: hcName } : {}), outcome, warnings });
+    reports.push({ port, ...(hcName ? { healthCheck: hcName } : {}), outcome: applied.outcome, warnings });
   }
 
   deps.metrics.setServiceReport(
@@ -166,4 +137,41 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   if (transient) return { kind: 'error', error: transient };
   if (notReady) return { kind: 'requeueAfter', ms: deps.notReadyRequeueMs, why: 'a backend is not ready in GCP yet' };
   return { kind: 'done' };
+}
+
+/** Sends one planned patch and turns GCP's answer into the port's outcome. */
+async function applyPatch(
+  memoKey: string,
+  live: LiveHealthCheck,
+  plan: Extract<PortPlan, { state: 'patch' }>,
+  deps: ReconcileDeps,
+  rejected: Map<string, string>,
+  log: Logger,
+): Promise<{ outcome: PortOutcome; transient?: Error }> {
+  const signature = JSON.stringify([live.id, plan.patch]);
+  if (rejected.get(memoKey) === signature) {
+    return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: 'GCP rejected this patch before; not re-sent until the intent or the check changes' } };
+  }
+  try {
+    await deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, randomUUID());
+  } catch (err) {
+    const e = classify(err);
+    deps.metrics.patchesTotal.inc({ result: 'error' });
+    log.warn('health check patch failed', { health_check: live.name, error_class: e.errorClass, error: e.message });
+    if (e.errorClass === 'not_found') {
+      deps.backends.forgetHealthCheck(live.name, live.scope);
+      return { outcome: { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` } };
+    }
+    const outcome: PortOutcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message };
+    if (e.errorClass !== 'invalid') return { outcome, transient: e };
+    // A 400 will not pass on retry: remember it (bounded) until the intent or the check changes.
+    if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
+    rejected.set(memoKey, signature);
+    return { outcome };
+  }
+  deps.backends.recordPatch(live.name, live.scope, plan.patch);
+  deps.metrics.patchesTotal.inc({ result: 'success' });
+  rejected.delete(memoKey);
+  log.info('health check patched', { health_check: live.name, changes: plan.changes, source: plan.source });
+  return { outcome: { state: 'patched', source: plan.source, changes: plan.changes } };
 }
