@@ -37,6 +37,8 @@ export interface TestBedOptions {
   readonly gkeSyncPeriodMs?: number;
   /** Scales health-check intervals in the Compute stand-in (0.02: a 15 s interval probes every 0.3 s). */
   readonly timeScale?: number;
+  /** Install the BackendConfig CRD at start (default true); false plays a cluster without it. */
+  readonly backendConfigCrd?: boolean;
 }
 
 export interface App {
@@ -204,13 +206,17 @@ export class TestBed {
         loadBalancerAddress: (um) => compute.loadBalancerAddress(um),
       });
       const bed = new TestBed(cp, kc, compute, gke);
-      await bed.applyFile(join(REPO_ROOT, 'crds/backendconfig.yaml'));
-      await bed.waitForBackendConfigs();
+      if (opts.backendConfigCrd ?? true) await bed.installBackendConfigCrd();
       return bed;
     } catch (e) {
       await cp.stop();
       throw e;
     }
+  }
+
+  async installBackendConfigCrd(): Promise<void> {
+    await this.applyFile(join(REPO_ROOT, 'crds/backendconfig.yaml'));
+    await this.waitForBackendConfigs();
   }
 
   /** Until the BackendConfig CRD serves lists (a new CRD answers 429 while its storage starts). */
