@@ -1,9 +1,7 @@
 // `hcsync diagnose ingress NAME`: the blog's whole investigation in one command. Read-only.
-import { NetworkingV1Api } from '@kubernetes/client-node';
 import { ConfigError, type Config } from '../config/flags.js';
 import { assessService } from '../controller/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
-import { slimIngress } from '../kube/slim.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import type { Logger } from '../observability/log.js';
 import { backendRefersToPort } from '../parse/annotations.js';
@@ -31,17 +29,12 @@ export async function runDiagnose(config: Config, args: readonly string[], log: 
   const name = args[1];
   const namespace = config.namespace ?? 'default';
   const kc = loadKubeConfig(config);
-  const net = kc.makeApiClient(NetworkingV1Api);
-  let ingress;
-  try {
-    ingress = slimIngress(await net.readNamespacedIngress({ namespace, name }));
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) throw new ConfigError(`Ingress ${namespace}/${name} not found`);
-    throw e;
-  }
+  // The namespace's snapshot holds the Ingress too; GCP is read only once it is known to exist.
+  const view = await loadSnapshot(kc, namespace);
+  const ingress = view.ingress(namespace, name);
+  if (!ingress) throw new ConfigError(`Ingress ${namespace}/${name} not found`);
   const gcp = await gcpContext(config);
   try {
-    const [view] = await Promise.all([loadSnapshot(kc, namespace)]);
     const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
     await inventory.refresh();
     const rows: BackendRow[] = [];

@@ -24,9 +24,9 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
   const kc = loadKubeConfig(config);
   const gcp = await gcpContext(config);
   try {
-    const [view] = await Promise.all([loadSnapshot(kc, config.namespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined))]);
     const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
-    await inventory.refresh();
+    // The cluster and GCP are read once each, at the same time.
+    const [view] = await Promise.all([loadSnapshot(kc, config.namespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined)), inventory.refresh()]);
     const rows: PlanRow[] = [];
     for (const svc of view.services()) {
       if (config.namespaces.length > 0 && !config.namespaces.includes(svc.metadata.namespace)) continue;

@@ -111,11 +111,6 @@ export class Controller {
     return { ok: true };
   }
 
-  /** Waits until the queue has nothing queued or running (tests and one-shot use). */
-  idle(): Promise<void> {
-    return this.queue.onIdle();
-  }
-
   /** Stops taking work and lets in-flight reconciles (and their patches) finish. */
   async stop(): Promise<void> {
     this.stopped = true;

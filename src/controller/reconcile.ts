@@ -1,10 +1,10 @@
 // Reconcile one Service key: read state, work out intent per port, plan, apply, report.
 // Returns an outcome, as controller-runtime and kube-rs reconcilers do.
 import { randomUUID } from 'node:crypto';
-import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
+import type { LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
 import type { Mode } from '../parse/annotations.js';
-import { assessService } from './assess.js';
+import { assessService, type BackendReader } from './assess.js';
 import {
   CONDITION_TYPE,
   buildCondition,
@@ -30,9 +30,8 @@ export type Outcome =
   | { readonly kind: 'requeueAfter'; readonly ms: number; readonly why: string }
   | { readonly kind: 'error'; readonly error: Error };
 
-export interface BackendLookup {
-  backendService(name: string, scope: 'global' | 'regional'): Promise<BackendServiceRef | undefined>;
-  healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
+/** What reconcile reads of GCP (as assess does), plus keeping that view current after a write. */
+export interface BackendLookup extends BackendReader {
   recordPatch(name: string, scope: Scope, fields: OwnedFields): void;
   forgetHealthCheck(name: string, scope: Scope): void;
 }

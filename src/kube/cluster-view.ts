@@ -45,6 +45,10 @@ export class StaticClusterView implements ClusterView {
     return this.objects.backendConfigs.find((b) => b.metadata.namespace === namespace && b.metadata.name === name);
   }
 
+  ingress(namespace: string, name: string): SlimIngress | undefined {
+    return this.objects.ingresses.find((i) => i.metadata.namespace === namespace && i.metadata.name === name);
+  }
+
   services(): readonly SlimService[] {
     return this.objects.services;
   }

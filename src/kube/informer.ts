@@ -60,13 +60,11 @@ export class SlimInformer<T extends HasMeta> {
         token = page.metadata?._continue || undefined;
       } while (token);
       this.synced = true;
+      this.restartDelayMs = 1000;
       return { items, metadata: { resourceVersion } };
     };
     // ListWatch's listFn type expects a KubernetesListObject of T; ours is exactly that shape.
     this.lw = new ListWatch(path, new SlimmingWatch(kc, slim), listFn as never, false);
-    this.lw.on('add', () => {
-      this.restartDelayMs = 1000;
-    });
     this.lw.on('error', (err: unknown) => this.onError(err));
   }
 

@@ -3,7 +3,7 @@
 // "Pods" (HTTP servers on 127.0.0.N), and hcsync run as its own process. Used by the end-to-end
 // tests and by `hcsync demo`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
+  EventsV1Api,
   KubernetesObjectApi,
   NetworkingV1Api,
   PatchStrategy,
@@ -161,9 +162,6 @@ export class HcsyncProcess {
     this.child.kill('SIGKILL');
   }
 
-  waitExit(): Promise<number> {
-    return this.exited;
-  }
 }
 
 export class TestBed {
@@ -376,7 +374,7 @@ export class TestBed {
   }
 
   async serviceEvents(namespace: string, name: string): Promise<{ reason: string; type: string; note: string }[]> {
-    const list = await this.kc.makeApiClient((await import('@kubernetes/client-node')).EventsV1Api).listNamespacedEvent({ namespace });
+    const list = await this.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
     return list.items
       .filter((e) => e.regarding?.kind === 'Service' && e.regarding.name === name)
       .map((e) => ({ reason: e.reason ?? '', type: e.type ?? '', note: e.note ?? '' }));
@@ -408,12 +406,6 @@ export class TestBed {
     const p = new HcsyncProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
     this.hcsyncs.push(p);
     return p;
-  }
-
-  writeFile(name: string, text: string): string {
-    const path = join(this.workDir, name);
-    writeFileSync(path, text);
-    return path;
   }
 
   async stop(): Promise<void> {

@@ -115,6 +115,12 @@ describe('e2e: the GKE Ingress 502 story', function () {
     assert.ok((await count('healthChecks.aggregatedList')) >= before.list + 2, 'one list per resync serves every Service');
   });
 
+  it('diagnose of an Ingress that does not exist says so and exits 2', async () => {
+    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'nope', '-n', NS]);
+    assert.equal(diag.code, 2);
+    assert.match(diag.stderr, /Ingress production\/nope not found/);
+  });
+
   it('afterwards diagnose says OK and exits 0', async () => {
     const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS]);
     assert.equal(diag.code, 0, diag.stdout + diag.stderr);
