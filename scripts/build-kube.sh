@@ -4,7 +4,7 @@
 # Output: .cache/kube/<k8s version>-<hash of test/kube/go.mod+go.sum>/{kube-apiserver,etcd}
 # (git-ignored). When both binaries exist the script exits at once, so `npm test` pays the cold
 # build (about 6 min on 2 cores, 1.8 GiB peak RSS) only once per machine and pinned version.
-# src/testbed/kube-binaries.ts computes the same directory name; keep the two in step.
+# testbed/kube-binaries.ts computes the same directory name; keep the two in step.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

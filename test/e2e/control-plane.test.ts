@@ -17,7 +17,7 @@ import {
   setHeaderOptions,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
 import { processesUsingDir, waitUntilNoProcessUses } from './testbed-processes.js';
 
 const SA_USER = 'system:serviceaccount:hcsync:hcsync';

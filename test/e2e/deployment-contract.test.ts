@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import nock from 'nock';
-import { httpGet, TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
+import { httpGet, TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { kustomizeBuild, type KubeObject } from '../support/packaging-tools.js';
 import { CONTRACT_METRICS } from '../support/contract.js';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
 import { describeFailure, KubeRest, type RestResponse } from '../support/kube-rest.js';
 import {
   helmTemplate,

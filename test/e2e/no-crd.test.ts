@@ -2,7 +2,7 @@
 // up once the CRD appears (its informer keeps retrying quietly on 404).
 import assert from 'node:assert/strict';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
+import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 
 const NS = 'nocrd';
 const SVC = 'web';

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../src/testbed/bed.js';
-import { freeLoopbackPort } from '../../src/testbed/loopback-http.js';
+import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { freeLoopbackPort } from '../../testbed/loopback-http.js';
 
 const NS = 'observed';
 const SVC = 'spacejam';

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import nock from 'nock';
 import { GlobalOperationsClient, HealthChecksClient } from '@google-cloud/compute';
-import { TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
-import { computeClientOptions } from '../../src/testbed/compute/index.js';
+import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { computeClientOptions } from '../../testbed/compute/index.js';
 
 const NS = 'replicas';
 const SVC = 'web';

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import nock from 'nock';
 import { PatchStrategy, setHeaderOptions, type V1Probe } from '@kubernetes/client-node';
 import { GlobalOperationsClient, HealthChecksClient, type protos } from '@google-cloud/compute';
-import { TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
-import { computeClientOptions } from '../../src/testbed/compute/index.js';
+import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { computeClientOptions } from '../../testbed/compute/index.js';
 
 type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
 

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import nock from 'nock';
 import { HealthChecksClient } from '@google-cloud/compute';
-import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../src/testbed/bed.js';
-import { computeClientOptions } from '../../src/testbed/compute/index.js';
+import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { computeClientOptions } from '../../testbed/compute/index.js';
 
 const NS = 'production';
 const SVC = 'spacejam-np-service';

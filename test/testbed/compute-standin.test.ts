@@ -16,8 +16,8 @@ import {
   type protos,
 } from '@google-cloud/compute';
 import nock from 'nock';
-import { computeClientOptions, GFE_502_BODY, startComputeStandIn, type ComputeStandIn } from '../../src/testbed/compute/index.js';
-import { pickService } from '../../src/testbed/compute/loadbalancer.js';
+import { computeClientOptions, GFE_502_BODY, startComputeStandIn, type ComputeStandIn } from '../../testbed/compute/index.js';
+import { pickService } from '../../testbed/compute/loadbalancer.js';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 

@@ -29,14 +29,14 @@ import {
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { parse as parseYaml } from 'yaml';
-import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../src/testbed/compute/index.js';
-import { startControlPlane, type ControlPlane } from '../../src/testbed/control-plane.js';
-import { until } from '../../src/testbed/bed.js';
-import { BACKENDS_ANNOTATION, gcePaths, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../src/testbed/gke-ingress/index.js';
-import { sameResource } from '../../src/testbed/gke-ingress/compute-clients.js';
-import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../src/testbed/gke-ingress/backend-config.js';
-import { planExisting } from '../../src/testbed/gke-ingress/merge.js';
-import { fromCompute, toCompute, type HealthCheckModel } from '../../src/testbed/gke-ingress/model.js';
+import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../testbed/compute/index.js';
+import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
+import { until } from '../../testbed/bed.js';
+import { BACKENDS_ANNOTATION, gcePaths, GkeIngressStandIn, URL_MAP_ANNOTATION } from '../../testbed/gke-ingress/index.js';
+import { sameResource } from '../../testbed/gke-ingress/compute-clients.js';
+import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../testbed/gke-ingress/backend-config.js';
+import { planExisting } from '../../testbed/gke-ingress/merge.js';
+import { fromCompute, toCompute, type HealthCheckModel } from '../../testbed/gke-ingress/model.js';
 import {
   igBackendName,
   negHash8,
@@ -44,7 +44,7 @@ import {
   rxlbBackendName,
   trimFieldsEvenly,
   urlMapName,
-} from '../../src/testbed/gke-ingress/naming.js';
+} from '../../testbed/gke-ingress/naming.js';
 import {
   appProtocolOf,
   DESCRIPTION_DEFAULT_NEG,
@@ -52,7 +52,7 @@ import {
   findReadinessProbe,
   healthCheckAtCreation,
   isSimpleHttpProbe,
-} from '../../src/testbed/gke-ingress/probe-to-check.js';
+} from '../../testbed/gke-ingress/probe-to-check.js';
 
 const UID = '235fca81d0c4e9aa';
 

@@ -1,7 +1,7 @@
 // The whole local test bed in one object: a real kube-apiserver + etcd, the Compute API stand-in
 // (really probing the apps and fronting a load balancer), the ingress-gce stand-in, loopback
 // "Pods" (HTTP servers on 127.0.0.N), and hcsync run as its own process. Used by the end-to-end
-// tests and by `hcsync demo`.
+// tests and by the demo (`npm run demo`, testbed/demo.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -29,7 +29,8 @@ import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '
 import { GkeIngressStandIn, negName } from './gke-ingress/index.js';
 import { freeLoopbackPort } from './loopback-http.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root: testbed/ sits directly below it (and always runs from source, with tsx). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface TestBedOptions {

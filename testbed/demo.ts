@@ -1,19 +1,21 @@
-// `hcsync demo`: the story hcsync exists for, played on the local test bed with a short live
-// narrative — the 502, what hcsync finds, what it changes, the 200 — then everything is stopped.
+// The demo (`npm run demo`): the story hcsync exists for, played on the local test bed with a
+// short live narrative — the 502, what hcsync finds, what it changes, the 200 — then everything is
+// stopped. It drives the built hcsync (`dist/cli/main.js`) as its own process, so `npm run demo`
+// builds dist/ first. It lives with the test bed, outside src/: the image ships neither, and
+// `hcsync demo` in the image only points here.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
-import type { Config } from '../config/flags.js';
-import type { Logger } from '../observability/log.js';
-import { computeClientOptions } from '../testbed/compute/index.js';
-import { REPO_ROOT, TestBed, httpGet, until } from '../testbed/bed.js';
+import { computeClientOptions } from './compute/index.js';
+import { REPO_ROOT, TestBed, httpGet, until } from './bed.js';
 
 const NS = 'production';
 const SVC = 'spacejam-np-service';
 const INGRESS = 'sample-ingress';
 
-export async function runDemo(_config: Config, _log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runDemo(out: NodeJS.WritableStream = process.stdout): Promise<number> {
   process.env.METADATA_SERVER_DETECTION = 'none';
   const say = (line = '') => out.write(`${line}\n`);
   const step = (n: number, text: string) => say(`\n[${n}/6] ${text}`);
@@ -77,4 +79,19 @@ export async function runDemo(_config: Config, _log: Logger, out: NodeJS.Writabl
     await bed.stop();
     say(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s; nothing left running.`);
   }
+}
+
+/**
+ * Exits once stdout and stderr are flushed (on a pipe, writes are asynchronous), and so also
+ * when a client library still holds a keep-alive socket.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runDemo().then(exitAfterFlush, (e: unknown) => {
+    process.stderr.write(`demo: ${(e as Error).stack ?? String(e)}\n`);
+    exitAfterFlush(1);
+  });
 }

@@ -5,8 +5,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// src/testbed/ (tsx) and dist/testbed/ (compiled) both sit two levels below the repository root.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// testbed/ sits directly below the repository root (the test bed runs from source, with tsx).
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wrapperModuleDir = path.join(repoRoot, 'test', 'kube');
 
 export function kubeBinaryDir(): string {
