@@ -481,7 +481,7 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal(hc.description, 'Kubernetes L7 health check generated with readiness probe settings.');
     assert.deepEqual(await negEndpoints(), [`127.0.0.5:${appPort}`]);
     assert.equal(gke.updatesMade(), 0);
-    // What hcsync may read to find names without the Ingress annotation (reference §4.1, §4.3).
+    // What hcsync may read to find names without the Ingress annotation (docs/gke-ingress-healthchecks.md §4.1, §4.3).
     const cm = await core.readNamespacedConfigMap({ name: 'ingress-uid', namespace: 'kube-system' });
     assert.equal(cm.data?.['uid'], CLUSTER_UID);
     const svc = await core.readNamespacedService({ name: 'web', namespace: NS });

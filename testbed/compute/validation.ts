@@ -68,7 +68,7 @@ export function normaliseHealthCheck(input: JsonObject): JsonObject {
   hc['healthyThreshold'] = intField(hc, 'healthyThreshold', 'healthyThreshold', 1, 10, 2);
   hc['unhealthyThreshold'] = intField(hc, 'unhealthyThreshold', 'unhealthyThreshold', 1, 10, 2);
   if (hc['timeoutSec'] > hc['checkIntervalSec']) {
-    // Verbatim GCE message (see the reference spec §1.8); equality is accepted.
+    // Verbatim GCE message (docs/gke-ingress-healthchecks.md §1.8); equality is accepted.
     throw invalid('resource.timeoutSec', hc['timeoutSec'], 'TimeoutSec should be less than checkIntervalSec.');
   }
   const block = hc[wanted];
