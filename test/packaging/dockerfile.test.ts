@@ -4,11 +4,12 @@
 // from the file itself, and the final stage reproduced on disk — production-only `npm ci`, the
 // compiled dist/, package.json — with its ENTRYPOINT + CMD command line run as the image runs it.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, runTool } from '../support/packaging-tools.js';
+import { dockerignored, dockerignorePatterns, imageBuild } from './image-build.js';
 
 interface Instruction {
   op: string; // upper case
@@ -65,26 +66,6 @@ function execForm(args: string): string[] {
   const value: unknown = JSON.parse(args);
   assert.ok(Array.isArray(value) && value.every((v) => typeof v === 'string'), `not exec form: ${args}`);
   return value as string[];
-}
-
-/** Docker's .dockerignore semantics for the patterns used here: last match wins, `!` re-includes. */
-function dockerignored(patterns: readonly string[], file: string): boolean {
-  let ignored = false;
-  for (const p of patterns) {
-    const negate = p.startsWith('!');
-    const glob = negate ? p.slice(1) : p;
-    const re = new RegExp(
-      '^' +
-        glob
-          .split('/')
-          .map((seg) => (seg === '**' ? '.*' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
-          .join('/')
-          .replace(/\/\.\*$/, '(/.*)?') +
-        '$',
-    );
-    if (re.test(file)) ignored = !negate;
-  }
-  return ignored;
 }
 
 interface PackageJson {
@@ -179,71 +160,39 @@ describe('Dockerfile', function () {
   });
 
   it('.dockerignore sends only the build inputs', () => {
-    const patterns = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
+    const patterns = dockerignorePatterns();
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cli/main.ts']) {
       assert.equal(dockerignored(patterns, f), false, `${f} must reach the build`);
     }
-    for (const f of ['node_modules/mocha/index.js', '.git/config', '.cache/tools/helm', 'dist/cli/main.js', 'test/unit/x.test.ts', 'deploy/base/deployment.yaml']) {
+    for (const f of ['node_modules/mocha/index.js', '.git/config', '.cache/tools/helm', 'dist/cli/main.js', 'test/unit/x.test.ts', 'testbed/bed.ts', 'deploy/base/deployment.yaml']) {
       assert.equal(dockerignored(patterns, f), true, `${f} must not be sent`);
     }
   });
 
   it("the final stage's files, assembled as the Dockerfile does, start with the image's command line", function () {
-    const app = mkdtempSync(path.join(os.tmpdir(), 'hcsync-image-'));
-    try {
-      // deps stage: the same npm ci command, from the lock file (npm's cache, else the registry).
-      cpSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
-      cpSync(path.join(repoRoot, 'package-lock.json'), path.join(app, 'package-lock.json'));
-      const npm = path.join(repoRoot, 'node_modules', '.bin', 'npm');
-      const npmCmd = existsSync(npm) ? npm : 'npm';
-      execFileSync(npmCmd, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
-        cwd: app,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
-      });
-      rmSync(path.join(app, 'package-lock.json'));
-      // Nothing that only development needs made it in — in particular not the `node` package and
-      // its binary. The lock file marks those `dev: true`; a devDependency that a production
-      // dependency also needs (e.g. @types/node) is not marked and rightly stays.
-      const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
-      const devOnly = Object.entries(lock.packages).filter(([p, meta]) => p.startsWith('node_modules/') && meta.dev === true);
-      assert.ok(devOnly.some(([p]) => p === 'node_modules/node'), 'the lock marks the node package as dev-only');
-      for (const [p] of devOnly) assert.equal(existsSync(path.join(app, p)), false, `${p} (development only) is in the image`);
-      for (const dev of ['node', 'typescript', 'mocha', 'tsx', 'nock']) {
-        assert.equal(existsSync(path.join(app, 'node_modules', dev)), false, `devDependency ${dev} is in the image`);
-      }
-      for (const dep of Object.keys(pkg.dependencies)) assert.ok(existsSync(path.join(app, 'node_modules', dep)), `dependency ${dep} is missing`);
-      // build stage: only what the build context sends (.dockerignore) plus all dependencies, then
-      // `npm run build` (tsc -p tsconfig.build.json); dist/ goes into the app like COPY --from=build.
-      const context = path.join(app, '..', `${path.basename(app)}-build`);
-      try {
-        for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src']) {
-          cpSync(path.join(repoRoot, f), path.join(context, f), { recursive: true });
-        }
-        symlinkSync(path.join(repoRoot, 'node_modules'), path.join(context, 'node_modules'), 'dir');
-        execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-          cwd: context,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        cpSync(path.join(context, 'dist'), path.join(app, 'dist'), { recursive: true });
-      } finally {
-        rmSync(context, { recursive: true, force: true });
-      }
-      const before = snapshot(app);
-      // ENTRYPOINT + CMD, with --help so it exits: every module must resolve from the production
-      // node_modules, and nothing may be written next to the app (the root FS is read-only).
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOME: app };
-      const run = spawnSync(process.execPath, [pkg.bin.hcsync ?? '', 'run', '--help'], { cwd: app, env, encoding: 'utf8', timeout: 30_000 });
-      const output = `${run.stdout}\n${run.stderr}`;
-      assert.doesNotMatch(output, /ERR_MODULE_NOT_FOUND|Cannot find (package|module)/, output);
-      assert.equal(run.status, 0, `node ${pkg.bin.hcsync} run --help exited ${run.status}: ${output}`);
-      assert.deepEqual(snapshot(app), before, 'the app wrote into its own directory');
-    } finally {
-      rmSync(app, { recursive: true, force: true });
+    // The deps stage's production-only npm ci, the build stage's dist/ (from exactly the context
+    // .dockerignore sends), package.json: assembled by image-build.ts, shared with packaging-imports.
+    const { app } = imageBuild();
+    // Nothing that only development needs made it in — in particular not the `node` package and
+    // its binary. The lock file marks those `dev: true`; a devDependency that a production
+    // dependency also needs (e.g. @types/node) is not marked and rightly stays.
+    const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
+    const devOnly = Object.entries(lock.packages).filter(([p, meta]) => p.startsWith('node_modules/') && meta.dev === true);
+    assert.ok(devOnly.some(([p]) => p === 'node_modules/node'), 'the lock marks the node package as dev-only');
+    for (const [p] of devOnly) assert.equal(existsSync(path.join(app, p)), false, `${p} (development only) is in the image`);
+    for (const dev of ['node', 'typescript', 'mocha', 'tsx', 'nock']) {
+      assert.equal(existsSync(path.join(app, 'node_modules', dev)), false, `devDependency ${dev} is in the image`);
     }
+    for (const dep of Object.keys(pkg.dependencies)) assert.ok(existsSync(path.join(app, 'node_modules', dep)), `dependency ${dep} is missing`);
+    const before = snapshot(app);
+    // ENTRYPOINT + CMD, with --help so it exits: every module must resolve from the production
+    // node_modules, and nothing may be written next to the app (the root FS is read-only).
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOME: app };
+    const run = spawnSync(process.execPath, [pkg.bin.hcsync ?? '', 'run', '--help'], { cwd: app, env, encoding: 'utf8', timeout: 30_000 });
+    const output = `${run.stdout}\n${run.stderr}`;
+    assert.doesNotMatch(output, /ERR_MODULE_NOT_FOUND|Cannot find (package|module)/, output);
+    assert.equal(run.status, 0, `node ${pkg.bin.hcsync} run --help exited ${run.status}: ${output}`);
+    assert.deepEqual(snapshot(app), before, 'the app wrote into its own directory');
   });
 });
 
