@@ -68,6 +68,20 @@ describe('packaging: the image ships only the product', function () {
     assert.deepEqual(found, []);
   });
 
+  it('the test bed shares no code with src/: nothing in testbed/ imports from src/ or dist/', () => {
+    // It drives the product only as a process (node dist/cli/main.js), like a user would.
+    const bedDir = path.join(repoRoot, 'testbed');
+    const sources = filesBelow(bedDir).filter((f) => /\.[cm]?[jt]s$/.test(f));
+    assert.ok(sources.includes('bed.ts') && sources.includes('demo.ts'), sources.join(', '));
+    const found = sources.flatMap((f) => {
+      const file = path.join(bedDir, f);
+      return specifiers(readFileSync(file, 'utf8'))
+        .filter((s) => s.startsWith('.') && path.relative(bedDir, path.resolve(path.dirname(file), s)).startsWith('..'))
+        .map((s) => `testbed/${f} imports ${s}`);
+    });
+    assert.deepEqual(found, []);
+  });
+
   it('compiled with tsconfig.build.json, the context gives a dist/ with no test-bed output and only production imports', () => {
     const { context } = imageBuild();
     const dist = filesBelow(path.join(context, 'dist'));
