@@ -1,4 +1,4 @@
-// Reads a Pod's probes the way GKE's ingress controller does (reference §1.4–1.5), so that the
+// Reads a Pod's probes the way GKE's ingress controller does (docs/gke-ingress-healthchecks.md §1.4–1.5), so that the
 // intended check is exactly what GKE would have built at creation — but for the Pods of today.
 import type { SlimContainer, SlimPod, SlimProbe, SlimServicePort } from '../model/kube.js';
 import type { AppProtocol } from '../parse/annotations.js';

@@ -1,5 +1,5 @@
 // The annotations hcsync reads, and their parsers. Names are fixed by the public contract and by
-// GKE's ingress controller (reference §2, §3.3, §4.4).
+// GKE's ingress controller (docs/gke-ingress-healthchecks.md §2, §3.3, §4.4).
 import type { IngressBackendRef } from '../model/kube.js';
 import { fail, ok, type Parsed } from './result.js';
 

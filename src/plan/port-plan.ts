@@ -21,7 +21,7 @@ export type PortPlan =
   | { readonly state: 'no_intent'; readonly why: string }
   | { readonly state: 'not_ready'; readonly why: string };
 
-/** Live values as GCE means them: an absent path is "/", an absent host is "" (reference §6.1). */
+/** Live values as GCE means them: an absent path is "/", an absent host is "" (docs/gke-ingress-healthchecks.md §6.1). */
 export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
   switch (field) {
     case 'requestPath':
