@@ -2,6 +2,12 @@
 
 export type Scope = { readonly kind: 'global' } | { readonly kind: 'region'; readonly region: string };
 
+/** Where an Ingress's backends live: regional classes (gce-internal, gce-regional-external) or global. */
+export type IngressScope = 'global' | 'regional';
+
+/** Instance-group backends get GKE's +60 s interval rule; NEG backends do not. */
+export type BackendKind = 'neg' | 'ig' | 'unknown';
+
 export type ProtocolBlockName = 'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck';
 
 /** The fields hcsync may change (contract: "Fields hcsync may patch"). */
@@ -41,10 +47,10 @@ export interface BackendServiceRef {
   readonly healthCheck?: { readonly name: string; readonly scope: Scope };
   /** `kubernetes.io/service-name` and `kubernetes.io/service-port` from the JSON description. */
   readonly service?: { readonly namespace: string; readonly name: string; readonly port: string };
-  /** Instance-group backends get GKE's +60 s interval rule; NEG backends do not. */
-  readonly backendKind: 'neg' | 'ig' | 'unknown';
+  readonly backendKind: BackendKind;
 }
 
+/** The protocol block that holds requestPath and host for a check of this type; undefined for non-HTTP kinds. */
 export function protocolBlockFor(type: string): ProtocolBlockName | undefined {
   switch (type) {
     case 'HTTP':
@@ -58,6 +64,7 @@ export function protocolBlockFor(type: string): ProtocolBlockName | undefined {
   }
 }
 
+/** `global` or `regions/<r>`: the key of an aggregatedList and of the inventory's maps. */
 export function scopeKey(scope: Scope): string {
   return scope.kind === 'global' ? 'global' : `regions/${scope.region}`;
 }
