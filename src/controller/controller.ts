@@ -30,6 +30,10 @@ export interface ControllerDeps {
 /** A backend GKE has not created yet is looked for again this soon (and GCP re-listed at most this often). */
 const NOT_READY_REQUEUE_MS = 15_000;
 
+/**
+ * The manager of one hcsync process: caches on every replica, the work queue and resync on the
+ * leader, and the wiring of reconcile to its adapters (status, Events, rate-limited patches).
+ */
 export class Controller {
   readonly cluster: ClusterState;
   readonly inventory: HealthCheckInventory;

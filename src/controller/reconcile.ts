@@ -35,6 +35,7 @@ export interface ReconcileDeps {
 
 const REJECTED_LIMIT = 10_000;
 
+/** Reconciles Service keys; it keeps the memory of patches GCP rejected across passes. */
 export class ServiceReconciler {
   /** Patches GCP rejected as invalid (key#port → signature), so one bad patch is not re-sent every pass. */
   private readonly rejected = new Map<string, string>();

@@ -24,6 +24,7 @@ export interface WorkQueueOptions<O> {
   readonly onRetry?: () => void;
 }
 
+/** A deduplicating, rate-limited queue of keys whose work returns an outcome of type O. */
 export class WorkQueue<O> {
   private readonly queue: PQueue;
   private readonly queued = new Set<string>();
@@ -45,6 +46,7 @@ export class WorkQueue<O> {
     return this.queued.size;
   }
 
+  /** Queues the key unless it is queued already; a key being worked on is re-run once it ends. */
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {

@@ -4,6 +4,7 @@ import PQueue from 'p-queue';
 import type { OwnedFields } from '../model/health-check.js';
 import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
 
+/** A HealthCheckPatcher that queues every patch behind one shared pace of --gcp-write-qps. */
 export class RateLimitedPatcher implements HealthCheckPatcher {
   private readonly queue: PQueue;
 
@@ -17,6 +18,7 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
     this.queue = new PQueue({ interval: intervalMs, intervalCap: cap, strict: true });
   }
 
+  /** Sends the patch when the pace allows; resolves or rejects with the inner patcher's answer. */
   patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void> {
     return this.queue.add(() => this.inner.patchHealthCheck(target, fields, requestId));
   }

@@ -4,6 +4,7 @@ import type { IngressScope } from '../model/health-check.js';
 import type { IngressBackendRef } from '../model/kube.js';
 import { fail, ok, type Parsed } from './result.js';
 
+/** Every annotation hcsync reads; slim objects keep only these (the rest can be 100 KB). */
 export const ANNOTATION = {
   healthPath: 'hcsync.io/health-path',
   healthPaths: 'hcsync.io/health-paths',
