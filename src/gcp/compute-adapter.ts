@@ -41,21 +41,14 @@ export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthChe
     name: hc.name ?? '',
     scope,
     id: String(hc.id ?? ''),
-    ...(hc.creationTimestamp ? { creationTimestamp: hc.creationTimestamp } : {}),
     type,
     checkIntervalSec: hc.checkIntervalSec ?? 5,
     timeoutSec: hc.timeoutSec ?? 5,
     ...(block
       ? {
-          block: {
-            requestPath: block.requestPath || '/',
-            host: block.host ?? '',
-            ...(block.port ? { port: block.port } : {}),
-            ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
-          },
+          block: { requestPath: block.requestPath || '/', host: block.host ?? '' },
         }
       : {}),
-    ...(hc.description ? { description: hc.description } : {}),
   };
 }
 

@@ -24,8 +24,8 @@ export const OWNED_FIELDS: readonly OwnedField[] = ['requestPath', 'host', 'chec
 export interface LiveHealthCheck {
   readonly name: string;
   readonly scope: Scope;
+  /** Changes when GKE recreates the check (a rejected patch is re-tried on a new one). */
   readonly id: string;
-  readonly creationTimestamp?: string;
   /** HTTP, HTTPS, HTTP2, TCP, GRPC… — hcsync only manages the three HTTP kinds. */
   readonly type: string;
   readonly checkIntervalSec: number;
@@ -34,10 +34,7 @@ export interface LiveHealthCheck {
   readonly block?: {
     readonly requestPath: string;
     readonly host: string;
-    readonly port?: number;
-    readonly portSpecification?: string;
   };
-  readonly description?: string;
 }
 
 export interface BackendServiceRef {

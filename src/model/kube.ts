@@ -84,14 +84,11 @@ export interface SlimIngress {
   readonly backends: readonly IngressBackendRef[];
 }
 
+/** The `spec.healthCheck` fields of a BackendConfig that overlap what hcsync may patch (the rest is ingress-gce's alone). */
 export interface BackendConfigHealthCheck {
   readonly checkIntervalSec?: number;
   readonly timeoutSec?: number;
-  readonly healthyThreshold?: number;
-  readonly unhealthyThreshold?: number;
-  readonly type?: string;
   readonly requestPath?: string;
-  readonly port?: number;
 }
 
 export interface SlimBackendConfig {
