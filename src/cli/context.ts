@@ -4,7 +4,9 @@ import { GoogleAuth } from 'google-auth-library';
 import { ConfigError, type Config } from '../config/flags.js';
 import { createComputeClients, endpointOptions, type ComputeClients } from '../gcp/clients.js';
 import { ComputeAdapter } from '../gcp/compute-adapter.js';
+import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AssessOptions } from '../plan/assess.js';
 
 export function loadKubeConfig(config: Config): KubeConfig {
   const kc = new KubeConfig();
@@ -42,4 +44,13 @@ export async function gcpContext(config: Config, metrics?: Metrics): Promise<Gcp
     metrics?.gcpRequestDuration.observe({ method }, seconds);
   });
   return { project, clients, adapter };
+}
+
+/** What assessment needs from the flags, and where it reports an unreadable Ingress. */
+export function assessOptions(config: Config, log: Logger): AssessOptions {
+  return {
+    mode: config.mode,
+    inferFromLiveness: config.inferFromLiveness,
+    onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error }),
+  };
 }

@@ -1,13 +1,13 @@
 // `hcsync diagnose ingress NAME`: the blog's whole investigation in one command. Read-only.
 import { ConfigError, type Config } from '../config/flags.js';
-import { assessService } from '../controller/assess.js';
+import { assessService } from '../plan/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
+import { portLabel } from '../model/kube.js';
 import type { Logger } from '../observability/log.js';
 import { backendRefersToPort } from '../parse/annotations.js';
-import { portLabel } from '../plan/report.js';
 import { diagnose, type Diagnosis } from '../plan/verdict.js';
-import { gcpContext, loadKubeConfig } from './context.js';
+import { assessOptions, gcpContext, loadKubeConfig } from './context.js';
 import { renderTable } from './table.js';
 
 export interface BackendRow {
@@ -45,7 +45,7 @@ export async function runDiagnose(config: Config, args: readonly string[], log: 
         rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: `Service ${namespace}/${ref.service} does not exist` });
         continue;
       }
-      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, log });
+      const a = assessService(svc, view, inventory, assessOptions(config, log));
       const port = a.managed ? a.ports.find((p) => backendRefersToPort(ref, p.port)) : undefined;
       if (!a.managed || !port) {
         rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: !a.managed ? a.why : `Service ${ref.service} has no port ${portText}` });

@@ -1,12 +1,13 @@
 // `hcsync plan`: one read-only pass — what `enforce` would change, and why.
 import type { Config } from '../config/flags.js';
-import { assessService, type PortAssessment } from '../controller/assess.js';
+import { assessService } from '../plan/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import type { Logger } from '../observability/log.js';
-import { portLabel } from '../plan/report.js';
+import { portLabel } from '../model/kube.js';
 import { describePlan } from '../plan/describe.js';
-import { gcpContext, loadKubeConfig } from './context.js';
+import { actionOf, type PlanAction, type PortPlan } from '../plan/port-plan.js';
+import { assessOptions, gcpContext, loadKubeConfig } from './context.js';
 import { renderTable } from './table.js';
 
 export interface PlanRow {
@@ -14,8 +15,8 @@ export interface PlanRow {
   readonly service: string;
   readonly port: string;
   readonly healthCheck: string;
-  readonly action: 'patch' | 'none' | 'report';
-  readonly state: PortAssessment['plan']['state'];
+  readonly action: PlanAction;
+  readonly state: PortPlan['state'];
   readonly source: string;
   readonly detail: string;
 }
@@ -30,7 +31,7 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
     const rows: PlanRow[] = [];
     for (const svc of view.services()) {
       if (config.namespaces.length > 0 && !config.namespaces.includes(svc.metadata.namespace)) continue;
-      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, log });
+      const a = assessService(svc, view, inventory, assessOptions(config, log));
       if (!a.managed) continue;
       for (const p of a.ports) {
         rows.push({
@@ -38,7 +39,7 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
           service: svc.metadata.name,
           port: portLabel(p.port),
           healthCheck: p.backend?.healthCheck?.name ?? '',
-          action: p.plan.state === 'patch' ? 'patch' : p.plan.state === 'in_sync' || p.plan.state === 'no_intent' ? 'none' : 'report',
+          action: actionOf(p.plan),
           state: p.plan.state,
           source: p.intent.kind === 'desired' ? p.intent.source : '',
           detail: describePlan(p.plan),

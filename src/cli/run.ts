@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/flags.js';
 import { Controller } from '../controller/controller.js';
-import { LeaderElector, defaultIdentity } from '../controller/leader-election.js';
+import { LeaderElector, defaultIdentity } from '../kube/leader-election.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { closeServer, listen, metricsRoutes, probeRoutes } from '../server/http.js';

@@ -2,12 +2,13 @@
 // A flag on the command line wins over the environment. Bad values stop start-up with a message
 // that names the flag and what was expected.
 import { parseArgs } from 'node:util';
+import type { ActiveMode } from '../parse/annotations.js';
 
 export interface Config {
   readonly project?: string;
   readonly kubeconfig?: string;
   readonly namespaces: readonly string[];
-  readonly mode: 'enforce' | 'observe';
+  readonly mode: ActiveMode;
   readonly resyncMs: number;
   readonly gcpWriteQps: number;
   readonly inferFromLiveness: boolean;

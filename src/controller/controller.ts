@@ -7,9 +7,12 @@ import { ServiceStatusWriter } from '../kube/status-writer.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import type { HealthCheckApi } from '../gcp/compute-adapter.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
+import { refOfKey } from '../model/kube.js';
+import type { EventRecorder, StatusWriter } from '../model/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
-import { ServiceReconciler, type EventRecorder, type StatusWriter } from './reconcile.js';
+import { RETRY_BACKOFF, errorClassOf, isTerminal, requeueFor, type Outcome } from './outcome.js';
+import { ServiceReconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 import { RateLimitedPatcher } from './write-limiter.js';
 
@@ -27,10 +30,14 @@ export interface ControllerDeps {
 /** A backend GKE has not created yet is looked for again this soon (and GCP re-listed at most this often). */
 const NOT_READY_REQUEUE_MS = 15_000;
 
+/**
+ * The manager of one hcsync process: caches on every replica, the work queue and resync on the
+ * leader, and the wiring of reconcile to its adapters (status, Events, rate-limited patches).
+ */
 export class Controller {
   readonly cluster: ClusterState;
   readonly inventory: HealthCheckInventory;
-  private readonly queue: WorkQueue;
+  private readonly queue: WorkQueue<Outcome>;
   private resyncTimer: NodeJS.Timeout | undefined;
   private working = false;
   private stopped = false;
@@ -55,22 +62,28 @@ export class Controller {
       inferFromLiveness: config.inferFromLiveness,
       notReadyRequeueMs: NOT_READY_REQUEUE_MS,
     });
-    this.queue = new WorkQueue(
+    this.queue = new WorkQueue<Outcome>(
       async (key) => {
         const end = metrics.reconcileDuration.startTimer();
-        const outcome = await reconciler.reconcile(key).catch((error: unknown) => ({ kind: 'error', error: error as Error }) as const);
+        const outcome = await reconciler.reconcile(key);
         end();
         metrics.reconcileTotal.inc({ result: outcome.kind === 'error' ? 'error' : outcome.kind === 'requeueAfter' ? 'requeue' : 'success' });
         if (outcome.kind === 'error') {
-          const [namespace, service] = key.split('/');
-          log.warn('reconcile failed; retrying with backoff', { namespace, service, error: outcome.error.message });
+          const { namespace, name } = refOfKey(key);
+          const terminal = isTerminal(outcome.error);
+          log.warn(terminal ? 'reconcile failed; not retried until the Service, its Pods or the check change' : 'reconcile failed; retrying with backoff', {
+            namespace,
+            service: name,
+            error_class: errorClassOf(outcome.error),
+            error: outcome.error.message,
+          });
         }
         return outcome;
       },
       {
         concurrency: config.concurrency,
-        baseBackoffMs: 1000,
-        maxBackoffMs: 5 * 60_000,
+        decide: requeueFor,
+        onThrow: RETRY_BACKOFF,
         onDepth: (d) => metrics.workqueueDepth.set(d),
         onRetry: () => metrics.workqueueRetries.inc(),
       },
@@ -105,6 +118,7 @@ export class Controller {
     }
   }
 
+  /** For /readyz: informer caches synced and, on the leader, GCP read once. */
   ready(): { ok: boolean; why?: string } {
     if (!this.cluster.hasSynced()) return { ok: false, why: 'informer caches not synced' };
     if (this.working && this.inventory.lastRefresh < 0) return { ok: false, why: 'GCP health checks not read yet' };

@@ -1,52 +1,22 @@
-// Reconcile one Service key: read state, work out intent per port, plan, apply, report.
-// Returns an outcome, as controller-runtime and kube-rs reconcilers do.
+// Reconcile one Service key: assess (intent and plan per port), apply planned patches, report
+// (condition, Events, metrics). Returns an Outcome and never throws (controller/outcome.ts).
 import { randomUUID } from 'node:crypto';
-import type { LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
-import { refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
-import type { Mode } from '../parse/annotations.js';
-import { assessService, type BackendReader } from './assess.js';
-import {
-  CONDITION_TYPE,
-  buildCondition,
-  conditionChanged,
-  isDrift,
-  metricStateOf,
-  notManagedCondition,
-  plannedEvents,
-  portLabel,
-  type PlannedEvent,
-  type PortOutcome,
-  type PortReport,
-} from '../plan/report.js';
-import type { ClusterView } from '../kube/cluster-view.js';
-import { classify } from '../gcp/errors.js';
+import type { LiveHealthCheck } from '../model/health-check.js';
+import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
+import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, StatusWriter } from '../model/ports.js';
+import { CONDITION_TYPE } from '../model/report.js';
+import type { ActiveMode } from '../parse/annotations.js';
+import { assessService, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
+import { buildCondition, conditionChanged, notManagedCondition } from '../plan/condition.js';
+import { plannedEvents } from '../plan/events.js';
+import type { PortOutcome, PortReport } from '../plan/outcome.js';
 import type { PortPlan } from '../plan/port-plan.js';
+import { isDrift, metricStateOf } from '../plan/states.js';
+import { classify, GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
-
-export type Outcome =
-  | { readonly kind: 'done' }
-  | { readonly kind: 'requeueAfter'; readonly ms: number; readonly why: string }
-  | { readonly kind: 'error'; readonly error: Error };
-
-/** What reconcile reads of GCP (as assess does), plus keeping that view current after a write. */
-export interface BackendLookup extends BackendReader {
-  recordPatch(name: string, scope: Scope, fields: OwnedFields): void;
-  forgetHealthCheck(name: string, scope: Scope): void;
-}
-
-export interface HealthCheckPatcher {
-  patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void>;
-}
-
-export interface StatusWriter {
-  writeCondition(service: SlimService, condition: SlimCondition): Promise<void>;
-}
-
-export interface EventRecorder {
-  emit(service: SlimService, event: PlannedEvent): Promise<void>;
-}
+import { isTerminal, type Outcome } from './outcome.js';
 
 export interface ReconcileDeps {
   readonly view: ClusterView;
@@ -56,7 +26,7 @@ export interface ReconcileDeps {
   readonly events: EventRecorder;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly mode: Exclude<Mode, 'ignore'>;
+  readonly mode: ActiveMode;
   readonly inferFromLiveness: boolean;
   /** How soon to look again when GKE has not created a backend yet. */
   readonly notReadyRequeueMs: number;
@@ -65,14 +35,24 @@ export interface ReconcileDeps {
 
 const REJECTED_LIMIT = 10_000;
 
+/** Reconciles Service keys; it keeps the memory of patches GCP rejected across passes. */
 export class ServiceReconciler {
   /** Patches GCP rejected as invalid (key#port → signature), so one bad patch is not re-sent every pass. */
   private readonly rejected = new Map<string, string>();
 
   constructor(private readonly deps: ReconcileDeps) {}
 
-  reconcile(key: string): Promise<Outcome> {
-    return reconcileService(key, this.deps, this.rejected);
+  /**
+   * Brings one Service's health checks in line and reports on them. Every failure — GCP, the
+   * status write, or a bug — comes back as an `error` outcome for the error policy to judge;
+   * this never rejects.
+   */
+  async reconcile(key: string): Promise<Outcome> {
+    try {
+      return await reconcileService(key, this.deps, this.rejected);
+    } catch (err) {
+      return { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
+    }
   }
 }
 
@@ -87,25 +67,30 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
 
-  const assessment = await assessService(svc, deps.view, deps.backends, { mode: deps.mode, inferFromLiveness: deps.inferFromLiveness, log });
+  const assessed = await assessWithFreshBackends(svc, deps, log);
+  if (!assessed.ok) return { kind: 'error', error: assessed.error };
+  const assessment = assessed.assessment;
   if (!assessment.managed) {
     deps.metrics.setServiceReport(key, []);
     // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
     if (previous) {
       const cond = notManagedCondition(assessment.why, previous, svc.metadata.generation, now);
-      if (conditionChanged(previous, cond)) await deps.status.writeCondition(svc, cond);
+      if (conditionChanged(previous, cond)) {
+        const failed = await writeCondition(deps, svc, cond);
+        if (failed) return failed;
+      }
     }
     return { kind: 'done' };
   }
 
   const reports: PortReport[] = [];
-  let transient: Error | undefined;
+  const errors: GcpError[] = [];
   let notReady = false;
   for (const { port, live, intent, plan, backend } of assessment.ports) {
     const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
     // planPort only plans a patch against a live check.
     const applied = plan.state === 'patch' && live ? await applyPatch(`${key}#${port.port}`, live, plan, deps, rejected, log) : { outcome: plan as PortOutcome };
-    if (applied.transient) transient = applied.transient;
+    if (applied.error) errors.push(applied.error);
     if (applied.outcome.state === 'not_ready') notReady = true;
     const hcName = backend?.healthCheck?.name;
     reports.push({ port, ...(hcName ? { healthCheck: hcName } : {}), outcome: applied.outcome, warnings });
@@ -122,10 +107,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
 
   const condition = buildCondition({ reports, previous, generation: svc.metadata.generation, now });
   const changed = conditionChanged(previous, condition);
-  try {
-    if (changed) await deps.status.writeCondition(svc, condition);
-  } catch (err) {
-    return { kind: 'error', error: new Error(`writing the condition: ${describeKubeError(err)}`) };
+  if (changed) {
+    const failed = await writeCondition(deps, svc, condition);
+    if (failed) return failed;
   }
   // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
   for (const ev of plannedEvents(reports, changed)) {
@@ -133,12 +117,47 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
 
-  if (transient) return { kind: 'error', error: transient };
+  // A transient failure (retry with backoff) matters more than a terminal one (GCP's 400).
+  const error = errors.find((e) => !isTerminal(e)) ?? errors[0];
+  if (error) return { kind: 'error', error };
   if (notReady) return { kind: 'requeueAfter', ms: deps.notReadyRequeueMs, why: 'a backend is not ready in GCP yet' };
   return { kind: 'done' };
 }
 
-/** Sends one planned patch and turns GCP's answer into the port's outcome. */
+/**
+ * Assesses the Service from the caches. When an Ingress names a backend service the inventory
+ * has not seen (GKE may have just created it), this asks for a re-list of GCP — which the
+ * inventory grants at most once per its minimum interval — and assesses again; otherwise the
+ * port stays BackendNotReady and the key is requeued.
+ */
+async function assessWithFreshBackends(svc: SlimService, deps: ReconcileDeps, log: Logger): Promise<{ ok: true; assessment: ServiceAssessment } | { ok: false; error: GcpError }> {
+  const opts: AssessOptions = {
+    mode: deps.mode,
+    inferFromLiveness: deps.inferFromLiveness,
+    onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { ingress: ing.metadata.name, error }),
+  };
+  const first = assessService(svc, deps.view, deps.backends, opts);
+  if (!first.managed || first.unseenBackends.length === 0) return { ok: true, assessment: first };
+  try {
+    if (!(await deps.backends.refreshIfDue())) return { ok: true, assessment: first };
+  } catch (err) {
+    return { ok: false, error: classify(err) };
+  }
+  log.debug('re-listed GCP for backends not seen yet', { backend_services: first.unseenBackends });
+  return { ok: true, assessment: assessService(svc, deps.view, deps.backends, opts) };
+}
+
+/** Writes the condition; a failure becomes the reconcile's error outcome. */
+async function writeCondition(deps: ReconcileDeps, svc: SlimService, condition: SlimCondition): Promise<Outcome | undefined> {
+  try {
+    await deps.status.writeCondition(svc, condition);
+    return undefined;
+  } catch (err) {
+    return { kind: 'error', error: new Error(`writing the condition: ${describeKubeError(err)}`) };
+  }
+}
+
+/** Sends one planned patch and turns GCP's answer into the port's outcome (and the error, for the error policy). */
 async function applyPatch(
   memoKey: string,
   live: LiveHealthCheck,
@@ -146,7 +165,7 @@ async function applyPatch(
   deps: ReconcileDeps,
   rejected: Map<string, string>,
   log: Logger,
-): Promise<{ outcome: PortOutcome; transient?: Error }> {
+): Promise<{ outcome: PortOutcome; error?: GcpError }> {
   const signature = JSON.stringify([live.id, plan.patch]);
   if (rejected.get(memoKey) === signature) {
     return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: 'GCP rejected this patch before; not re-sent until the intent or the check changes' } };
@@ -161,12 +180,12 @@ async function applyPatch(
       deps.backends.forgetHealthCheck(live.name, live.scope);
       return { outcome: { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` } };
     }
-    const outcome: PortOutcome = { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message };
-    if (e.errorClass !== 'invalid') return { outcome, transient: e };
-    // A 400 will not pass on retry: remember it (bounded) until the intent or the check changes.
-    if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
-    rejected.set(memoKey, signature);
-    return { outcome };
+    if (isTerminal(e)) {
+      // A 400 will not pass on retry: remember it (bounded) until the intent or the check changes.
+      if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
+      rejected.set(memoKey, signature);
+    }
+    return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message }, error: e };
   }
   deps.backends.recordPatch(live.name, live.scope, plan.patch);
   deps.metrics.patchesTotal.inc({ result: 'success' });

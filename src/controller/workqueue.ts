@@ -1,19 +1,31 @@
 // A controller work queue on p-queue, with client-go's semantics that p-queue lacks: at most
 // one pending entry per key (an add while processing marks it dirty and re-runs it once after),
 // per-key exponential backoff on failure, delayed adds, and a clean drain on shutdown.
+// It is generic over what the work returns: `decide` turns that outcome into a Requeue.
 import PQueue from 'p-queue';
+import { backoffDelay, type BackoffSchedule } from '../lib/backoff.js';
 
-export interface WorkQueueOptions {
+/** What the queue does with a key after its work ran. */
+export type Requeue =
+  /** Nothing more: the key runs again on its next add (and its failure count starts over). */
+  | { readonly kind: 'forget' }
+  /** Run again after this delay (and its failure count starts over). */
+  | { readonly kind: 'after'; readonly ms: number }
+  /** A failure: run again after the key's next backoff on this schedule (base × 2^failures). */
+  | { readonly kind: 'backoff'; readonly schedule: BackoffSchedule };
+
+export interface WorkQueueOptions<O> {
   readonly concurrency: number;
-  readonly baseBackoffMs: number;
-  readonly maxBackoffMs: number;
+  /** Maps the work's outcome to what the queue does next (the controller's error policy). */
+  readonly decide: (outcome: O) => Requeue;
+  /** The backoff for work that throws instead of returning an outcome (a bug: it should not). */
+  readonly onThrow: BackoffSchedule;
   readonly onDepth?: (depth: number) => void;
   readonly onRetry?: () => void;
 }
 
-export type WorkResult = { readonly kind: 'done' } | { readonly kind: 'requeueAfter'; readonly ms: number } | { readonly kind: 'error' };
-
-export class WorkQueue {
+/** A deduplicating, rate-limited queue of keys whose work returns an outcome of type O. */
+export class WorkQueue<O> {
   private readonly queue: PQueue;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
@@ -23,8 +35,8 @@ export class WorkQueue {
   private shuttingDown = false;
 
   constructor(
-    private readonly work: (key: string) => Promise<WorkResult>,
-    private readonly opts: WorkQueueOptions,
+    private readonly work: (key: string) => Promise<O>,
+    private readonly opts: WorkQueueOptions<O>,
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
   }
@@ -34,6 +46,7 @@ export class WorkQueue {
     return this.queued.size;
   }
 
+  /** Queues the key unless it is queued already; a key being worked on is re-run once it ends. */
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
@@ -57,31 +70,30 @@ export class WorkQueue {
     this.timers.set(key, t);
   }
 
-  /** client-go's per-item exponential backoff: base × 2^failures, capped. */
-  backoffFor(key: string): number {
-    const n = this.failures.get(key) ?? 0;
-    return Math.min(this.opts.baseBackoffMs * 2 ** n, this.opts.maxBackoffMs);
+  /** Failures of this key since its last success (0 once it succeeded or was forgotten). */
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
   }
 
   private async run(key: string): Promise<void> {
     this.queued.delete(key);
     this.processing.add(key);
     this.report();
-    let result: WorkResult;
+    let next: Requeue;
     try {
-      result = await this.work(key);
+      next = this.opts.decide(await this.work(key));
     } catch {
-      result = { kind: 'error' };
+      next = { kind: 'backoff', schedule: this.opts.onThrow };
     }
     this.processing.delete(key);
-    if (result.kind === 'error') {
-      const delay = this.backoffFor(key);
-      this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+    if (next.kind === 'backoff') {
+      const delay = backoffDelay(next.schedule, this.failuresOf(key));
+      this.failures.set(key, this.failuresOf(key) + 1);
       this.opts.onRetry?.();
       this.addAfter(key, delay);
     } else {
       this.failures.delete(key);
-      if (result.kind === 'requeueAfter') this.addAfter(key, result.ms);
+      if (next.kind === 'after') this.addAfter(key, next.ms);
     }
     if (this.dirty.delete(key)) this.add(key);
     this.report();

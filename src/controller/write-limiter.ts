@@ -1,9 +1,10 @@
 // Paces GCP writes to --gcp-write-qps across all reconciles (a token bucket on p-queue's
 // interval cap), so a burst of drift never trips the project's per-minute write quota.
 import PQueue from 'p-queue';
-import type { OwnedFields, Scope } from '../model/health-check.js';
-import type { HealthCheckPatcher } from './reconcile.js';
+import type { OwnedFields } from '../model/health-check.js';
+import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
 
+/** A HealthCheckPatcher that queues every patch behind one shared pace of --gcp-write-qps. */
 export class RateLimitedPatcher implements HealthCheckPatcher {
   private readonly queue: PQueue;
 
@@ -17,7 +18,8 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
     this.queue = new PQueue({ interval: intervalMs, intervalCap: cap, strict: true });
   }
 
-  patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void> {
+  /** Sends the patch when the pace allows; resolves or rejects with the inner patcher's answer. */
+  patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void> {
     return this.queue.add(() => this.inner.patchHealthCheck(target, fields, requestId));
   }
 }

@@ -1,9 +1,12 @@
-// The only place hcsync talks to the Compute API. Reads are lists (one aggregatedList per kind
-// per resync); single GETs are for a backend the inventory has not seen yet. Writes are JSON
-// merge patches of owned fields only, awaited through their Operation.
+// The only place hcsync talks to the Compute API. Reads are lists only (one aggregatedList per
+// kind per resync, or when a backend is not seen yet): no per-resource GET. Writes are JSON merge
+// patches of owned fields only, awaited through their Operation.
 import type { protos } from '@google-cloud/compute';
 import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { protocolBlockFor } from '../model/health-check.js';
+import { isInstanceGroupBackendName, isNegBackendName } from '../model/ingress-gce-names.js';
+import { refOfKey } from '../model/kube.js';
+import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
 import type { ComputeClients } from './clients.js';
 import { GcpError, classify, httpStatusOf } from './errors.js';
 
@@ -11,13 +14,10 @@ type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
 type IBackendService = protos.google.cloud.compute.v1.IBackendService;
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 
-export interface HealthCheckApi {
+/** The Compute calls hcsync makes; patchHealthCheck merge-patches the protocol block / top level and waits for the Operation. */
+export interface HealthCheckApi extends HealthCheckPatcher {
   listBackendServices(): Promise<BackendServiceRef[]>;
   listHealthChecks(): Promise<LiveHealthCheck[]>;
-  getBackendService(name: string, scope: Scope): Promise<BackendServiceRef>;
-  getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck>;
-  /** Merge-patches `fields` into the check's protocol block / top level and waits for the Operation. */
-  patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void>;
 }
 
 export type RequestObserver = (method: string, code: number, seconds: number) => void;
@@ -41,21 +41,14 @@ export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthChe
     name: hc.name ?? '',
     scope,
     id: String(hc.id ?? ''),
-    ...(hc.creationTimestamp ? { creationTimestamp: hc.creationTimestamp } : {}),
     type,
     checkIntervalSec: hc.checkIntervalSec ?? 5,
     timeoutSec: hc.timeoutSec ?? 5,
     ...(block
       ? {
-          block: {
-            requestPath: block.requestPath || '/',
-            host: block.host ?? '',
-            ...(block.port ? { port: block.port } : {}),
-            ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
-          },
+          block: { requestPath: block.requestPath || '/', host: block.host ?? '' },
         }
       : {}),
-    ...(hc.description ? { description: hc.description } : {}),
   };
 }
 
@@ -68,8 +61,7 @@ export function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendS
     const svc = d['kubernetes.io/service-name'];
     const port = d['kubernetes.io/service-port'];
     if (typeof svc === 'string' && svc.includes('/') && (typeof port === 'string' || typeof port === 'number')) {
-      const [namespace, name] = svc.split('/') as [string, string];
-      service = { namespace, name, port: String(port) };
+      service = { ...refOfKey(svc), port: String(port) };
     }
   } catch {
     // Not made by ingress-gce (or an old description): found through the Ingress annotation only.
@@ -78,9 +70,9 @@ export function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendS
   const name = bs.name ?? '';
   const backendKind = groups.some((g) => g.includes('/networkEndpointGroups/'))
     ? 'neg'
-    : groups.some((g) => g.includes('/instanceGroups/')) || name.startsWith('k8s-be-')
+    : groups.some((g) => g.includes('/instanceGroups/')) || isInstanceGroupBackendName(name)
       ? 'ig'
-      : name.startsWith('k8s1-')
+      : isNegBackendName(name)
         ? 'neg'
         : 'unknown';
   return { name, scope, ...(healthCheck ? { healthCheck } : {}), ...(service ? { service } : {}), backendKind };
@@ -129,25 +121,7 @@ export class ComputeAdapter implements HealthCheckApi {
     });
   }
 
-  async getBackendService(name: string, scope: Scope): Promise<BackendServiceRef> {
-    if (scope.kind === 'global') {
-      const [bs] = await this.call('backendServices.get', () => this.clients.backendServices.get({ project: this.project, backendService: name }));
-      return toBackendServiceRef(bs, scope);
-    }
-    const [bs] = await this.call('regionBackendServices.get', () => this.clients.regionBackendServices.get({ project: this.project, region: scope.region, backendService: name }));
-    return toBackendServiceRef(bs, scope);
-  }
-
-  async getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck> {
-    if (scope.kind === 'global') {
-      const [hc] = await this.call('healthChecks.get', () => this.clients.healthChecks.get({ project: this.project, healthCheck: name }));
-      return toLiveHealthCheck(hc, scope);
-    }
-    const [hc] = await this.call('regionHealthChecks.get', () => this.clients.regionHealthChecks.get({ project: this.project, region: scope.region, healthCheck: name }));
-    return toLiveHealthCheck(hc, scope);
-  }
-
-  async patchHealthCheck(target: { name: string; scope: Scope; type: string }, fields: OwnedFields, requestId: string): Promise<void> {
+  async patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void> {
     const blockName = protocolBlockFor(target.type);
     if (!blockName) throw new GcpError('invalid', undefined, `health check ${target.name} is of type ${target.type}; hcsync patches HTTP, HTTPS and HTTP2 checks only`);
     const block: Record<string, string> = {};

@@ -1,4 +1,4 @@
-// Compute errors sorted into what the controller does about them (reference §6.4):
+// Compute errors sorted into what the controller does about them (docs/gke-ingress-healthchecks.md §6.4):
 // 404 → the backend is not ready yet, requeue; 403 rateLimitExceeded / 429 → back off;
 // 400 → the patch is wrong, report PatchFailed with GCP's message; 5xx → retry.
 

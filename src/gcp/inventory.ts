@@ -1,20 +1,19 @@
 // What GCP has, read by two aggregatedList calls per resync and kept in memory, so reconciles
 // never GET per Service. Only ingress-gce's backend services and the checks they link are kept:
 // memory follows the cluster's Ingress backends, not everything in the project.
-import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
+import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { scopeKey } from '../model/health-check.js';
+import { isIngressGceBackendName } from '../model/ingress-gce-names.js';
+import type { BackendLookup } from '../model/ports.js';
 import type { HealthCheckApi } from './compute-adapter.js';
 
-/** ingress-gce's backend names: k8s-be-<nodePort>--<uid> (IG) and k8s1-… (NEG), k8s2-… (v2). */
-const INGRESS_GCE_NAME = /^k8s\d?-/;
-
 export interface InventoryOptions {
-  /** A backend name the inventory has not seen triggers a re-list, at most this often. */
+  /** refreshIfDue() re-lists at most this often (a backend not seen yet asks for one). */
   readonly minRefreshIntervalMs: number;
   readonly now?: () => number;
 }
 
-export class HealthCheckInventory {
+export class HealthCheckInventory implements BackendLookup {
   private backendsByName = new Map<string, BackendServiceRef[]>();
   private checks = new Map<string, LiveHealthCheck>();
   private lastRefreshAt = -Infinity;
@@ -51,7 +50,7 @@ export class HealthCheckInventory {
     const byName = new Map<string, BackendServiceRef[]>();
     const linked = new Set<string>();
     for (const bs of backends) {
-      if (!INGRESS_GCE_NAME.test(bs.name) && !bs.service) continue;
+      if (!isIngressGceBackendName(bs.name) && !bs.service) continue;
       byName.set(bs.name, [...(byName.get(bs.name) ?? []), bs]);
       if (bs.healthCheck) linked.add(checkKey(bs.healthCheck.name, bs.healthCheck.scope));
     }
@@ -65,22 +64,17 @@ export class HealthCheckInventory {
     this.lastRefreshAt = this.now();
   }
 
-  /**
-   * The backend service named in an Ingress's `ingress.kubernetes.io/backends`, preferring the
-   * expected scope. When unseen, re-lists (rate-limited) once; undefined means "not created yet".
-   */
-  async backendService(name: string, scope: 'global' | 'regional'): Promise<BackendServiceRef | undefined> {
-    const pick = () => {
-      const all = this.backendsByName.get(name) ?? [];
-      return all.find((b) => (scope === 'global') === (b.scope.kind === 'global')) ?? all[0];
-    };
-    const found = pick();
-    if (found) return found;
-    if (this.now() - this.lastRefreshAt >= this.opts.minRefreshIntervalMs) {
-      await this.refresh();
-      return pick();
-    }
-    return undefined;
+  /** Re-lists unless the last list is more recent than minRefreshIntervalMs; true when it re-listed. */
+  async refreshIfDue(): Promise<boolean> {
+    if (this.now() - this.lastRefreshAt < this.opts.minRefreshIntervalMs) return false;
+    await this.refresh();
+    return true;
+  }
+
+  /** The backend service named in an Ingress's `ingress.kubernetes.io/backends`, preferring the expected scope; undefined when not seen. */
+  backendService(name: string, scope: IngressScope): BackendServiceRef | undefined {
+    const all = this.backendsByName.get(name) ?? [];
+    return all.find((b) => (scope === 'global') === (b.scope.kind === 'global')) ?? all[0];
   }
 
   healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined {

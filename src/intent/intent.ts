@@ -1,8 +1,8 @@
 // The intended health check for one Service port, by the contract's precedence:
 // BackendConfig (per field, report only) → hcsync.io/health-paths → hcsync.io/health-path →
 // readinessProbe → livenessProbe → nothing. Pure: plain data in, plain data out.
-import type { OwnedFields } from '../model/health-check.js';
-import type { BackendConfigHealthCheck, SlimBackendConfig, SlimPod, SlimService, SlimServicePort } from '../model/kube.js';
+import type { BackendKind, OwnedFields } from '../model/health-check.js';
+import { portLabel, type BackendConfigHealthCheck, type SlimBackendConfig, type SlimPod, type SlimService, type SlimServicePort } from '../model/kube.js';
 import { ANNOTATION, parseAppProtocols, parseBackendConfigRef, parseHealthPaths, type AppProtocol } from '../parse/annotations.js';
 import { readLivenessPath, readReadinessProbe, type ProbeFields } from './probe.js';
 import { validateFields } from './validate.js';
@@ -42,12 +42,8 @@ export interface IntentInput {
   /** Pods selected by the Service (filtering of terminating ones happens here). */
   readonly pods: readonly SlimPod[];
   readonly backendConfig: (name: string) => SlimBackendConfig | undefined;
-  readonly backendKind: 'neg' | 'ig' | 'unknown';
+  readonly backendKind: BackendKind;
   readonly inferFromLiveness: boolean;
-}
-
-function portLabel(port: SlimServicePort): string {
-  return port.name ? `${port.name} (${port.port})` : String(port.port);
 }
 
 function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFields {
@@ -59,7 +55,10 @@ function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFie
   return f;
 }
 
-/** Pods that serve or will serve: not terminating and not finished (a rollout's old and new Pods). */
+/**
+ * Pods that serve or will serve — not terminating and not finished (a rollout's old and new Pods) —
+ * oldest first, so that intent reads the same Pods in the same order on every pass.
+ */
 export function servingPods(pods: readonly SlimPod[]): SlimPod[] {
   return pods
     .filter((p) => !p.metadata.deletionTimestamp && p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed')
@@ -141,6 +140,12 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
   }
 }
 
+/**
+ * The intended health check for one Service port, by the contract's precedence (BackendConfig,
+ * then hcsync.io/health-paths, health-path, readinessProbe, livenessProbe), validated. Fields a
+ * BackendConfig sets are reported as ingress-gce's, never as hcsync's to patch; a rollout whose
+ * Pods disagree holds; an annotation that contradicts the BackendConfig is a conflict.
+ */
 export function intentForPort(input: IntentInput): PortIntent {
   const { service, port } = input;
   const where = `Service ${service.metadata.namespace}/${service.metadata.name} port ${portLabel(port)}`;

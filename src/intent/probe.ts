@@ -1,5 +1,6 @@
-// Reads a Pod's probes the way GKE's ingress controller does (reference §1.4–1.5), so that the
+// Reads a Pod's probes the way GKE's ingress controller does (docs/gke-ingress-healthchecks.md §1.4–1.5), so that the
 // intended check is exactly what GKE would have built at creation — but for the Pods of today.
+import type { BackendKind } from '../model/health-check.js';
 import type { SlimContainer, SlimPod, SlimProbe, SlimServicePort } from '../model/kube.js';
 import type { AppProtocol } from '../parse/annotations.js';
 
@@ -47,12 +48,16 @@ function normalisePath(path: string | undefined): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
 
-/** The first container of the Pod whose readinessProbe GKE would use for this Service port. */
+/**
+ * The first container of the Pod whose readinessProbe GKE would use for this Service port, and the
+ * check fields GKE would derive from it; or why none qualifies (every container's reason), so the
+ * user learns why the probe was not used.
+ */
 export function readReadinessProbe(
   pod: SlimPod,
   servicePort: SlimServicePort,
   appProtocol: AppProtocol,
-  backendKind: 'neg' | 'ig' | 'unknown',
+  backendKind: BackendKind,
 ): ProbeReading {
   const reasons: string[] = [];
   for (const c of pod.spec.containers) {
@@ -92,7 +97,11 @@ export function readReadinessProbe(
   return { ok: false, why: reasons.join('; ') };
 }
 
-/** The livenessProbe fallback: httpGet on the same serving port; path only (contract rule 5). */
+/**
+ * The livenessProbe fallback (contract rule 5): the path of an httpGet livenessProbe on the same
+ * serving port. GKE never reads liveness probes; hcsync uses it because in the 502 story it is the
+ * only place the app says which path is healthy.
+ */
 export function readLivenessPath(pod: SlimPod, servicePort: SlimServicePort): { container: string; requestPath: string } | undefined {
   for (const c of pod.spec.containers) {
     const cp = servingContainerPort(c, servicePort.targetPort);

@@ -7,6 +7,7 @@ export const MAX_INTERVAL_SEC = 300;
 const PATH_CHARS = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
+/** Why GCE would reject this requestPath (RFC 3986 characters, leading "/", ≤ 1024), or undefined when it is valid. */
 export function validatePath(path: string): string | undefined {
   if (!path.startsWith('/')) return `requestPath ${JSON.stringify(path)} must start with "/"`;
   if (path.length > MAX_PATH_LENGTH) return `requestPath is ${path.length} characters; at most ${MAX_PATH_LENGTH} are allowed`;
@@ -18,6 +19,7 @@ export function validatePath(path: string): string | undefined {
   return undefined;
 }
 
+/** Why this host is not a DNS name GCE accepts, or undefined ("" — the endpoint's IP — is valid). */
 export function validateHost(host: string): string | undefined {
   if (host === '') return undefined; // empty means "the endpoint's IP", as in GCE
   return DNS_NAME.test(host) ? undefined : `host ${JSON.stringify(host)} is not a DNS name`;

@@ -1,14 +1,13 @@
-// Informers for Services, Pods, Ingresses and BackendConfigs, with the indexes that turn each
-// event into exactly the Service keys it affects: Pod → Services selecting it; Ingress → its
-// backend Services; BackendConfig → Services referencing it.
+// Informers for Services, Pods, Ingresses and BackendConfigs, and the ClusterView over their
+// caches. Each event becomes exactly the Service keys it affects (the mappers of
+// service-index.ts), of which only those hcsync manages are handed on.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
-import { keyOf, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
-import { parseBackendConfigRef } from '../parse/annotations.js';
+import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
+import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, type ListPage } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
-import { selectorMatches, type ClusterView } from './cluster-view.js';
-import { CONDITION_TYPE } from '../plan/report.js';
+import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, selectorMatches } from './service-index.js';
 
 export type ServiceKeysHandler = (keys: Iterable<string>) => void;
 
@@ -39,11 +38,7 @@ export class ClusterState implements ClusterView {
   private readonly pods: Family<SlimPod>;
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
-  /** ingress key → Service keys it backs; and the reverse. */
-  private readonly ingressServices = new Map<string, Set<string>>();
-  private readonly serviceIngresses = new Map<string, Set<string>>();
-  /** Pod key → Service keys that selected it when last seen (a label change must notify both). */
-  private readonly podServices = new Map<string, Set<string>>();
+  private readonly index = new ServiceKeyIndex();
 
   constructor(kc: KubeConfig, namespaces: readonly string[], log: Logger, private readonly notify: ServiceKeysHandler) {
     const core = kc.makeApiClient(CoreV1Api);
@@ -109,8 +104,8 @@ export class ClusterState implements ClusterView {
 
   /** Services an Ingress backs, plus those carrying hcsync's condition (to be told they left). */
   managedServiceKeys(): string[] {
-    const keys = new Set(this.serviceIngresses.keys());
-    for (const s of this.services.all()) if (s.status.conditions.some((c) => c.type === CONDITION_TYPE)) keys.add(keyOf(s.metadata));
+    const keys = new Set(this.index.backedServiceKeys());
+    for (const s of this.services.all()) if (hasHcsyncCondition(s)) keys.add(keyOf(s.metadata));
     return [...keys];
   }
 
@@ -125,8 +120,10 @@ export class ClusterState implements ClusterView {
   }
 
   ingressesFor(namespace: string, serviceName: string): SlimIngress[] {
-    const keys = this.serviceIngresses.get(`${namespace}/${serviceName}`) ?? new Set<string>();
-    return [...keys].map((k) => this.ingresses.get(namespace, k.slice(namespace.length + 1))).filter((i): i is SlimIngress => i !== undefined);
+    return this.index
+      .ingressesOf(keyOf({ namespace, name: serviceName }))
+      .map((ref) => this.ingresses.get(ref.namespace, ref.name))
+      .filter((i): i is SlimIngress => i !== undefined);
   }
 
   backendConfig(namespace: string, name: string): SlimBackendConfig | undefined {
@@ -136,12 +133,15 @@ export class ClusterState implements ClusterView {
   // --- event → affected Service keys ---
 
   private isManaged(key: string, s?: SlimService): boolean {
-    return this.serviceIngresses.has(key) || (s ?? this.serviceByKey(key))?.status.conditions.some((c) => c.type === CONDITION_TYPE) === true;
+    if (this.index.isBacked(key)) return true;
+    const ref = refOfKey(key);
+    const svc = s ?? this.services.get(ref.namespace, ref.name);
+    return svc !== undefined && hasHcsyncCondition(svc);
   }
 
-  private serviceByKey(key: string): SlimService | undefined {
-    const slash = key.indexOf('/');
-    return this.services.get(key.slice(0, slash), key.slice(slash + 1));
+  private notifyManaged(keys: Iterable<string>): void {
+    const managed = [...keys].filter((k) => this.isManaged(k));
+    if (managed.length > 0) this.notify(managed);
   }
 
   private onService(s: SlimService): void {
@@ -150,45 +150,15 @@ export class ClusterState implements ClusterView {
   }
 
   private onIngress(ing: SlimIngress, deleted: boolean): void {
-    const ingKey = keyOf(ing.metadata);
-    const before = this.ingressServices.get(ingKey) ?? new Set<string>();
-    const after = new Set(deleted ? [] : ing.backends.map((b) => `${ing.metadata.namespace}/${b.service}`));
-    for (const k of before) if (!after.has(k)) this.serviceIngresses.get(k)?.delete(ingKey);
-    for (const k of before) if (this.serviceIngresses.get(k)?.size === 0) this.serviceIngresses.delete(k);
-    for (const k of after) {
-      let set = this.serviceIngresses.get(k);
-      if (!set) this.serviceIngresses.set(k, (set = new Set()));
-      set.add(ingKey);
-    }
-    if (after.size > 0) this.ingressServices.set(ingKey, after);
-    else this.ingressServices.delete(ingKey);
-    this.notify(new Set([...before, ...after]));
+    // Every Service the Ingress left or joined, managed or not: joining is what makes it managed.
+    this.notify(this.index.ingressChanged(ing, deleted));
   }
 
   private onPod(pod: SlimPod, deleted: boolean): void {
-    const podKey = keyOf(pod.metadata);
-    const before = this.podServices.get(podKey) ?? new Set<string>();
-    const after = new Set<string>();
-    if (!deleted) {
-      for (const s of this.services.list(pod.metadata.namespace)) {
-        if (selectorMatches(s.spec.selector, pod.metadata.labels)) after.add(keyOf(s.metadata));
-      }
-    }
-    if (after.size > 0) this.podServices.set(podKey, after);
-    else this.podServices.delete(podKey);
-    const affected = [...new Set([...before, ...after])].filter((k) => this.isManaged(k));
-    if (affected.length > 0) this.notify(affected);
+    this.notifyManaged(this.index.podChanged(pod, deleted, this.services.list(pod.metadata.namespace)));
   }
 
   private onBackendConfig(bc: SlimBackendConfig): void {
-    const affected: string[] = [];
-    for (const s of this.services.list(bc.metadata.namespace)) {
-      const ref = parseBackendConfigRef(s.metadata.annotations);
-      if (!ref.ok || !ref.value) continue;
-      const names = new Set([...(ref.value.default ? [ref.value.default] : []), ...ref.value.ports.values()]);
-      const key = keyOf(s.metadata);
-      if (names.has(bc.metadata.name) && this.isManaged(key, s)) affected.push(key);
-    }
-    if (affected.length > 0) this.notify(affected);
+    this.notifyManaged(backendConfigServiceKeys(bc, this.services.list(bc.metadata.namespace)));
   }
 }

@@ -1,22 +1,8 @@
-// What reconcile reads from the cluster: a read-only view, backed by informer caches in the
-// controller and by plain arrays in tests and in the one-shot commands.
+// The ClusterView (model/ports.ts) over plain arrays: for the one-shot commands and tests. The
+// controller's view is ClusterState, over informer caches.
 import type { SlimBackendConfig, SlimIngress, SlimPod, SlimService } from '../model/kube.js';
-
-export interface ClusterView {
-  service(namespace: string, name: string): SlimService | undefined;
-  /** Pods the Service's selector matches (any phase; intent decides which count). */
-  podsFor(service: SlimService): SlimPod[];
-  /** Ingresses with a backend on this Service. */
-  ingressesFor(namespace: string, serviceName: string): SlimIngress[];
-  backendConfig(namespace: string, name: string): SlimBackendConfig | undefined;
-}
-
-export function selectorMatches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
-  // A Service without a selector has no Pods of its own (its endpoints are managed by hand).
-  if (!selector || Object.keys(selector).length === 0) return false;
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
-  return true;
-}
+import type { ClusterView } from '../model/ports.js';
+import { selectorMatches } from './service-index.js';
 
 /** A ClusterView over plain arrays: for `plan`, `diagnose` and tests. */
 export class StaticClusterView implements ClusterView {

@@ -2,8 +2,8 @@
 // with hcsync as the reporting controller and this replica as the instance.
 import { EventsV1Api, KubeConfig, V1MicroTime } from '@kubernetes/client-node';
 import type { SlimService } from '../model/kube.js';
-import type { PlannedEvent } from '../plan/report.js';
-import type { EventRecorder } from '../controller/reconcile.js';
+import type { EventRecorder } from '../model/ports.js';
+import type { PlannedEvent } from '../model/report.js';
 
 export const REPORTING_CONTROLLER = 'hcsync.io/controller';
 /** events.k8s.io rejects notes over 1 KiB. */

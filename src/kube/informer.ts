@@ -2,6 +2,7 @@
 // cache sees them and watch events are slimmed by a Watch subclass, so no full object is kept.
 // ListWatch stops for good on any error other than 410; this restarts it with backoff.
 import { KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
+import { Backoff } from '../lib/backoff.js';
 import type { Logger } from '../observability/log.js';
 
 interface HasMeta {
@@ -32,11 +33,12 @@ class SlimmingWatch<T> extends Watch {
 }
 
 const PAGE_LIMIT = 500;
-const MAX_RESTART_DELAY_MS = 30_000;
+/** A failed watch restarts after 1 s, 2 s, 4 s … at most 30 s; a successful list starts over. */
+const RESTART_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
 
 export class SlimInformer<T extends HasMeta> {
   private readonly lw: ListWatch<T & { metadata: { namespace: string; name: string } }>;
-  private restartDelayMs = 1000;
+  private readonly restartBackoff = new Backoff(RESTART_BACKOFF);
   private stopped = false;
   private synced = false;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -60,7 +62,7 @@ export class SlimInformer<T extends HasMeta> {
         token = page.metadata?._continue || undefined;
       } while (token);
       this.synced = true;
-      this.restartDelayMs = 1000;
+      this.restartBackoff.reset();
       return { items, metadata: { resourceVersion } };
     };
     // ListWatch's listFn type expects a KubernetesListObject of T; ours is exactly that shape.
@@ -103,12 +105,12 @@ export class SlimInformer<T extends HasMeta> {
     const code = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
     // A missing CRD (404) is normal on clusters without BackendConfig: keep retrying quietly.
     const level = code === 404 ? 'debug' : 'warn';
-    this.log.log(level, 'watch failed; restarting', { informer: this.description, code, error: (err as Error)?.message, retry_in_ms: this.restartDelayMs });
+    const delay = this.restartBackoff.next();
+    this.log.log(level, 'watch failed; restarting', { informer: this.description, code, error: (err as Error)?.message, retry_in_ms: delay });
     if (code === 404) this.synced = true;
     this.restartTimer = setTimeout(() => {
       this.lw.start().catch((e: unknown) => this.onError(e));
-    }, this.restartDelayMs);
+    }, delay);
     this.restartTimer.unref();
-    this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
   }
 }

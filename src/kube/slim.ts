@@ -160,10 +160,8 @@ export function slimIngress(raw: unknown): SlimIngress {
 export function slimBackendConfig(raw: unknown): SlimBackendConfig {
   const o = obj(raw);
   const hc = obj(obj(o['spec'])['healthCheck']);
-  const fields = ['checkIntervalSec', 'timeoutSec', 'healthyThreshold', 'unhealthyThreshold', 'port'] as const;
   const healthCheck: Record<string, string | number> = {};
-  for (const f of fields) if (num(hc[f]) !== undefined) healthCheck[f] = num(hc[f])!;
-  if (str(hc['type'])) healthCheck['type'] = str(hc['type'])!;
+  for (const f of ['checkIntervalSec', 'timeoutSec'] as const) if (num(hc[f]) !== undefined) healthCheck[f] = num(hc[f])!;
   if (str(hc['requestPath']) !== undefined) healthCheck['requestPath'] = str(hc['requestPath'])!;
   return { metadata: meta(o['metadata'], false), ...(Object.keys(healthCheck).length > 0 ? { healthCheck } : {}) };
 }

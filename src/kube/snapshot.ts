@@ -1,5 +1,6 @@
 // One read of the cluster for the one-shot commands (plan, diagnose): plain lists, slimmed.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { backoffDelay } from '../lib/backoff.js';
 import { StaticClusterView } from './cluster-view.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
 import { BACKENDCONFIG } from './cluster-state.js';
@@ -8,6 +9,8 @@ import { BACKENDCONFIG } from './cluster-state.js';
  * Retries what the API server asks to be retried — 429 (e.g. "storage is (re)initializing" just
  * after a CRD appears, or API priority and fairness) and 5xx — as client-go does, a few times.
  */
+const RETRY_BACKOFF = { baseMs: 400, maxMs: 10_000 } as const;
+
 async function withRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
   for (let i = 1; ; i++) {
     try {
@@ -16,7 +19,7 @@ async function withRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
       const code = (e as { code?: number }).code ?? 0;
       if (i >= attempts || !(code === 429 || code >= 500)) throw e;
       const retryAfter = Number((e as { headers?: Record<string, string> }).headers?.['retry-after']);
-      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 200 * 2 ** i));
+      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoffDelay(RETRY_BACKOFF, i - 1)));
     }
   }
 }

@@ -2,7 +2,7 @@
 // hcsync owns only its own condition and never clobbers conditions other controllers set.
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { SlimCondition, SlimService } from '../model/kube.js';
-import type { StatusWriter } from '../controller/reconcile.js';
+import type { StatusWriter } from '../model/ports.js';
 
 export const FIELD_MANAGER = 'hcsync';
 

@@ -2,6 +2,12 @@
 
 export type Scope = { readonly kind: 'global' } | { readonly kind: 'region'; readonly region: string };
 
+/** Where an Ingress's backends live: regional classes (gce-internal, gce-regional-external) or global. */
+export type IngressScope = 'global' | 'regional';
+
+/** Instance-group backends get GKE's +60 s interval rule; NEG backends do not. */
+export type BackendKind = 'neg' | 'ig' | 'unknown';
+
 export type ProtocolBlockName = 'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck';
 
 /** The fields hcsync may change (contract: "Fields hcsync may patch"). */
@@ -18,8 +24,8 @@ export const OWNED_FIELDS: readonly OwnedField[] = ['requestPath', 'host', 'chec
 export interface LiveHealthCheck {
   readonly name: string;
   readonly scope: Scope;
+  /** Changes when GKE recreates the check (a rejected patch is re-tried on a new one). */
   readonly id: string;
-  readonly creationTimestamp?: string;
   /** HTTP, HTTPS, HTTP2, TCP, GRPC… — hcsync only manages the three HTTP kinds. */
   readonly type: string;
   readonly checkIntervalSec: number;
@@ -28,10 +34,7 @@ export interface LiveHealthCheck {
   readonly block?: {
     readonly requestPath: string;
     readonly host: string;
-    readonly port?: number;
-    readonly portSpecification?: string;
   };
-  readonly description?: string;
 }
 
 export interface BackendServiceRef {
@@ -41,10 +44,10 @@ export interface BackendServiceRef {
   readonly healthCheck?: { readonly name: string; readonly scope: Scope };
   /** `kubernetes.io/service-name` and `kubernetes.io/service-port` from the JSON description. */
   readonly service?: { readonly namespace: string; readonly name: string; readonly port: string };
-  /** Instance-group backends get GKE's +60 s interval rule; NEG backends do not. */
-  readonly backendKind: 'neg' | 'ig' | 'unknown';
+  readonly backendKind: BackendKind;
 }
 
+/** The protocol block that holds requestPath and host for a check of this type; undefined for non-HTTP kinds. */
 export function protocolBlockFor(type: string): ProtocolBlockName | undefined {
   switch (type) {
     case 'HTTP':
@@ -58,6 +61,7 @@ export function protocolBlockFor(type: string): ProtocolBlockName | undefined {
   }
 }
 
+/** `global` or `regions/<r>`: the key of an aggregatedList and of the inventory's maps. */
 export function scopeKey(scope: Scope): string {
   return scope.kind === 'global' ? 'global' : `regions/${scope.region}`;
 }

@@ -1,5 +1,6 @@
 // Slim views of the Kubernetes objects hcsync reads. Informer caches hold only these shapes, so
 // memory grows with what hcsync needs, not with whole Pod specs and managedFields.
+import type { ConditionStatus } from './report.js';
 
 export interface ObjectRef {
   readonly namespace: string;
@@ -26,7 +27,7 @@ export interface SlimServicePort {
 
 export interface SlimCondition {
   readonly type: string;
-  readonly status: 'True' | 'False' | 'Unknown';
+  readonly status: ConditionStatus;
   readonly reason: string;
   readonly message: string;
   readonly observedGeneration?: number;
@@ -83,14 +84,11 @@ export interface SlimIngress {
   readonly backends: readonly IngressBackendRef[];
 }
 
+/** The `spec.healthCheck` fields of a BackendConfig that overlap what hcsync may patch (the rest is ingress-gce's alone). */
 export interface BackendConfigHealthCheck {
   readonly checkIntervalSec?: number;
   readonly timeoutSec?: number;
-  readonly healthyThreshold?: number;
-  readonly unhealthyThreshold?: number;
-  readonly type?: string;
   readonly requestPath?: string;
-  readonly port?: number;
 }
 
 export interface SlimBackendConfig {
@@ -98,11 +96,18 @@ export interface SlimBackendConfig {
   readonly healthCheck?: BackendConfigHealthCheck;
 }
 
+/** The work-queue and cache key of an object: `namespace/name`. */
 export function keyOf(ref: ObjectRef): string {
   return `${ref.namespace}/${ref.name}`;
 }
 
+/** The inverse of keyOf — the one place a key is split. */
 export function refOfKey(key: string): ObjectRef {
   const slash = key.indexOf('/');
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** How users see a Service port everywhere (condition, Events, metrics, plan, diagnose, intent errors): `http/80`, or `80` when unnamed. */
+export function portLabel(port: { readonly name?: string; readonly port: number }): string {
+  return port.name ? `${port.name}/${port.port}` : String(port.port);
 }

@@ -1,9 +1,7 @@
 // The contract's Prometheus metrics on a registry of their own (never prom-client's global one,
 // so tests and several controllers in one process do not collide).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MetricState } from '../plan/report.js';
-
-export const METRIC_STATES: readonly MetricState[] = ['in_sync', 'drifted', 'no_intent', 'invalid', 'conflict', 'not_ready'];
+import { METRIC_STATES, type MetricState } from '../model/report.js';
 
 export interface DriftLabels {
   readonly namespace: string;

@@ -1,8 +1,10 @@
 // The annotations hcsync reads, and their parsers. Names are fixed by the public contract and by
-// GKE's ingress controller (reference §2, §3.3, §4.4).
+// GKE's ingress controller (docs/gke-ingress-healthchecks.md §2, §3.3, §4.4).
+import type { IngressScope } from '../model/health-check.js';
 import type { IngressBackendRef } from '../model/kube.js';
 import { fail, ok, type Parsed } from './result.js';
 
+/** Every annotation hcsync reads; slim objects keep only these (the rest can be 100 KB). */
 export const ANNOTATION = {
   healthPath: 'hcsync.io/health-path',
   healthPaths: 'hcsync.io/health-paths',
@@ -16,6 +18,8 @@ export const ANNOTATION = {
 } as const;
 
 export type Mode = 'enforce' | 'observe' | 'ignore';
+/** The modes of a Service hcsync manages (`ignore` means it does not). */
+export type ActiveMode = Exclude<Mode, 'ignore'>;
 export type AppProtocol = 'HTTP' | 'HTTPS' | 'HTTP2';
 type Annotations = Readonly<Record<string, string>> | undefined;
 
@@ -118,7 +122,7 @@ export function backendRefersToPort(ref: IngressBackendRef, port: { name?: strin
   return typeof ref.port === 'number' ? ref.port === port.port : ref.port === port.name;
 }
 
-/** gce-internal and gce-regional-external give regional checks; everything else is global. */
-export function ingressIsRegional(className: string | undefined): boolean {
-  return className === 'gce-internal' || className === 'gce-regional-external';
+/** gce-internal and gce-regional-external give regional checks; everything else is global (docs/gke-ingress-healthchecks.md §4.5). */
+export function ingressScopeOf(className: string | undefined): IngressScope {
+  return className === 'gce-internal' || className === 'gce-regional-external' ? 'regional' : 'global';
 }

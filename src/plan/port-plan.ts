@@ -1,6 +1,6 @@
 // Desired vs live for one Service port → what to do. Pure.
 import { OWNED_FIELDS, protocolBlockFor, type LiveHealthCheck, type OwnedField, type OwnedFields } from '../model/health-check.js';
-import type { Mode } from '../parse/annotations.js';
+import type { ActiveMode } from '../parse/annotations.js';
 import type { IntentSource, PortIntent } from '../intent/intent.js';
 import { validateTiming } from '../intent/validate.js';
 
@@ -21,7 +21,7 @@ export type PortPlan =
   | { readonly state: 'no_intent'; readonly why: string }
   | { readonly state: 'not_ready'; readonly why: string };
 
-/** Live values as GCE means them: an absent path is "/", an absent host is "" (reference §6.1). */
+/** Live values as GCE means them: an absent path is "/", an absent host is "" (docs/gke-ingress-healthchecks.md §6.1). */
 export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
   switch (field) {
     case 'requestPath':
@@ -35,6 +35,7 @@ export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string
   }
 }
 
+/** The owned fields whose intended value differs from the live check, in OWNED_FIELDS order. */
 export function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const field of OWNED_FIELDS) {
@@ -50,9 +51,14 @@ export interface PlanInput {
   readonly intent: PortIntent;
   /** Undefined when GKE has not created the check yet (or it was just deleted). */
   readonly live: LiveHealthCheck | undefined;
-  readonly mode: Exclude<Mode, 'ignore'>;
+  readonly mode: ActiveMode;
 }
 
+/**
+ * What to do about one port: patch the differing fields (enforce), or say why not — invalid
+ * intent, no check yet, a non-HTTP check, a rollout, no intent, a conflict, fields a BackendConfig
+ * owns, or observe mode. A plan is a value, so reconcile, `plan` and `diagnose` share it.
+ */
 export function planPort({ intent, live, mode }: PlanInput): PortPlan {
   if (intent.kind === 'invalid') return { state: 'invalid', why: intent.error };
   if (!live) return { state: 'not_ready', why: 'GKE has not created this backend’s health check yet' };
@@ -87,4 +93,13 @@ export function planPort({ intent, live, mode }: PlanInput): PortPlan {
   }
   if (mode === 'observe') return { state: 'drifted', source: intent.source, changes, why: 'observe mode: hcsync reports but does not patch' };
   return { state: 'patch', source: intent.source, changes, patch };
+}
+
+/** What `hcsync plan` shows for a port: hcsync would patch it, there is nothing to do, or there is something to report. */
+export type PlanAction = 'patch' | 'none' | 'report';
+
+/** The action for a plan: a patch, nothing (in sync, or no intent), or a report (every other state needs a human). */
+export function actionOf(plan: PortPlan): PlanAction {
+  if (plan.state === 'patch') return 'patch';
+  return plan.state === 'in_sync' || plan.state === 'no_intent' ? 'none' : 'report';
 }

@@ -1,6 +1,6 @@
 // The verdict `hcsync diagnose ingress` gives for one backend: GKE's health state, what the check
 // probes, what the workload intends, and the fix. Pure.
-import type { PortAssessment } from '../controller/assess.js';
+import type { PortAssessment } from './assess.js';
 import { ANNOTATION } from '../parse/annotations.js';
 import { describePlan } from './describe.js';
 
@@ -17,6 +17,11 @@ export interface Diagnosis {
 
 const ADD_PROBE = `add a readinessProbe or annotate ${ANNOTATION.healthPath}`;
 
+/**
+ * The verdict for one backend, the blog's investigation in one line: whether GKE's UNHEALTHY comes
+ * from a check that probes the wrong path (and the fix), from drift, a rollout, missing intent,
+ * or — when the check is right — from the app or the firewall.
+ */
 export function diagnose(a: PortAssessment): Diagnosis {
   const livePath = a.live?.block?.requestPath;
   const intendedPath = a.intent.kind === 'desired' ? (a.intent.desired.requestPath ?? a.intent.backendConfig?.fields.requestPath) : undefined;

@@ -72,19 +72,6 @@ describe('Compute adapter (nock)', () => {
     assert.deepEqual(ig?.healthCheck?.scope, { kind: 'region', region: 'us-central1' });
   });
 
-  it('gets a global and a regional health check and backend service', async () => {
-    nock(ENDPOINT)
-      .get(`${BASE}/global/healthChecks/hc`).reply(200, hcJson('hc'))
-      .get(`${BASE}/regions/r1/healthChecks/hc`).reply(200, hcJson('hc'))
-      .get(`${BASE}/global/backendServices/bs`).reply(200, { name: 'bs' })
-      .get(`${BASE}/regions/r1/backendServices/bs`).reply(200, { name: 'bs' });
-    assert.equal((await adapter.getHealthCheck('hc', { kind: 'global' })).name, 'hc');
-    assert.deepEqual((await adapter.getHealthCheck('hc', { kind: 'region', region: 'r1' })).scope, { kind: 'region', region: 'r1' });
-    assert.equal((await adapter.getBackendService('bs', { kind: 'global' })).name, 'bs');
-    assert.equal((await adapter.getBackendService('bs', { kind: 'region', region: 'r1' })).name, 'bs');
-    assert.deepEqual(observed.map((o) => o[0]), ['healthChecks.get', 'regionHealthChecks.get', 'backendServices.get', 'regionBackendServices.get']);
-  });
-
   it('patches only owned fields as a merge patch with a requestId, then waits for the Operation', async () => {
     let body: unknown;
     nock(ENDPOINT)

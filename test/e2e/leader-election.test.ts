@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
-import { LeaderElector, type LeaderElectionConfig } from '../../src/controller/leader-election.js';
+import { LeaderElector, type LeaderElectionConfig } from '../../src/kube/leader-election.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
 import { readObjects } from '../support/packaging-tools.js';

@@ -68,6 +68,6 @@ export function liveCheck(o: Partial<{ name: string; requestPath: string; host: 
     type: o.type ?? 'HTTP',
     checkIntervalSec: o.checkIntervalSec ?? 15,
     timeoutSec: o.timeoutSec ?? 15,
-    block: { requestPath: o.requestPath ?? '/', host: o.host ?? '', portSpecification: 'USE_SERVING_PORT' },
+    block: { requestPath: o.requestPath ?? '/', host: o.host ?? '' },
   };
 }

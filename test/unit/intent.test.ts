@@ -276,6 +276,12 @@ const cases: Case[] = [
     expect: kind('invalid', 'not an RFC 3986 path or query character'),
   },
   {
+    name: 'bad input: the error names the port as everywhere else (http/80)',
+    annotations: { 'hcsync.io/health-path': '/health check' },
+    pods: [],
+    expect: kind('invalid', 'Service default/web port http/80: requestPath'),
+  },
+  {
     name: 'bad input: a path over 1024 characters',
     annotations: { 'hcsync.io/health-path': `/${'a'.repeat(1024)}` },
     pods: [],

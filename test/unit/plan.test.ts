@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { planPort, type PortPlan } from '../../src/plan/port-plan.js';
 import type { PortIntent } from '../../src/intent/intent.js';
-import { buildCondition, conditionChanged, isDrift, plannedEvents, type PortReport } from '../../src/plan/report.js';
+import { buildCondition, conditionChanged } from '../../src/plan/condition.js';
+import { plannedEvents } from '../../src/plan/events.js';
+import { isDrift } from '../../src/plan/states.js';
+import type { PortReport } from '../../src/plan/outcome.js';
 import { liveCheck } from '../support/fixtures.js';
 
 const probeIntent = (desired: Extract<PortIntent, { kind: 'desired' }>['desired'], source: Extract<PortIntent, { kind: 'desired' }>['source'] = 'readinessProbe'): PortIntent => ({ kind: 'desired', source, desired, warnings: [] });

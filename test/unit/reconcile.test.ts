@@ -1,13 +1,14 @@
 // Reconcile over fakes of its edges: what it writes, and — as important — what it does not.
 import assert from 'node:assert/strict';
-import { ServiceReconciler, type ReconcileDeps, type StatusWriter, type EventRecorder } from '../../src/controller/reconcile.js';
+import { ServiceReconciler, type ReconcileDeps } from '../../src/controller/reconcile.js';
+import type { EventRecorder, StatusWriter } from '../../src/model/ports.js';
 import { StaticClusterView } from '../../src/kube/cluster-view.js';
 import { HealthCheckInventory } from '../../src/gcp/inventory.js';
 import type { HealthCheckApi } from '../../src/gcp/compute-adapter.js';
 import { GcpError } from '../../src/gcp/errors.js';
 import type { BackendServiceRef, LiveHealthCheck, OwnedFields } from '../../src/model/health-check.js';
 import type { SlimCondition, SlimService } from '../../src/model/kube.js';
-import type { PlannedEvent } from '../../src/plan/report.js';
+import type { PlannedEvent } from '../../src/model/report.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
@@ -18,25 +19,19 @@ const HC = 'k8s1-abcdef12-default-web-80-12345678';
 class FakeCompute implements HealthCheckApi {
   calls: Record<string, number> = {};
   failNextPatch: GcpError | undefined;
+  failLists: GcpError | undefined;
+  listed: BackendServiceRef[] = [{ name: HC, scope: { kind: 'global' }, healthCheck: { name: HC, scope: { kind: 'global' } }, service: { namespace: 'default', name: 'web', port: '80' }, backendKind: 'neg' }];
   constructor(public check: LiveHealthCheck) {}
   private count(m: string) {
     this.calls[m] = (this.calls[m] ?? 0) + 1;
   }
   listBackendServices(): Promise<BackendServiceRef[]> {
     this.count('backendServices.aggregatedList');
-    return Promise.resolve([{ name: HC, scope: { kind: 'global' }, healthCheck: { name: HC, scope: { kind: 'global' } }, service: { namespace: 'default', name: 'web', port: '80' }, backendKind: 'neg' }]);
+    return this.failLists ? Promise.reject(this.failLists) : Promise.resolve(this.listed);
   }
   listHealthChecks(): Promise<LiveHealthCheck[]> {
     this.count('healthChecks.aggregatedList');
     return Promise.resolve([this.check]);
-  }
-  getBackendService(): Promise<BackendServiceRef> {
-    this.count('backendServices.get');
-    return Promise.reject(new Error('not expected'));
-  }
-  getHealthCheck(): Promise<LiveHealthCheck> {
-    this.count('healthChecks.get');
-    return Promise.resolve(this.check);
   }
   patchHealthCheck(_t: unknown, fields: OwnedFields): Promise<void> {
     this.count('healthChecks.patch');
@@ -98,7 +93,7 @@ function setup(o: { annotations?: Record<string, string>; livePath?: string; mod
     inferFromLiveness: true,
     notReadyRequeueMs: 1000,
   };
-  return { compute, inventory, status, events, metrics, reconciler: new ServiceReconciler(deps) };
+  return { compute, inventory, status, events, metrics, deps, reconciler: new ServiceReconciler(deps) };
 }
 
 async function driftValue(metrics: Metrics): Promise<number | undefined> {
@@ -120,7 +115,7 @@ describe('reconcile', () => {
     assert.equal(await driftValue(t.metrics), 0);
   });
 
-  it('steady state: no GCP write, no status write, no Event and no per-Service GET', async () => {
+  it('steady state: no Compute call (no write, no re-list), no status write, no Event', async () => {
     const t = setup();
     await t.inventory.refresh();
     await t.reconciler.reconcile('default/web');
@@ -129,7 +124,6 @@ describe('reconcile', () => {
     const events = t.events.events.length;
     for (let i = 0; i < 20; i++) await t.reconciler.reconcile('default/web');
     assert.deepEqual(t.compute.calls, before, 'no Compute call at all in 20 reconciles');
-    assert.equal(t.compute.calls['healthChecks.get'], undefined);
     assert.equal(t.status.writes.length, writes);
     assert.equal(t.events.events.length, events);
   });
@@ -166,10 +160,11 @@ describe('reconcile', () => {
     await t.inventory.refresh();
     t.compute.failNextPatch = new GcpError('invalid', 400, 'Invalid value for field requestPath');
     const outcome = await t.reconciler.reconcile('default/web');
-    assert.deepEqual(outcome, { kind: 'done' });
+    assert.equal(outcome.kind, 'error');
+    assert.equal(outcome.kind === 'error' && outcome.error instanceof GcpError && outcome.error.errorClass, 'invalid', 'a terminal error for the error policy');
     assert.equal(t.status.writes[0]?.reason, 'PatchFailed');
     assert.match(t.status.writes[0]!.message, /Invalid value for field requestPath/);
-    await t.reconciler.reconcile('default/web');
+    assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' }, 'the next pass reports, without an error');
     assert.equal(t.compute.calls['healthChecks.patch'], 1);
   });
 
@@ -200,5 +195,49 @@ describe('reconcile', () => {
     assert.equal((await t.metrics.drift.get()).values.length, 1);
     await t.reconciler.reconcile('default/gone');
     assert.equal((await t.metrics.drift.get()).values.length, 1, 'other Services untouched');
+  });
+
+  it('a backend the inventory has not seen: reconcile re-lists GCP and patches in the same pass', async () => {
+    const t = setup();
+    // No refresh yet: the Ingress names a backend the (empty) inventory does not know.
+    const outcome = await t.reconciler.reconcile('default/web');
+    assert.deepEqual(outcome, { kind: 'done' });
+    assert.equal(t.compute.calls['backendServices.aggregatedList'], 1);
+    assert.equal(t.compute.check.block?.requestPath, '/health-check');
+  });
+
+  it('a backend still unseen after a recent re-list: BackendNotReady and requeue, no second re-list', async () => {
+    const t = setup();
+    await t.inventory.refresh();
+    t.compute.listed = [];
+    await t.inventory.refresh(); // GCP no longer lists the backend; this list is recent
+    const outcome = await t.reconciler.reconcile('default/web');
+    assert.equal(outcome.kind, 'requeueAfter');
+    assert.equal(t.status.writes[0]?.reason, 'BackendNotReady');
+    assert.equal(t.compute.calls['backendServices.aggregatedList'], 2, 'the inventory refused a re-list within its interval');
+  });
+
+  it('a re-list that fails becomes an error outcome', async () => {
+    const t = setup();
+    t.compute.failLists = new GcpError('retryable', 503, 'backend error');
+    const outcome = await t.reconciler.reconcile('default/web');
+    assert.equal(outcome.kind, 'error');
+    assert.match(outcome.kind === 'error' ? outcome.error.message : '', /backend error/);
+  });
+
+  it('a failed status write becomes an error outcome; reconcile never rejects', async () => {
+    const t = setup();
+    await t.inventory.refresh();
+    const deps = { ...t.deps, status: { writeCondition: () => Promise.reject(new Error('apiserver down')) } };
+    const outcome = await new ServiceReconciler(deps).reconcile('default/web');
+    assert.equal(outcome.kind, 'error');
+    assert.match(outcome.kind === 'error' ? outcome.error.message : '', /writing the condition: apiserver down/);
+  });
+
+  it('an unexpected throw (here: from the cluster view) becomes an error outcome', async () => {
+    const t = setup();
+    const deps = { ...t.deps, view: { ...t.deps.view, service: () => { throw new Error('cache bug'); } } };
+    const outcome = await new ServiceReconciler(deps).reconcile('default/web');
+    assert.deepEqual(outcome.kind === 'error' && outcome.error.message, 'cache bug');
   });
 });

@@ -1,7 +1,7 @@
 // `hcsync diagnose` verdicts, including the blog's exact case.
 import assert from 'node:assert/strict';
 import { diagnose } from '../../src/plan/verdict.js';
-import type { PortAssessment } from '../../src/controller/assess.js';
+import type { PortAssessment } from '../../src/plan/assess.js';
 import { planPort } from '../../src/plan/port-plan.js';
 import type { PortIntent } from '../../src/intent/intent.js';
 import { liveCheck } from '../support/fixtures.js';

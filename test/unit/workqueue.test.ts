@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkQueue, type WorkResult } from '../../src/controller/workqueue.js';
+import { WorkQueue, type Requeue } from '../../src/controller/workqueue.js';
+
+type Result = 'ok' | 'fail';
+const FAST = { baseMs: 5, maxMs: 100 };
+const decide = (r: Result): Requeue => (r === 'ok' ? { kind: 'forget' } : { kind: 'backoff', schedule: FAST });
 
 describe('work queue', () => {
   it('keeps at most one pending entry per key', async () => {
     const runs: string[] = [];
-    const q = new WorkQueue(async (k) => {
+    const q = new WorkQueue<Result>(async (k) => {
       runs.push(k);
       await sleep(5);
-      return { kind: 'done' };
-    }, { concurrency: 1, baseBackoffMs: 5, maxBackoffMs: 100 });
+      return 'ok';
+    }, { concurrency: 1, decide, onThrow: FAST });
     q.add('blocker');
     for (let i = 0; i < 10; i++) q.add('a');
     q.add('b');
@@ -22,11 +26,11 @@ describe('work queue', () => {
     let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue(async () => {
+    const q = new WorkQueue<Result>(async () => {
       runs += 1;
       if (runs === 1) await gate;
-      return { kind: 'done' };
-    }, { concurrency: 2, baseBackoffMs: 5, maxBackoffMs: 100 });
+      return 'ok';
+    }, { concurrency: 2, decide, onThrow: FAST });
     q.add('a');
     await sleep(5);
     q.add('a');
@@ -37,31 +41,58 @@ describe('work queue', () => {
     assert.equal(runs, 2);
   });
 
-  it('backs off per key exponentially on failure and forgets on success', async () => {
+  it('backs off per key exponentially on the schedule the outcome names, and forgets on success', async () => {
     const times: number[] = [];
     let retries = 0;
-    const q = new WorkQueue(async (): Promise<WorkResult> => {
+    const q = new WorkQueue<Result>(async () => {
       times.push(Date.now());
-      return times.length < 4 ? { kind: 'error' } : { kind: 'done' };
-    }, { concurrency: 1, baseBackoffMs: 20, maxBackoffMs: 1000, onRetry: () => retries++ });
+      return times.length < 4 ? 'fail' : 'ok';
+    }, { concurrency: 1, decide: (r) => (r === 'ok' ? { kind: 'forget' } : { kind: 'backoff', schedule: { baseMs: 20, maxMs: 1000 } }), onThrow: FAST, onRetry: () => retries++ });
     q.add('a');
     await sleep(400);
     assert.equal(times.length, 4);
     assert.equal(retries, 3);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     assert.ok(gaps[0]! >= 18 && gaps[1]! >= 38 && gaps[2]! >= 78, `gaps ${gaps.join(',')} should double from 20 ms`);
-    assert.equal(q.backoffFor('a'), 20, 'success resets the backoff');
+    assert.equal(q.failuresOf('a'), 0, 'success resets the backoff');
+  });
+
+  it('requeues after the delay an outcome asks for, without counting a retry', async () => {
+    const times: number[] = [];
+    let retries = 0;
+    const q = new WorkQueue<number>(async () => {
+      times.push(Date.now());
+      return times.length;
+    }, { concurrency: 1, decide: (n) => (n === 1 ? { kind: 'after', ms: 40 } : { kind: 'forget' }), onThrow: FAST, onRetry: () => retries++ });
+    q.add('a');
+    await sleep(150);
+    assert.equal(times.length, 2);
+    assert.ok(times[1]! - times[0]! >= 38, 'ran again after the asked delay');
+    assert.equal(retries, 0);
+  });
+
+  it('work that throws is retried with the onThrow backoff (the queue never stops)', async () => {
+    let runs = 0;
+    const q = new WorkQueue<Result>(async () => {
+      runs += 1;
+      if (runs === 1) throw new Error('bug');
+      return 'ok';
+    }, { concurrency: 1, decide, onThrow: { baseMs: 10, maxMs: 10 } });
+    q.add('a');
+    await sleep(80);
+    assert.equal(runs, 2);
+    assert.equal(q.failuresOf('a'), 0);
   });
 
   it('shutdown drops pending work and waits for the running one', async () => {
     let finished = false;
-    const q = new WorkQueue(async (k) => {
+    const q = new WorkQueue<Result>(async (k) => {
       if (k === 'slow') {
         await sleep(30);
         finished = true;
       }
-      return { kind: 'done' };
-    }, { concurrency: 1, baseBackoffMs: 5, maxBackoffMs: 100 });
+      return 'ok';
+    }, { concurrency: 1, decide, onThrow: FAST });
     q.add('slow');
     q.add('never');
     await sleep(5);

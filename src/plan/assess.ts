@@ -1,17 +1,14 @@
 // For one Service: which ports Ingresses back, their backend services and live checks, the
-// intent and the plan for each. Shared by reconcile, `hcsync plan` and `hcsync diagnose`.
-import type { BackendServiceRef, LiveHealthCheck, Scope } from '../model/health-check.js';
+// intent and the plan for each. Shared by reconcile, `hcsync plan` and `hcsync diagnose`. Pure
+// and synchronous: it reads the cluster view and the GCP inventory as they are, and reports the
+// backends the inventory has not seen; whether to re-list GCP is the caller's decision.
+import type { BackendServiceRef, LiveHealthCheck } from '../model/health-check.js';
+import { backendNameServesPort } from '../model/ingress-gce-names.js';
 import type { SlimIngress, SlimService, SlimServicePort } from '../model/kube.js';
-import { backendRefersToPort, ingressIsRegional, parseIngressBackends, parseMode, type Mode } from '../parse/annotations.js';
+import type { BackendReader, ClusterView } from '../model/ports.js';
+import { backendRefersToPort, ingressScopeOf, parseIngressBackends, parseMode, type ActiveMode } from '../parse/annotations.js';
 import { intentForPort, type PortIntent } from '../intent/intent.js';
-import { planPort, type PortPlan } from '../plan/port-plan.js';
-import type { ClusterView } from '../kube/cluster-view.js';
-import type { Logger } from '../observability/log.js';
-
-export interface BackendReader {
-  backendService(name: string, scope: 'global' | 'regional'): Promise<BackendServiceRef | undefined>;
-  healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
-}
+import { planPort, type PortPlan } from './port-plan.js';
 
 export interface PortAssessment {
   readonly port: SlimServicePort;
@@ -25,40 +22,51 @@ export interface PortAssessment {
 
 export type ServiceAssessment =
   | { readonly managed: false; readonly why: string }
-  | { readonly managed: true; readonly mode: Exclude<Mode, 'ignore'>; readonly ports: readonly PortAssessment[] };
+  | {
+      readonly managed: true;
+      readonly ports: readonly PortAssessment[];
+      /** Backend services an Ingress names that the inventory has not seen (GKE may have just made them). */
+      readonly unseenBackends: readonly string[];
+    };
 
 export interface AssessOptions {
-  readonly mode: Exclude<Mode, 'ignore'>;
+  readonly mode: ActiveMode;
   readonly inferFromLiveness: boolean;
-  readonly log: Logger;
+  /** Told about an Ingress whose backends annotation cannot be read (the Ingress is skipped). */
+  readonly onUnreadableIngress?: (ingress: SlimIngress, error: string) => void;
 }
 
-/** Matches a backend service to a Service port: by ingress-gce's description, else by its name. */
+/** Whether a backend service serves this Service port: by ingress-gce's description, else by its name. */
 export function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
   const { namespace, name } = svc.metadata;
   if (bs.service) {
     return bs.service.namespace === namespace && bs.service.name === name && (bs.service.port === String(port.port) || bs.service.port === port.name);
   }
-  if (port.nodePort !== undefined && bs.name.startsWith(`k8s-be-${port.nodePort}-`)) return true;
-  return bs.name.startsWith(`k8s1-`) && new RegExp(`^k8s1-[0-9a-f]{8}-${namespace}-${name}-${port.port}-[0-9a-f]{8}$`).test(bs.name);
+  return backendNameServesPort(bs.name, svc.metadata, port);
 }
 
-async function findBackend(svc: SlimService, port: SlimServicePort, backing: readonly SlimIngress[], backends: BackendReader, log: Logger) {
+function findBackend(svc: SlimService, port: SlimServicePort, backing: readonly SlimIngress[], backends: BackendReader, unseen: Set<string>, opts: AssessOptions) {
   for (const ing of backing) {
     const names = parseIngressBackends(ing.metadata.annotations);
     if (!names.ok) {
-      log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error: names.error });
+      opts.onUnreadableIngress?.(ing, names.error);
       continue;
     }
     for (const [bsName, state] of names.value) {
-      const bs = await backends.backendService(bsName, ingressIsRegional(ing.className) ? 'regional' : 'global');
-      if (bs && backendServesPort(bs, svc, port)) return { backend: bs, gkeState: state };
+      const bs = backends.backendService(bsName, ingressScopeOf(ing.className));
+      if (!bs) unseen.add(bsName);
+      else if (backendServesPort(bs, svc, port)) return { backend: bs, gkeState: state };
     }
   }
   return undefined;
 }
 
-export async function assessService(svc: SlimService, view: ClusterView, backends: BackendReader, opts: AssessOptions): Promise<ServiceAssessment> {
+/**
+ * Assesses one Service: not managed (mode ignore, or no Ingress backs it) with the reason, or per
+ * backed port its backend, live check, intent and plan. An unreadable hcsync.io/mode makes the
+ * Service observe-only with invalid intent, so a typo never patches.
+ */
+export function assessService(svc: SlimService, view: ClusterView, backends: BackendReader, opts: AssessOptions): ServiceAssessment {
   const { namespace, name } = svc.metadata;
   const modeAnnotation = parseMode(svc.metadata.annotations);
   if (modeAnnotation.ok && modeAnnotation.value === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
@@ -69,10 +77,11 @@ export async function assessService(svc: SlimService, view: ClusterView, backend
   const pods = view.podsFor(svc);
 
   const ports: PortAssessment[] = [];
+  const unseen = new Set<string>();
   for (const port of svc.spec.ports) {
     const backing = ingresses.filter((ing) => ing.backends.some((b) => b.service === name && backendRefersToPort(b, port)));
     if (backing.length === 0) continue;
-    const found = await findBackend(svc, port, backing, backends, opts.log);
+    const found = findBackend(svc, port, backing, backends, unseen, opts);
     const hcRef = found?.backend.healthCheck;
     const live = hcRef ? backends.healthCheck(hcRef.name, hcRef.scope) : undefined;
     const intent: PortIntent = modeAnnotation.ok
@@ -93,5 +102,5 @@ export async function assessService(svc: SlimService, view: ClusterView, backend
       plan: planPort({ intent, live, mode }),
     });
   }
-  return { managed: true, mode, ports };
+  return { managed: true, ports, unseenBackends: [...unseen] };
 }

@@ -43,10 +43,6 @@ export interface LeaderCallbacks {
   onStoppedLeading: () => void;
 }
 
-/** client-go's defaults for core components: 15 s lease, 10 s renew deadline, 2 s retry. */
-export const DEFAULT_LEASE_DURATION_MS = 15_000;
-export const DEFAULT_RENEW_DEADLINE_MS = 10_000;
-export const DEFAULT_RETRY_PERIOD_MS = 2_000;
 /** client-go's JitterFactor: acquire attempts wait retryPeriod × [1, 2.2) so candidates spread out. */
 const JITTER_FACTOR = 1.2;
 
@@ -108,8 +104,10 @@ export class LeaderElector {
 
   /**
    * True while this process holds the Lease. Also false once renewDeadline has passed since the
-   * last successful renewal even if the loop has not noticed yet (e.g. a blocked event loop), so a
-   * caller that checks before each write never writes on a Lease that another replica may own.
+   * last successful renewal even if the loop has not noticed yet (e.g. a blocked event loop).
+   * This is the check write fencing needs; no writer calls it yet. Today what keeps a deposed
+   * leader from writing is onStoppedLeading: `hcsync run` stops its controller and exits. A write
+   * already in flight when the Lease is lost still completes.
    */
   isLeader(): boolean {
     return this.leading && monotonicMs() - this.lastRenewMs < this.cfg.renewDeadlineMs;

@@ -1,0 +1,99 @@
+// Which Service keys an event touches — the trigger mappers of the controller (kube-rs
+// `watches(.., mapper)`, controller-runtime `handler.EnqueueRequestsFromMapFunc`): Ingress →
+// the Services it backs, Pod → the Services selecting it, BackendConfig → the Services naming
+// it. Pure: plain objects in, keys out; ServiceKeyIndex remembers what each Ingress and Pod
+// pointed at last, so a change notifies the Services it left as well as those it joined.
+import { CONDITION_TYPE } from '../model/report.js';
+import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
+import { parseBackendConfigRef } from '../parse/annotations.js';
+
+/** Whether a Service selector selects these labels. A Service without a selector selects no Pod (its endpoints are managed by hand). */
+export function selectorMatches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
+  return true;
+}
+
+/** Keys of the Services an Ingress has backends on (in the Ingress's namespace). */
+export function ingressServiceKeys(ingress: SlimIngress): Set<string> {
+  return new Set(ingress.backends.map((b) => keyOf({ namespace: ingress.metadata.namespace, name: b.service })));
+}
+
+/** Keys of the Services (of the Pod's namespace) whose selector selects the Pod. */
+export function podServiceKeys(pod: SlimPod, services: readonly SlimService[]): Set<string> {
+  const keys = new Set<string>();
+  for (const s of services) {
+    if (s.metadata.namespace === pod.metadata.namespace && selectorMatches(s.spec.selector, pod.metadata.labels)) keys.add(keyOf(s.metadata));
+  }
+  return keys;
+}
+
+/** Keys of the Services (of the BackendConfig's namespace) whose backend-config annotation names it, by default or for a port. */
+export function backendConfigServiceKeys(backendConfig: SlimBackendConfig, services: readonly SlimService[]): string[] {
+  const keys: string[] = [];
+  for (const s of services) {
+    if (s.metadata.namespace !== backendConfig.metadata.namespace) continue;
+    const ref = parseBackendConfigRef(s.metadata.annotations);
+    if (!ref.ok || !ref.value) continue;
+    if (ref.value.default === backendConfig.metadata.name || [...ref.value.ports.values()].includes(backendConfig.metadata.name)) keys.push(keyOf(s.metadata));
+  }
+  return keys;
+}
+
+/** Whether hcsync has reported on this Service (so it must be told when it leaves hcsync's scope). */
+export function hasHcsyncCondition(service: SlimService): boolean {
+  return service.status.conditions.some((c) => c.type === CONDITION_TYPE);
+}
+
+/** The last-seen links Ingress ↔ Services and Pod → Services, updated event by event. */
+export class ServiceKeyIndex {
+  private readonly ingressServices = new Map<string, Set<string>>();
+  private readonly serviceIngresses = new Map<string, Set<string>>();
+  private readonly podServices = new Map<string, Set<string>>();
+
+  /** Records an Ingress (or its deletion); returns the Services it backed before or backs now. */
+  ingressChanged(ingress: SlimIngress, deleted: boolean): Set<string> {
+    const ingKey = keyOf(ingress.metadata);
+    const before = this.ingressServices.get(ingKey) ?? new Set<string>();
+    const after = deleted ? new Set<string>() : ingressServiceKeys(ingress);
+    for (const k of before) {
+      if (after.has(k)) continue;
+      const set = this.serviceIngresses.get(k);
+      set?.delete(ingKey);
+      if (set?.size === 0) this.serviceIngresses.delete(k);
+    }
+    for (const k of after) {
+      let set = this.serviceIngresses.get(k);
+      if (!set) this.serviceIngresses.set(k, (set = new Set()));
+      set.add(ingKey);
+    }
+    if (after.size > 0) this.ingressServices.set(ingKey, after);
+    else this.ingressServices.delete(ingKey);
+    return new Set([...before, ...after]);
+  }
+
+  /** Records a Pod (or its deletion); returns the Services that selected it before or select it now (a relabel notifies both). */
+  podChanged(pod: SlimPod, deleted: boolean, servicesInNamespace: readonly SlimService[]): Set<string> {
+    const podKey = keyOf(pod.metadata);
+    const before = this.podServices.get(podKey) ?? new Set<string>();
+    const after = deleted ? new Set<string>() : podServiceKeys(pod, servicesInNamespace);
+    if (after.size > 0) this.podServices.set(podKey, after);
+    else this.podServices.delete(podKey);
+    return new Set([...before, ...after]);
+  }
+
+  /** Refs of the Ingresses with a backend on this Service. */
+  ingressesOf(serviceKey: string): { namespace: string; name: string }[] {
+    return [...(this.serviceIngresses.get(serviceKey) ?? [])].map(refOfKey);
+  }
+
+  /** Whether an Ingress backs this Service. */
+  isBacked(serviceKey: string): boolean {
+    return this.serviceIngresses.has(serviceKey);
+  }
+
+  /** Every Service key an Ingress backs. */
+  backedServiceKeys(): string[] {
+    return [...this.serviceIngresses.keys()];
+  }
+}

@@ -1,0 +1,51 @@
+// The interfaces between the pure core and the outside world (hexagonal "ports"; not Service
+// ports): what assessment reads, and what reconcile writes. kube/ and gcp/ implement them,
+// controller/ wires them, tests fake them. Plain types only, so every layer may import this.
+import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from './health-check.js';
+import type { SlimBackendConfig, SlimCondition, SlimIngress, SlimPod, SlimService } from './kube.js';
+import type { PlannedEvent } from './report.js';
+
+/** A read-only view of the cluster: informer caches in the controller, plain arrays in `plan`, `diagnose` and tests. */
+export interface ClusterView {
+  service(namespace: string, name: string): SlimService | undefined;
+  /** Pods the Service's selector matches (any phase; intent decides which count). */
+  podsFor(service: SlimService): SlimPod[];
+  /** Ingresses with a backend on this Service. */
+  ingressesFor(namespace: string, serviceName: string): SlimIngress[];
+  backendConfig(namespace: string, name: string): SlimBackendConfig | undefined;
+}
+
+/** What assessment reads of GCP: an in-memory inventory, read synchronously (never a request). */
+export interface BackendReader {
+  /** The backend service of that name, preferring the expected scope; undefined when not (yet) seen. */
+  backendService(name: string, scope: IngressScope): BackendServiceRef | undefined;
+  healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
+}
+
+/** What reconcile needs of the inventory besides reading it: a re-list on demand, and keeping it current after a write. */
+export interface BackendLookup extends BackendReader {
+  /** Re-lists GCP unless it did so recently; true when it did (then a lookup may find more). */
+  refreshIfDue(): Promise<boolean>;
+  recordPatch(name: string, scope: Scope, fields: OwnedFields): void;
+  forgetHealthCheck(name: string, scope: Scope): void;
+}
+
+/** The check a patch goes to (its type picks the protocol block). */
+export interface PatchTarget {
+  readonly name: string;
+  readonly scope: Scope;
+  readonly type: string;
+}
+
+export interface HealthCheckPatcher {
+  /** Merge-patches `fields` into the check and resolves once GCP has applied them. */
+  patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void>;
+}
+
+export interface StatusWriter {
+  writeCondition(service: SlimService, condition: SlimCondition): Promise<void>;
+}
+
+export interface EventRecorder {
+  emit(service: SlimService, event: PlannedEvent): Promise<void>;
+}
