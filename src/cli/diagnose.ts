@@ -45,7 +45,7 @@ export async function runDiagnose(config: Config, args: readonly string[], log: 
         rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: `Service ${namespace}/${ref.service} does not exist` });
         continue;
       }
-      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, log });
+      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, allowServiceEnforce: config.allowServiceEnforce, log });
       const port = a.managed ? a.ports.find((p) => backendRefersToPort(ref, p.port)) : undefined;
       if (!a.managed || !port) {
         rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: !a.managed ? a.why : `Service ${ref.service} has no port ${portText}` });

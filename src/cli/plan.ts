@@ -30,7 +30,7 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
     const rows: PlanRow[] = [];
     for (const svc of view.services()) {
       if (config.namespaces.length > 0 && !config.namespaces.includes(svc.metadata.namespace)) continue;
-      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, log });
+      const a = await assessService(svc, view, inventory, { mode: config.mode, inferFromLiveness: config.inferFromLiveness, allowServiceEnforce: config.allowServiceEnforce, log });
       if (!a.managed) continue;
       for (const p of a.ports) {
         rows.push({

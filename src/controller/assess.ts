@@ -7,6 +7,7 @@ import { intentForPort, type PortIntent } from '../intent/intent.js';
 import { planPort, type PortPlan } from '../plan/port-plan.js';
 import type { ClusterView } from '../kube/cluster-view.js';
 import type { Logger } from '../observability/log.js';
+import { effectiveMode } from '../plan/mode.js';
 
 export interface BackendReader {
   backendService(name: string, scope: 'global' | 'regional'): Promise<BackendServiceRef | undefined>;
@@ -30,6 +31,8 @@ export type ServiceAssessment =
 export interface AssessOptions {
   readonly mode: Exclude<Mode, 'ignore'>;
   readonly inferFromLiveness: boolean;
+  /** --allow-service-enforce (default true): may hcsync.io/mode: enforce override --mode observe? */
+  readonly allowServiceEnforce?: boolean;
   readonly log: Logger;
 }
 
@@ -61,11 +64,12 @@ async function findBackend(svc: SlimService, port: SlimServicePort, backing: rea
 export async function assessService(svc: SlimService, view: ClusterView, backends: BackendReader, opts: AssessOptions): Promise<ServiceAssessment> {
   const { namespace, name } = svc.metadata;
   const modeAnnotation = parseMode(svc.metadata.annotations);
-  if (modeAnnotation.ok && modeAnnotation.value === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
+  const effective = effectiveMode({ clusterMode: opts.mode, annotation: modeAnnotation, allowServiceEnforce: opts.allowServiceEnforce ?? true });
+  if (effective.mode === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
   const ingresses = view.ingressesFor(namespace, name);
   if (ingresses.length === 0) return { managed: false, why: 'no Ingress has a backend on this Service' };
-  // An unreadable mode never patches: hcsync reports the error and only observes.
-  const mode = modeAnnotation.ok ? (modeAnnotation.value === 'enforce' || modeAnnotation.value === 'observe' ? modeAnnotation.value : opts.mode) : 'observe';
+  const mode = effective.mode;
+  if (effective.why === 'enforce-not-allowed') opts.log.debug('hcsync.io/mode: enforce ignored: --allow-service-enforce=false', { namespace, service: name });
   const pods = view.podsFor(svc);
 
   const ports: PortAssessment[] = [];

@@ -58,6 +58,7 @@ export interface ReconcileDeps {
   readonly log: Logger;
   readonly mode: Exclude<Mode, 'ignore'>;
   readonly inferFromLiveness: boolean;
+  readonly allowServiceEnforce?: boolean;
   /** How soon to look again when GKE has not created a backend yet. */
   readonly notReadyRequeueMs: number;
   readonly now?: () => Date;
@@ -87,7 +88,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
 
-  const assessment = await assessService(svc, deps.view, deps.backends, { mode: deps.mode, inferFromLiveness: deps.inferFromLiveness, log });
+  const assessment = await assessService(svc, deps.view, deps.backends, { mode: deps.mode, inferFromLiveness: deps.inferFromLiveness, allowServiceEnforce: deps.allowServiceEnforce ?? true, log });
   if (!assessment.managed) {
     deps.metrics.setServiceReport(key, []);
     // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
