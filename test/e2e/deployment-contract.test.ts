@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { HealthChecksClient } from '@google-cloud/compute';
 import nock from 'nock';
+import { computeClientOptions } from '../../src/testbed/compute/index.js';
 import { httpGet, TestBed, until, type HcsyncProcess } from '../../src/testbed/bed.js';
 import { kustomizeBuild, readObjects, type KubeObject } from '../support/packaging-tools.js';
 import { CONTRACT_METRICS } from '../support/contract.js';
@@ -150,12 +152,23 @@ describe('e2e: deploy/overlays/namespaced — hcsync with --namespaces under nam
   it('converges a Service in a watched namespace, leaves an unwatched one alone, and logs no 403', async () => {
     await bed.deployBlogApp('shop', { service: 'web', ingress: 'web', ip: '127.0.0.61' });
     await bed.deployBlogApp('elsewhere', { service: 'web', ingress: 'web', ip: '127.0.0.62' });
+    await bed.gke.start(); // ingress-gce's stand-in builds both load balancers and their checks from /
+    await bed.loadBalancer('shop', 'web');
+    await bed.loadBalancer('elsewhere', 'web');
     await until('hcsync ready', async () => ((await hcsync.ready()) ? true : undefined), 30_000);
     const cond = await until('shop/web Patched', async () => {
       const c = await bed.serviceCondition('shop', 'web');
       return c?.reason === 'Patched' ? c : undefined;
     }, 30_000);
     assert.equal(cond.status, 'True');
+    const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+    try {
+      const live = async (ns: string) => (await hcs.get({ project: bed.project, healthCheck: bed.checkName(ns, 'web', 8000) }))[0].httpHealthCheck?.requestPath;
+      assert.equal(await live('shop'), '/health-check');
+      assert.equal(await live('elsewhere'), '/', "the unwatched namespace keeps GKE's check");
+    } finally {
+      await hcs.close();
+    }
     assert.ok((await bed.serviceEvents('shop', 'web')).some((e) => e.reason === 'HealthCheckPatched'), 'the Event was created under the Role');
     assert.equal(await bed.serviceCondition('elsewhere', 'web'), undefined, 'a namespace not in --namespaces is never touched');
     assert.equal(await hcsync.metric('hcsync_leader'), 1, 'it leads on the Lease under the Lease Role');
