@@ -51,6 +51,7 @@ export function assessOptions(config: Config, log: Logger): AssessOptions {
   return {
     mode: config.mode,
     inferFromLiveness: config.inferFromLiveness,
+    allowServiceEnforce: config.allowServiceEnforce,
     onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error }),
   };
 }

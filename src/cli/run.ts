@@ -8,6 +8,7 @@ import { LeaderElector, defaultIdentity } from '../kube/leader-election.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { closeServer, listen, metricsRoutes, probeRoutes } from '../server/http.js';
+import { KubeReviews, MetricsAuth } from '../server/metrics-auth.js';
 import { gcpContext, loadKubeConfig } from './context.js';
 
 export async function runController(config: Config, log: Logger): Promise<number> {
@@ -20,10 +21,12 @@ export async function runController(config: Config, log: Logger): Promise<number
   const controller = new Controller({ kc, config, api: gcp.adapter, metrics, log, identity });
   const servers: Server[] = [];
   const probes = { ready: () => controller.ready() };
+  const metricsAuth = config.metricsAuth ? new MetricsAuth(new KubeReviews(kc)) : undefined;
+  if (config.metricsAuth) log.info('/metrics requires a bearer token allowed to get /metrics (TokenReview, SubjectAccessReview)');
   if (config.metricsAddr === config.healthAddr) {
-    servers.push(await listen('metrics-addr', config.metricsAddr, { ...metricsRoutes(metrics.registry), ...probeRoutes(probes) }));
+    servers.push(await listen('metrics-addr', config.metricsAddr, { ...metricsRoutes(metrics.registry, metricsAuth), ...probeRoutes(probes) }));
   } else {
-    servers.push(await listen('metrics-addr', config.metricsAddr, metricsRoutes(metrics.registry)));
+    servers.push(await listen('metrics-addr', config.metricsAddr, metricsRoutes(metrics.registry, metricsAuth)));
     servers.push(await listen('health-addr', config.healthAddr, probeRoutes(probes)));
   }
 

@@ -23,6 +23,10 @@ export interface Config {
   readonly logLevel: string;
   readonly gcpApiEndpoint?: string;
   readonly concurrency: number;
+  /** May a Service's hcsync.io/mode: enforce override --mode observe? */
+  readonly allowServiceEnforce: boolean;
+  /** /metrics requires a bearer token (TokenReview) allowed to get /metrics (SubjectAccessReview). */
+  readonly metricsAuth: boolean;
   /** -n for plan and diagnose. */
   readonly namespace?: string;
   /** -o for plan and diagnose. */
@@ -50,6 +54,8 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'gcp-api-endpoint': { type: 'string' },
   concurrency: { type: 'string' },
+  'allow-service-enforce': { type: 'string' },
+  'metrics-auth': { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
@@ -76,16 +82,26 @@ export const FLAG_HELP: Record<FlagName, string> = {
   'log-level': 'error, warn, info or debug (default: info)',
   'gcp-api-endpoint': 'Compute API endpoint; an http:// URL sends no credentials (tests, demo)',
   concurrency: 'Services reconciled in parallel (default: 4)',
+  'allow-service-enforce': 'let a Service\'s hcsync.io/mode: enforce override --mode observe (default: true)',
+  'metrics-auth': 'require a bearer token on /metrics, checked by TokenReview and SubjectAccessReview (get /metrics) (default: false)',
   namespace: 'plan/diagnose: namespace (plan default: all watched; diagnose default: default)',
   output: 'plan/diagnose: table or json (default: table)',
 };
 
+/** The longest timer Node can set (2^31-1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** A positive duration: a number and a unit (ms, s, m, h; a bare number is seconds), more than 0 and at most 24 days. */
 export function parseDuration(flag: string, raw: string): number {
+  const expected = 'expected a positive duration such as 500ms, 30s, 5m or 1h';
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!m) throw new ConfigError(`--${flag}: "${raw}" is not a duration; expected e.g. 500ms, 30s, 5m or 1h`);
+  if (!m) throw new ConfigError(`--${flag}: "${raw}" is not a duration; ${expected}`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+  if (ms <= 0) throw new ConfigError(`--${flag}: "${raw}" is not more than 0; ${expected}`);
+  if (ms > MAX_DURATION_MS) throw new ConfigError(`--${flag}: "${raw}" is longer than 24 days; ${expected}`);
+  return ms;
 }
 
 function parseBool(flag: string, raw: string): boolean {
@@ -94,10 +110,13 @@ function parseBool(flag: string, raw: string): boolean {
   throw new ConfigError(`--${flag}: "${raw}" is not a boolean; expected true or false`);
 }
 
+/** A plain decimal (no sign, exponent, hex or blanks) more than 0; an integer when asked. */
 function parsePositive(flag: string, raw: string, integer: boolean): number {
+  const expected = integer ? 'expected a whole number of at least 1, e.g. 4' : 'expected a number more than 0, e.g. 1 or 0.5';
+  const form = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new ConfigError(`--${flag}: "${raw}" is not a positive ${integer ? 'integer' : 'number'}`);
+  if (!form.test(raw) || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`--${flag}: "${raw}" is not a positive ${integer ? 'integer' : 'number'}; ${expected}`);
   }
   return n;
 }
@@ -151,10 +170,15 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     logLevel,
     ...(endpoint ? { gcpApiEndpoint: endpoint } : {}),
     concurrency: parsePositive('concurrency', get('concurrency') ?? '4', true),
+    allowServiceEnforce: parseBool('allow-service-enforce', get('allow-service-enforce') ?? 'true'),
+    metricsAuth: parseBool('metrics-auth', get('metrics-auth') ?? 'false'),
     ...(opt('namespace') ? { namespace: opt('namespace')! } : {}),
     output,
   };
+  // client-go's leader election refuses the same: the renew deadline must leave the lease time to
+  // spare, and a retry (with its 1.2 jitter) must fit inside the renew deadline.
   if (config.renewDeadlineMs >= config.leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration');
+  if (config.retryPeriodMs * 1.2 >= config.renewDeadlineMs) throw new ConfigError('--retry-period × 1.2 must be shorter than --renew-deadline');
   return { positionals: parsed.positionals, config, help: parsed.values.help === true };
 }
 

@@ -60,6 +60,7 @@ export class Controller {
       log,
       mode: config.mode,
       inferFromLiveness: config.inferFromLiveness,
+      allowServiceEnforce: config.allowServiceEnforce,
       notReadyRequeueMs: NOT_READY_REQUEUE_MS,
     });
     this.queue = new WorkQueue<Outcome>(

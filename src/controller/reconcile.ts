@@ -28,6 +28,7 @@ export interface ReconcileDeps {
   readonly log: Logger;
   readonly mode: ActiveMode;
   readonly inferFromLiveness: boolean;
+  readonly allowServiceEnforce?: boolean;
   /** How soon to look again when GKE has not created a backend yet. */
   readonly notReadyRequeueMs: number;
   readonly now?: () => Date;
@@ -134,6 +135,7 @@ async function assessWithFreshBackends(svc: SlimService, deps: ReconcileDeps, lo
   const opts: AssessOptions = {
     mode: deps.mode,
     inferFromLiveness: deps.inferFromLiveness,
+    allowServiceEnforce: deps.allowServiceEnforce ?? true,
     onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { ingress: ing.metadata.name, error }),
   };
   const first = assessService(svc, deps.view, deps.backends, opts);

@@ -9,6 +9,7 @@ import type { BackendReader, ClusterView } from '../model/ports.js';
 import { backendRefersToPort, ingressScopeOf, parseIngressBackends, parseMode, type ActiveMode } from '../parse/annotations.js';
 import { intentForPort, type PortIntent } from '../intent/intent.js';
 import { planPort, type PortPlan } from './port-plan.js';
+import { effectiveMode } from './mode.js';
 
 export interface PortAssessment {
   readonly port: SlimServicePort;
@@ -34,6 +35,8 @@ export interface AssessOptions {
   readonly inferFromLiveness: boolean;
   /** Told about an Ingress whose backends annotation cannot be read (the Ingress is skipped). */
   readonly onUnreadableIngress?: (ingress: SlimIngress, error: string) => void;
+  /** --allow-service-enforce (default true): may hcsync.io/mode: enforce override --mode observe? */
+  readonly allowServiceEnforce?: boolean;
 }
 
 /** Whether a backend service serves this Service port: by ingress-gce's description, else by its name. */
@@ -69,11 +72,11 @@ function findBackend(svc: SlimService, port: SlimServicePort, backing: readonly 
 export function assessService(svc: SlimService, view: ClusterView, backends: BackendReader, opts: AssessOptions): ServiceAssessment {
   const { namespace, name } = svc.metadata;
   const modeAnnotation = parseMode(svc.metadata.annotations);
-  if (modeAnnotation.ok && modeAnnotation.value === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
+  const effective = effectiveMode({ clusterMode: opts.mode, annotation: modeAnnotation, allowServiceEnforce: opts.allowServiceEnforce ?? true });
+  if (effective.mode === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
   const ingresses = view.ingressesFor(namespace, name);
   if (ingresses.length === 0) return { managed: false, why: 'no Ingress has a backend on this Service' };
-  // An unreadable mode never patches: hcsync reports the error and only observes.
-  const mode = modeAnnotation.ok ? (modeAnnotation.value === 'enforce' || modeAnnotation.value === 'observe' ? modeAnnotation.value : opts.mode) : 'observe';
+  const mode = effective.mode;
   const pods = view.podsFor(svc);
 
   const ports: PortAssessment[] = [];

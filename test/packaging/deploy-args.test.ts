@@ -83,8 +83,20 @@ describe('deploy/ command line', function () {
     assert.equal(config.leaderElectionId, 'hcsync-blue');
   });
 
+  it('security values reach the flags: metrics.auth, allowServiceEnforce; the namespaced overlay passes --namespaces', () => {
+    const defaults = parseCommandLine(container(helmTemplate()).args, {}).config;
+    assert.equal(defaults.metricsAuth, false);
+    assert.equal(defaults.allowServiceEnforce, true);
+    const c = container(helmTemplate(['metrics.auth.enabled=true', 'allowServiceEnforce=false', 'mode=observe']));
+    const { config } = parseCommandLine(c.args, podEnv(c));
+    assert.equal(config.metricsAuth, true);
+    assert.equal(config.allowServiceEnforce, false);
+    const ns = container(kustomizeBuild('deploy/overlays/namespaced'));
+    assert.deepEqual(parseCommandLine(ns.args, podEnv(ns)).config.namespaces, ['shop', 'payments']);
+  });
+
   it('the chart refuses values hcsync would refuse, and misspelt keys (values.schema.json)', () => {
-    for (const bad of ['mode=enforcing', 'logLevel=verbose', 'resync=5 minutes', 'replicas=0', 'replica=3', 'namespaces={Shop}', 'gcpWriteQps=0']) {
+    for (const bad of ['mode=enforcing', 'logLevel=verbose', 'resync=5 minutes', 'replicas=0', 'replica=3', 'namespaces={Shop}', 'gcpWriteQps=0', 'metrics.auth=true', 'metrics.auth.enabled=yes', 'rbac.namespace=true', 'networkPolicy.enable=true', 'allowServiceEnforce=sometimes']) {
       assert.throws(() => helmTemplate([bad]), /values don't meet the specifications of the schema/, bad);
     }
     runTool('helm', ['lint', '--strict', 'deploy/helm/hcsync']);

@@ -5,7 +5,8 @@
 // "restricted" is enforced, the Helm chart renders what kustomize renders, and RBAC grants
 // exactly the access hcsync uses.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
 import { describeFailure, KubeRest, type RestResponse } from '../support/kube-rest.js';
@@ -27,26 +28,65 @@ const SA_USER = `system:serviceaccount:${NS}:hcsync`;
 const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
 const ALL_TOGGLES = ['createNamespace=true', 'serviceMonitor.enabled=true', 'prometheusRule.enabled=true', 'grafanaDashboard.enabled=true'];
 
-/** The access hcsync uses (group|resource|verb|resourceName), and nothing else. */
-const EXPECTED_CLUSTER_RULES = [
-  '|pods|list|*',
-  '|pods|watch|*',
-  '|services|get|*',
-  '|services|list|*',
-  '|services|watch|*',
-  '|services/status|patch|*',
-  'cloud.google.com|backendconfigs|list|*',
-  'cloud.google.com|backendconfigs|watch|*',
-  'events.k8s.io|events|create|*',
-  'events.k8s.io|events|patch|*',
-  'networking.k8s.io|ingresses|list|*',
-  'networking.k8s.io|ingresses|watch|*',
+/**
+ * Every Kubernetes API call hcsync makes, the permission it needs (group|resource|verb|resourceName)
+ * and where it is made today. The expected RBAC is derived from this table and nothing else, and
+ * the table is checked against src/: every call it names must be in the code, and every
+ * client-node API call in the code must be in the table. So a verb no code uses, or a call no
+ * rule covers, fails the test.
+ */
+interface NeededAccess {
+  /** A client-node method (or an informer) as it appears in src/. */
+  readonly call: string;
+  readonly where: string;
+  readonly needs: readonly string[];
+  /** Which role carries it: the workload role (ClusterRole, or a Role per watched namespace), the Lease Role, or the metrics-auth role. */
+  readonly role: 'watch' | 'lease' | 'metricsAuth';
+}
+const NEEDED_ACCESS: readonly NeededAccess[] = [
+  // Informers are client-node ListWatches: a paged list, then a watch, per resource.
+  { call: 'listServiceForAllNamespaces', where: 'kube/cluster-state.ts informer, kube/snapshot.ts', needs: ['|services|list|*'], role: 'watch' },
+  { call: 'listNamespacedService', where: 'the same, with --namespaces', needs: ['|services|list|*'], role: 'watch' },
+  { call: "family('services'", where: 'kube/cluster-state.ts: the Service informer watches', needs: ['|services|watch|*'], role: 'watch' },
+  { call: 'listPodForAllNamespaces', where: 'kube/cluster-state.ts, kube/snapshot.ts', needs: ['|pods|list|*'], role: 'watch' },
+  { call: 'listNamespacedPod', where: 'the same, with --namespaces', needs: ['|pods|list|*'], role: 'watch' },
+  { call: "family('pods'", where: 'kube/cluster-state.ts: the Pod informer watches', needs: ['|pods|watch|*'], role: 'watch' },
+  { call: 'listIngressForAllNamespaces', where: 'kube/cluster-state.ts, kube/snapshot.ts', needs: ['networking.k8s.io|ingresses|list|*'], role: 'watch' },
+  { call: 'listNamespacedIngress', where: 'the same, with --namespaces', needs: ['networking.k8s.io|ingresses|list|*'], role: 'watch' },
+  { call: "family('ingresses'", where: 'kube/cluster-state.ts: the Ingress informer watches', needs: ['networking.k8s.io|ingresses|watch|*'], role: 'watch' },
+  { call: 'listClusterCustomObject', where: 'kube/cluster-state.ts, kube/snapshot.ts (BackendConfigs)', needs: ['cloud.google.com|backendconfigs|list|*'], role: 'watch' },
+  { call: 'listNamespacedCustomObject', where: 'the same, with --namespaces', needs: ['cloud.google.com|backendconfigs|list|*'], role: 'watch' },
+  { call: "family('backendconfigs'", where: 'kube/cluster-state.ts: the BackendConfig informer watches', needs: ['cloud.google.com|backendconfigs|watch|*'], role: 'watch' },
+  // Server-side apply of the condition is a PATCH on the status subresource.
+  { call: 'patchNamespacedServiceStatus', where: 'kube/status-writer.ts', needs: ['|services/status|patch|*'], role: 'watch' },
+  { call: 'createNamespacedEvent', where: 'kube/event-recorder.ts (events.k8s.io/v1; never updated)', needs: ['events.k8s.io|events|create|*'], role: 'watch' },
+  // Leader election, in hcsync's namespace, on the one Lease (create cannot be limited by name).
+  { call: 'createNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|create|*'], role: 'lease' },
+  { call: 'readNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|get|hcsync'], role: 'lease' },
+  { call: 'replaceNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|update|hcsync'], role: 'lease' },
+  // --metrics-auth=true only.
+  { call: 'createTokenReview', where: 'server/metrics-auth.ts', needs: ['authentication.k8s.io|tokenreviews|create|*'], role: 'metricsAuth' },
+  { call: 'createSubjectAccessReview', where: 'server/metrics-auth.ts', needs: ['authorization.k8s.io|subjectaccessreviews|create|*'], role: 'metricsAuth' },
 ];
-const EXPECTED_LEASE_RULES = [
-  'coordination.k8s.io|leases|create|*',
-  'coordination.k8s.io|leases|get|hcsync',
-  'coordination.k8s.io|leases|update|hcsync',
-];
+const expectedRules = (role: NeededAccess['role']): string[] => [...new Set(NEEDED_ACCESS.filter((a) => a.role === role).flatMap((a) => a.needs))].sort();
+const EXPECTED_CLUSTER_RULES = expectedRules('watch');
+const EXPECTED_LEASE_RULES = expectedRules('lease');
+const EXPECTED_METRICS_AUTH_RULES = expectedRules('metricsAuth');
+
+/** Production sources (src/ without the test bed's stand-ins), concatenated. */
+function productionSource(): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(path.join(repoRoot, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (rel !== path.join('src', 'testbed')) walk(rel);
+      } else if (e.name.endsWith('.ts')) out.push({ file: rel, text: readFileSync(path.join(repoRoot, rel), 'utf8') });
+    }
+  };
+  walk('src');
+  return out;
+}
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -70,6 +110,26 @@ function flattenRules(rules: PolicyRule[]): string[] {
   }
   for (const entry of out) assert.doesNotMatch(entry, /(^|\|)\*\|/, `no wildcard group, resource or verb: ${entry}`);
   return out.sort();
+}
+
+/** kustomize build of a throw-away overlay: deploy/base plus the given components (paths under deploy/components). */
+function overlayWith(components: readonly string[]): KubeObject[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hcsync-overlay-'));
+  try {
+    const rel = (p: string) => path.relative(dir, path.join(repoRoot, 'deploy', p));
+    writeFileSync(
+      path.join(dir, 'kustomization.yaml'),
+      ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', `resources: [${rel('base')}]`, `components: [${components.map((c) => rel(path.join('components', c))).join(', ')}]`, ''].join('\n'),
+    );
+    return kustomizeBuild(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function rulesOf(o: KubeObject | undefined): PolicyRule[] {
+  assert.ok(o, 'role rendered');
+  return (o as unknown as { rules: PolicyRule[] }).rules;
 }
 
 function stripHelmLabels(o: KubeObject): KubeObject {
@@ -306,6 +366,20 @@ describe('deploy/ and crds/ on a real API server', function () {
     }
   });
 
+  it('the access table matches the code: every call it names is made, every Kubernetes API call made is in it', () => {
+    const sources = productionSource();
+    const all = sources.map((x) => x.text).join('\n');
+    for (const a of NEEDED_ACCESS) assert.ok(all.includes(a.call), `${a.call} (${a.where}) is no longer in src/: drop its permission`);
+    const apiCall = /\.((?:list|read|create|patch|replace|delete|watch)\w*(?:Namespaced|ForAllNamespaces|Cluster|TokenReview|SubjectAccessReview)\w*)\(/g;
+    const informer = /family\('(\w+)'/g;
+    for (const { file, text } of sources) {
+      for (const m of text.matchAll(apiCall)) assert.ok(NEEDED_ACCESS.some((a) => a.call === m[1]), `${file} calls ${m[1]}: add it and the permission it needs to NEEDED_ACCESS`);
+      for (const m of text.matchAll(informer)) assert.ok(NEEDED_ACCESS.some((a) => a.call === `family('${m[1]}'`), `${file} has an informer on ${m[1]}: add its watch to NEEDED_ACCESS`);
+    }
+    // The informer is client-node's ListWatch (a list, then a watch), in one place.
+    assert.deepEqual(sources.filter((x) => x.text.includes('new ListWatch(')).map((x) => path.basename(x.file)), ['informer.ts']);
+  });
+
   it('the ClusterRole grants exactly the access hcsync uses, the Role only its Lease', () => {
     for (const [source, objects] of [
       ['kustomize', base],
@@ -322,6 +396,74 @@ describe('deploy/ and crds/ on a real API server', function () {
       for (const b of objects.filter((o) => o.kind.endsWith('RoleBinding'))) {
         assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }], `${source} ${b.kind}`);
       }
+    }
+  });
+
+  it('namespaced RBAC: kustomize (deploy/overlays/namespaced) and Helm (rbac.namespaced) render a Role per watched namespace, no ClusterRole, and --namespaces', () => {
+    const kustomize = kustomizeBuild('deploy/overlays/namespaced');
+    const helm = helmTemplate(['rbac.namespaced=true', 'namespaces={shop,payments}']).map(stripHelmLabels);
+    for (const [source, objects] of [['kustomize', kustomize], ['helm', helm]] as const) {
+      assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')).map(objectKey), [], `${source}: nothing cluster-wide`);
+      const roles = objects.filter((o) => o.kind === 'Role');
+      assert.deepEqual(roles.map(objectKey).sort(), [`Role/${NS}/hcsync-leader-election`, 'Role/payments/hcsync', 'Role/shop/hcsync'], source);
+      for (const ns of ['shop', 'payments']) {
+        assert.deepEqual(flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === ns))), EXPECTED_CLUSTER_RULES, `${source} Role in ${ns}`);
+        const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === ns) as unknown as { roleRef: unknown; subjects: unknown };
+        assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'hcsync' }, `${source} ${ns}`);
+        assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }], `${source} ${ns}`);
+      }
+      assert.deepEqual(flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === NS))), EXPECTED_LEASE_RULES, `${source} Lease Role`);
+      assert.ok(podTemplate(deploymentOf(objects)).spec.containers[0]?.args.includes('--namespaces=shop,payments'), source);
+    }
+    // The same objects either way (Helm has no Namespace by default).
+    const h = byKey(helm);
+    const k = byKey(kustomize.filter((o) => o.kind !== 'Namespace'));
+    assert.deepEqual([...h.keys()].sort(), [...k.keys()].sort());
+    for (const [key, o] of k) assert.deepEqual(h.get(key), o, key);
+    assert.throws(() => helmTemplate(['rbac.namespaced=true']), /rbac.namespaced needs namespaces/);
+  });
+
+  it('namespaced RBAC applies with server-side dry run in the watched namespaces', async () => {
+    for (const ns of ['shop', 'payments']) ok(await rest.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { dryRun: false }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const o of [...kustomizeBuild('deploy/overlays/namespaced'), ...helmTemplate(['rbac.namespaced=true', 'namespaces={shop,payments}'])]) {
+      const r = await rest.apply(o, { dryRun: true });
+      ok(r, o);
+      assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
+    }
+  });
+
+  it('metrics-auth and networkpolicy: kustomize components and Helm toggles render the same objects, which dry-run apply', async () => {
+    const kustomize = overlayWith(['servicemonitor', 'metrics-auth', 'networkpolicy']);
+    const helm = helmTemplate(['createNamespace=true', 'serviceMonitor.enabled=true', 'metrics.auth.enabled=true', 'networkPolicy.enabled=true']).map(stripHelmLabels);
+    const h = byKey(helm);
+    const k = byKey(kustomize);
+    assert.deepEqual([...h.keys()].sort(), [...k.keys()].sort());
+    for (const [key, o] of k) assert.deepEqual(h.get(key), o, key);
+    // --metrics-auth on; the token-checking role is exactly the two reviews; the reader role only get /metrics.
+    assert.ok(podTemplate(deploymentOf(kustomize)).spec.containers[0]?.args.includes('--metrics-auth=true'));
+    const auth = kustomize.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'hcsync-metrics-auth');
+    assert.deepEqual(flattenRules(rulesOf(auth)), EXPECTED_METRICS_AUTH_RULES);
+    assert.deepEqual((kustomize.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'hcsync-metrics-auth') as unknown as { subjects: unknown }).subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }]);
+    assert.deepEqual(rulesOf(kustomize.find((o) => o.metadata.name === 'hcsync-metrics-reader')), [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    const sm = kustomize.find((o) => o.kind === 'ServiceMonitor') as unknown as { spec: { endpoints: { bearerTokenFile?: string }[] } };
+    assert.equal(sm.spec.endpoints[0]?.bearerTokenFile, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+    // The NetworkPolicy admits the metrics and health ports only, from Pods in any namespace; egress is not restricted.
+    const np = kustomize.find((o) => o.kind === 'NetworkPolicy') as unknown as { spec: { podSelector: unknown; policyTypes: string[]; ingress: { from: unknown[]; ports: { port: string }[] }[] } };
+    assert.deepEqual(np.spec.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'hcsync', 'app.kubernetes.io/instance': 'hcsync' } });
+    assert.deepEqual(np.spec.policyTypes, ['Ingress']);
+    assert.deepEqual(np.spec.ingress.flatMap((r) => r.ports.map((p) => p.port)).sort(), ['health', 'metrics']);
+    const ports = (podTemplate(deploymentOf(kustomize)).spec.containers[0] as unknown as { ports: { name: string }[] }).ports.map((p) => p.name).sort();
+    assert.deepEqual(ports, ['health', 'metrics'], 'the policy names ports the container has');
+    // Helm: metrics narrowed to a monitoring namespace by selector.
+    const narrowed = helmTemplate(['networkPolicy.enabled=true', 'networkPolicy.metricsNamespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring']).find((o) => o.kind === 'NetworkPolicy') as unknown as typeof np;
+    assert.deepEqual(narrowed.spec.ingress, [
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: {} }], ports: [{ port: 'health', protocol: 'TCP' }] },
+    ]);
+    for (const o of [...kustomize, ...helmTemplate(['networkPolicy.enabled=true', 'networkPolicy.metricsNamespaceSelector.matchLabels.team=monitoring', 'metrics.auth.enabled=true'])]) {
+      const r = await rest.apply(o, { dryRun: true });
+      ok(r, o);
+      assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
     }
   });
 
@@ -345,7 +487,6 @@ describe('deploy/ and crds/ on a real API server', function () {
     const allowed: [string, string, string, string, { subresource?: string; name?: string }?][] = [
       ['list', '', 'services', 'shop'],
       ['watch', '', 'services', ''],
-      ['get', '', 'services', 'shop'],
       ['patch', '', 'services', 'shop', { subresource: 'status' }],
       ['list', '', 'pods', ''],
       ['watch', 'networking.k8s.io', 'ingresses', ''],
@@ -355,6 +496,10 @@ describe('deploy/ and crds/ on a real API server', function () {
       ['update', 'coordination.k8s.io', 'leases', NS, { name: 'hcsync' }],
     ];
     const refused: [string, string, string, string, { subresource?: string; name?: string }?][] = [
+      ['get', '', 'services', 'shop'],
+      ['patch', 'events.k8s.io', 'events', 'shop'],
+      ['update', 'events.k8s.io', 'events', 'shop'],
+      ['create', 'authentication.k8s.io', 'tokenreviews', ''],
       ['patch', '', 'services', 'shop'],
       ['update', '', 'services', 'shop', { subresource: 'status' }],
       ['delete', '', 'services', 'shop'],

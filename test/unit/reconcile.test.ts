@@ -60,7 +60,7 @@ class RecordingEvents implements EventRecorder {
   }
 }
 
-function setup(o: { annotations?: Record<string, string>; livePath?: string; mode?: 'enforce' | 'observe' } = {}) {
+function setup(o: { annotations?: Record<string, string>; livePath?: string; mode?: 'enforce' | 'observe'; allowServiceEnforce?: boolean } = {}) {
   const compute = new FakeCompute(liveCheck({ name: HC, requestPath: o.livePath ?? '/' }));
   const inventory = new HealthCheckInventory(compute, { minRefreshIntervalMs: 60_000 });
   const status = new RecordingStatus();
@@ -91,6 +91,7 @@ function setup(o: { annotations?: Record<string, string>; livePath?: string; mod
     log: silentLogger(),
     mode: o.mode ?? 'enforce',
     inferFromLiveness: true,
+    ...(o.allowServiceEnforce === undefined ? {} : { allowServiceEnforce: o.allowServiceEnforce }),
     notReadyRequeueMs: 1000,
   };
   return { compute, inventory, status, events, metrics, deps, reconciler: new ServiceReconciler(deps) };
@@ -136,6 +137,21 @@ describe('reconcile', () => {
     assert.equal(t.status.writes[0]?.reason, 'Drifted');
     assert.equal(await driftValue(t.metrics), 1);
     assert.deepEqual(t.events.events.map((e) => e.reason), ['HealthCheckDrifted', 'LivenessProbeFallback']);
+  });
+
+  it('--mode observe: a Service with hcsync.io/mode: enforce is patched, unless --allow-service-enforce=false', async () => {
+    const allowed = setup({ mode: 'observe', annotations: { 'hcsync.io/mode': 'enforce' } });
+    await allowed.inventory.refresh();
+    await allowed.reconciler.reconcile('default/web');
+    assert.equal(allowed.compute.check.block?.requestPath, '/health-check');
+    assert.equal(allowed.status.writes[0]?.reason, 'Patched');
+
+    const forbidden = setup({ mode: 'observe', annotations: { 'hcsync.io/mode': 'enforce' }, allowServiceEnforce: false });
+    await forbidden.inventory.refresh();
+    await forbidden.reconciler.reconcile('default/web');
+    assert.equal(forbidden.compute.calls['healthChecks.patch'], undefined);
+    assert.equal(forbidden.compute.check.block?.requestPath, '/');
+    assert.equal(forbidden.status.writes[0]?.reason, 'Drifted');
   });
 
   it('hcsync.io/mode: ignore → NotManaged only if hcsync had reported before; nothing patched', async () => {
