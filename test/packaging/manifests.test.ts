@@ -61,9 +61,9 @@ const NEEDED_ACCESS: readonly NeededAccess[] = [
   { call: 'patchNamespacedServiceStatus', where: 'kube/status-writer.ts', needs: ['|services/status|patch|*'], role: 'watch' },
   { call: 'createNamespacedEvent', where: 'kube/event-recorder.ts (events.k8s.io/v1; never updated)', needs: ['events.k8s.io|events|create|*'], role: 'watch' },
   // Leader election, in hcsync's namespace, on the one Lease (create cannot be limited by name).
-  { call: 'createNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|create|*'], role: 'lease' },
-  { call: 'readNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|get|hcsync'], role: 'lease' },
-  { call: 'replaceNamespacedLease', where: 'controller/leader-election.ts', needs: ['coordination.k8s.io|leases|update|hcsync'], role: 'lease' },
+  { call: 'createNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|create|*'], role: 'lease' },
+  { call: 'readNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|get|hcsync'], role: 'lease' },
+  { call: 'replaceNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|update|hcsync'], role: 'lease' },
   // --metrics-auth=true only.
   { call: 'createTokenReview', where: 'server/metrics-auth.ts', needs: ['authentication.k8s.io|tokenreviews|create|*'], role: 'metricsAuth' },
   { call: 'createSubjectAccessReview', where: 'server/metrics-auth.ts', needs: ['authorization.k8s.io|subjectaccessreviews|create|*'], role: 'metricsAuth' },
