@@ -91,7 +91,7 @@ debian_tar="$IMAGES/debian-$SUITE-$debian_key.tar"
 if [[ ! -f "$debian_tar" ]]; then
   log "mmdebstrap $SUITE minbase + $DEBIAN_INCLUDE"
   start=$SECONDS
-  mmdebstrap --quiet --variant=minbase --include="$DEBIAN_INCLUDE" "$SUITE" "$debian_tar.tmp" >&2
+  mmdebstrap --quiet --format=tar --variant=minbase --include="$DEBIAN_INCLUDE" "$SUITE" "$debian_tar.tmp" >&2
   mv "$debian_tar.tmp" "$debian_tar"
   log "debian rootfs in $((SECONDS - start))s"
 fi
@@ -121,8 +121,8 @@ build_node_base() {
   local ref=$1
   log "building $ref (≈ node:24-bookworm-slim)"
   staging=$(mktemp -d)
-  mkdir -p "$staging/root"
-  tar -xf "$debian_tar" -C "$staging/root"
+  # Two layers, as node:24-bookworm-slim has: the Debian rootfs as mmdebstrap made it, then Node
+  # and npm under /usr/local.
   local r="$staging/root"
   install -D -m 0755 "$node_bin" "$r/usr/local/bin/node"
   mkdir -p "$r/usr/local/lib/node_modules/npm"
@@ -131,14 +131,21 @@ build_node_base() {
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$r/usr/local/bin/npx"
   local extra=()
   if [[ -n "$local_cas" ]]; then
+    mkdir -p "$r/usr/local/share/ca-certificates"
     printf '%s\n' "$local_cas" >"$r/usr/local/share/ca-certificates/build-host-extra.crt"
     extra=(--env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/build-host-extra.crt)
   fi
-  tar -C "$r" -cf "$staging/rootfs.tar" .
-  image_from_tar "$ref" "$staging/rootfs.tar" \
+  tar -C "$r" -cf "$staging/node.tar" .
+  local ctr
+  ctr=$(buildah from -q scratch)
+  buildah add -q "$ctr" "$debian_tar" / >/dev/null
+  buildah add -q "$ctr" "$staging/node.tar" / >/dev/null
+  buildah config \
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_VERSION="$node_version" "${extra[@]}" \
-    --cmd '["node"]' --label org.opencontainers.image.description="hcsync local build base: Debian $SUITE minbase + Node $node_version + npm $NPM_VERSION"
+    --cmd '["node"]' --label org.opencontainers.image.description="hcsync local build base: Debian $SUITE minbase + Node $node_version + npm $NPM_VERSION" \
+    "$ctr"
+  buildah commit -q --rm "$ctr" "$ref" >/dev/null
   rm -rf "$staging"
   staging=""
 }
@@ -227,5 +234,11 @@ if ! image_exists "$IMAGE"; then
     --tag "$IMAGE" --file Dockerfile . >&2
   echo "$((SECONDS - start))" >"$IMAGES/hcsync-$context_key.build-seconds"
   log "$IMAGE built in $((SECONDS - start))s"
+  # Keep the three newest hcsync images (each holds its own ~225 MB app layer); an image a
+  # container still uses is not removed.
+  buildah images --format '{{.Name}}:{{.Tag}} {{.CreatedAtRaw}}' --filter reference=localhost/hcsync 2>/dev/null |
+    sort -k2 -r | awk 'NR > 3 { print $1 }' | while read -r old; do
+      [[ "$old" != "$IMAGE" ]] && buildah rmi "$old" >/dev/null 2>&1 || true
+    done
 fi
 echo "$IMAGE"
