@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
 import { HealthChecksClient } from '@google-cloud/compute';
-import { REPO_ROOT, HcsyncProcess, TestBed, httpGet, until } from '../../src/testbed/bed.js';
-import { computeClientOptions } from '../../src/testbed/compute/index.js';
-import { freeLoopbackPort } from '../../src/testbed/loopback-http.js';
+import { REPO_ROOT, HcsyncProcess, TestBed, httpGet, until } from '../../testbed/bed.js';
+import { computeClientOptions } from '../../testbed/compute/index.js';
+import { freeLoopbackPort } from '../../testbed/loopback-http.js';
 
 interface ImageConfig {
   User?: string;
@@ -107,7 +107,7 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
   });
 
   it('contains no test bed (dist/testbed)', () => {
-    // Fails until src/testbed/ moves out of src/ (the test bed must not ship in the image).
+    // The test bed lives in testbed/, outside src/: it must never ship in the image.
     assert.equal(inImage(root, 'app/dist/cli/main.js'), true);
     assert.equal(inImage(root, 'app/dist/testbed'), false, 'dist/testbed is in the image');
   });
