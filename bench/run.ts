@@ -37,12 +37,34 @@ function fullPod(i: number): Record<string, unknown> {
       annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-25T10:00:00Z', 'checksum/config': 'f'.repeat(64) },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${i}`, uid: `rs-${i}`, controller: true }],
       managedFields: [
-        { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:ports': {} } } } } },
-        { manager: 'kubelet', operation: 'Update', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {}, 'f:podIP': {} } } },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+            'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:ports': {} } } },
+          },
+        },
+        {
+          manager: 'kubelet',
+          operation: 'Update',
+          subresource: 'status',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {}, 'f:podIP': {} } },
+        },
       ],
     },
     spec: {
-      volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }, { configMap: { name: 'kube-root-ca.crt' } }] } }],
+      volumes: [
+        {
+          name: 'kube-api-access',
+          projected: {
+            sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }, { configMap: { name: 'kube-root-ca.crt' } }],
+          },
+        },
+      ],
       containers: [
         {
           name: 'app',
@@ -50,7 +72,13 @@ function fullPod(i: number): Record<string, unknown> {
           env: Array.from({ length: 10 }, (_, k) => ({ name: `ENV_${k}`, value: `value-${k}` })),
           ports: [{ name: 'http', containerPort: 8000, protocol: 'TCP' }],
           resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-          readinessProbe: { httpGet: { path: '/ready', port: 8000, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+          readinessProbe: {
+            httpGet: { path: '/ready', port: 8000, scheme: 'HTTP' },
+            periodSeconds: 10,
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
           livenessProbe: { httpGet: { path: '/live', port: 8000, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1 },
           volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
         },
@@ -62,8 +90,22 @@ function fullPod(i: number): Record<string, unknown> {
     status: {
       phase: 'Running',
       podIP: `10.0.${Math.floor(i / 250)}.${i % 250}`,
-      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastTransitionTime: '2026-11-25T10:00:00Z' })),
-      containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'gcr.io/project/app:1.2.3', imageID: `sha256:${'a'.repeat(64)}`, containerID: `containerd://${'b'.repeat(64)}`, started: true }],
+      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: '2026-11-25T10:00:00Z',
+      })),
+      containerStatuses: [
+        {
+          name: 'app',
+          ready: true,
+          restartCount: 0,
+          image: 'gcr.io/project/app:1.2.3',
+          imageID: `sha256:${'a'.repeat(64)}`,
+          containerID: `containerd://${'b'.repeat(64)}`,
+          started: true,
+        },
+      ],
     },
   };
 }
@@ -77,8 +119,10 @@ function benchMemory(): void {
   const slim = full.map(slimPod);
   full.length = 0;
   const slimBytes = heapUsed() - base;
-  void slim.length;
-  console.log(`1. informer cache, ${N} Pods: full objects ${(fullBytes / 2 ** 20).toFixed(1)} MiB, slim ${(slimBytes / 2 ** 20).toFixed(1)} MiB → slim uses ${(slimBytes / fullBytes).toFixed(2)}× the memory (${(fullBytes / slimBytes).toFixed(1)}× less)`);
+  slim.length;
+  console.log(
+    `1. informer cache, ${N} Pods: full objects ${(fullBytes / 2 ** 20).toFixed(1)} MiB, slim ${(slimBytes / 2 ** 20).toFixed(1)} MiB → slim uses ${(slimBytes / fullBytes).toFixed(2)}× the memory (${(fullBytes / slimBytes).toFixed(1)}× less)`,
+  );
 }
 
 function world(n: number) {
@@ -89,10 +133,44 @@ function world(n: number) {
   for (let i = 0; i < n; i++) {
     const name = `svc-${i}`;
     const hc = `k8s1-abcdef12-default-${name}-80-${i.toString(16).padStart(8, '0')}`;
-    services.push({ metadata: { namespace: 'default', name, uid: `u${i}`, resourceVersion: '1', generation: 1, annotations: { 'hcsync.io/health-path': '/healthz' } }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8000 }] }, status: { conditions: [] } });
-    ingresses.push({ metadata: { namespace: 'default', name: `ing-${i}`, uid: `i${i}`, resourceVersion: '1', annotations: { 'ingress.kubernetes.io/backends': JSON.stringify({ [hc]: 'HEALTHY' }) } }, backends: [{ service: name, port: 80 }] });
-    backends.push({ name: hc, scope: { kind: 'global' }, healthCheck: { name: hc, scope: { kind: 'global' } }, service: { namespace: 'default', name, port: '80' }, backendKind: 'neg' });
-    checks.push({ name: hc, scope: { kind: 'global' }, id: String(i), type: 'HTTP', checkIntervalSec: 15, timeoutSec: 15, block: { requestPath: '/', host: '' } });
+    services.push({
+      metadata: {
+        namespace: 'default',
+        name,
+        uid: `u${i}`,
+        resourceVersion: '1',
+        generation: 1,
+        annotations: { 'hcsync.io/health-path': '/healthz' },
+      },
+      spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8000 }] },
+      status: { conditions: [] },
+    });
+    ingresses.push({
+      metadata: {
+        namespace: 'default',
+        name: `ing-${i}`,
+        uid: `i${i}`,
+        resourceVersion: '1',
+        annotations: { 'ingress.kubernetes.io/backends': JSON.stringify({ [hc]: 'HEALTHY' }) },
+      },
+      backends: [{ service: name, port: 80 }],
+    });
+    backends.push({
+      name: hc,
+      scope: { kind: 'global' },
+      healthCheck: { name: hc, scope: { kind: 'global' } },
+      service: { namespace: 'default', name, port: '80' },
+      backendKind: 'neg',
+    });
+    checks.push({
+      name: hc,
+      scope: { kind: 'global' },
+      id: String(i),
+      type: 'HTTP',
+      checkIntervalSec: 15,
+      timeoutSec: 15,
+      block: { requestPath: '/', host: '' },
+    });
   }
   return { services, ingresses, backends, checks };
 }
@@ -145,8 +223,12 @@ async function benchReconcile(): Promise<void> {
   const steadyPass = Number(process.hrtime.bigint() - t) / 1e6;
   // Each aggregatedList is paged by 500 items, so its HTTP requests are ceil(N / 500).
   const listRequests = (calls['list'] ?? 0) * Math.ceil(N / 500);
-  console.log(`2. GCP reads for one resync of ${N} Service ports: hcsync ${calls['list'] ?? 0} aggregatedLists = ${listRequests} HTTP requests vs ${2 * N} GETs (backend service + check per port) → ${((2 * N) / listRequests).toFixed(0)}× fewer requests; 0 GETs (the Compute adapter has none)`);
-  console.log(`3. reconcile of ${N} Services: first pass (${patches} patches) vs steady pass (${(calls['patch'] ?? 0) - patches} patches, 0 status writes): steady pass takes ${(steadyPass / firstPass).toFixed(2)}× the time of the patching pass`);
+  console.log(
+    `2. GCP reads for one resync of ${N} Service ports: hcsync ${calls['list'] ?? 0} aggregatedLists = ${listRequests} HTTP requests vs ${2 * N} GETs (backend service + check per port) → ${((2 * N) / listRequests).toFixed(0)}× fewer requests; 0 GETs (the Compute adapter has none)`,
+  );
+  console.log(
+    `3. reconcile of ${N} Services: first pass (${patches} patches) vs steady pass (${(calls['patch'] ?? 0) - patches} patches, 0 status writes): steady pass takes ${(steadyPass / firstPass).toFixed(2)}× the time of the patching pass`,
+  );
 }
 
 benchMemory();

@@ -58,7 +58,12 @@ export interface PodSpec {
   readonly livenessProbe?: V1Probe;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -162,7 +167,6 @@ export class HcsyncProcess {
   kill(): void {
     this.child.kill('SIGKILL');
   }
-
 }
 
 export class TestBed {

@@ -74,9 +74,7 @@ export function spawnManaged(name: string, binary: string, args: readonly string
   const logFd = openSync(logPath, 'a');
   // setpriv execs the binary in place, so the pid we get is the server's own pid.
   const [command, commandArgs] =
-    setprivPath === undefined
-      ? [binary, [...args]]
-      : [setprivPath, ['--pdeathsig', 'SIGKILL', '--', binary, ...args]];
+    setprivPath === undefined ? [binary, [...args]] : [setprivPath, ['--pdeathsig', 'SIGKILL', '--', binary, ...args]];
   const child = spawn(command, commandArgs, { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
 

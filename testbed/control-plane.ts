@@ -45,10 +45,7 @@ export async function startControlPlane(opts?: { log?: (line: string) => void })
   }
 }
 
-async function startOnce(
-  binaries: { apiserver: string; etcd: string },
-  log: (line: string) => void,
-): Promise<ControlPlane> {
+async function startOnce(binaries: { apiserver: string; etcd: string }, log: (line: string) => void): Promise<ControlPlane> {
   const startedAt = Date.now();
   const deadline = startedAt + START_BUDGET_MS;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hcsync-testbed-'));
@@ -157,12 +154,7 @@ function apiserverArgs(dir: string, etcdUrl: string, port: number): string[] {
   ];
 }
 
-async function waitFor(
-  what: string,
-  deadline: number,
-  processes: readonly ManagedProcess[],
-  check: () => Promise<boolean>,
-): Promise<void> {
+async function waitFor(what: string, deadline: number, processes: readonly ManagedProcess[], check: () => Promise<boolean>): Promise<void> {
   let lastError = '';
   for (;;) {
     const dead = processes.find((p) => p.hasExited());

@@ -24,7 +24,7 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
 
   step(1, 'Starting a real kube-apiserver + etcd, the Compute API stand-in and the ingress-gce stand-in…');
   const bed = await TestBed.start();
-  const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+  const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
   try {
     say(`      up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${bed.cp.server}, Compute API ${bed.compute.endpoint})`);
 
@@ -46,9 +46,26 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
 
     const cli = join(REPO_ROOT, 'dist/cli/main.js');
     step(4, `hcsync diagnose ingress ${INGRESS} -n ${NS}`);
-    const diag = await promisify(execFile)(process.execPath, [cli, 'diagnose', 'ingress', INGRESS, '-n', NS, '--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint, '--log-level', 'error'], { env: { ...process.env } }).catch(
-      (e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code }),
-    );
+    const diag = await promisify(execFile)(
+      process.execPath,
+      [
+        cli,
+        'diagnose',
+        'ingress',
+        INGRESS,
+        '-n',
+        NS,
+        '--kubeconfig',
+        bed.cp.kubeconfigPath,
+        '--project',
+        bed.project,
+        '--gcp-api-endpoint',
+        bed.compute.endpoint,
+        '--log-level',
+        'error',
+      ],
+      { env: { ...process.env } },
+    ).catch((e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code }));
     for (const line of diag.stdout.trimEnd().split('\n')) say(`      ${line}`);
     say(`      (exit code ${'code' in diag ? String(diag.code) : '0'}: a backend has a problem)`);
 
@@ -65,10 +82,14 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
     for (const e of events) say(`      Event ${e.type} ${e.reason}`);
 
     step(6, 'The load balancer now…');
-    const fixed = await until('the 200', async () => {
-      const r = await httpGet(`http://${lb}/health-check`);
-      return r.status === 200 ? r : undefined;
-    }, 30_000);
+    const fixed = await until(
+      'the 200',
+      async () => {
+        const r = await httpGet(`http://${lb}/health-check`);
+        return r.status === 200 ? r : undefined;
+      },
+      30_000,
+    );
     say(`      GET http://${lb}/health-check  →  ${fixed.status} OK   (backend HEALTHY)`);
     say(`      hcsync_health_check_drift{service="${SVC}"} = ${await hcsync.metric('hcsync_health_check_drift', { service: SVC })}`);
     const code = await hcsync.stop();

@@ -12,7 +12,8 @@ export function loadKubeConfig(config: Config): KubeConfig {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new ConfigError('no Kubernetes cluster configured: pass --kubeconfig, set $KUBECONFIG, or run in a cluster');
+  if (!kc.getCurrentCluster())
+    throw new ConfigError('no Kubernetes cluster configured: pass --kubeconfig, set $KUBECONFIG, or run in a cluster');
   return kc;
 }
 
@@ -52,6 +53,7 @@ export function assessOptions(config: Config, log: Logger): AssessOptions {
     mode: config.mode,
     inferFromLiveness: config.inferFromLiveness,
     allowServiceEnforce: config.allowServiceEnforce,
-    onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error }),
+    onUnreadableIngress: (ing, error) =>
+      log.warn('unreadable ingress backends annotation', { namespace: ing.metadata.namespace, ingress: ing.metadata.name, error }),
   };
 }

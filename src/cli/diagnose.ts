@@ -24,7 +24,12 @@ export interface BackendRow {
   readonly text: string;
 }
 
-export async function runDiagnose(config: Config, args: readonly string[], log: Logger, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runDiagnose(
+  config: Config,
+  args: readonly string[],
+  log: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   if (args[0] !== 'ingress' || !args[1]) throw new ConfigError('usage: hcsync diagnose ingress NAME [-n NAMESPACE] [-o table|json]');
   const name = args[1];
   const namespace = config.namespace ?? 'default';
@@ -42,13 +47,25 @@ export async function runDiagnose(config: Config, args: readonly string[], log: 
       const svc = view.service(namespace, ref.service);
       const portText = String(ref.port);
       if (!svc) {
-        rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: `Service ${namespace}/${ref.service} does not exist` });
+        rows.push({
+          service: ref.service,
+          port: portText,
+          verdict: 'MISSING',
+          problem: true,
+          text: `Service ${namespace}/${ref.service} does not exist`,
+        });
         continue;
       }
       const a = assessService(svc, view, inventory, assessOptions(config, log));
       const port = a.managed ? a.ports.find((p) => backendRefersToPort(ref, p.port)) : undefined;
       if (!a.managed || !port) {
-        rows.push({ service: ref.service, port: portText, verdict: 'MISSING', problem: true, text: !a.managed ? a.why : `Service ${ref.service} has no port ${portText}` });
+        rows.push({
+          service: ref.service,
+          port: portText,
+          verdict: 'MISSING',
+          problem: true,
+          text: !a.managed ? a.why : `Service ${ref.service} has no port ${portText}`,
+        });
         continue;
       }
       const d = diagnose(port);
@@ -61,13 +78,25 @@ export async function runDiagnose(config: Config, args: readonly string[], log: 
         ...d,
       });
     }
-    if (config.output === 'json') out.write(`${JSON.stringify({ ingress: `${namespace}/${name}`, problems: rows.filter((r) => r.problem).length, backends: rows }, null, 2)}\n`);
+    if (config.output === 'json')
+      out.write(
+        `${JSON.stringify({ ingress: `${namespace}/${name}`, problems: rows.filter((r) => r.problem).length, backends: rows }, null, 2)}\n`,
+      );
     else {
       out.write(`Ingress ${namespace}/${name}\n`);
       out.write(
         renderTable(
           ['SERVICE', 'PORT', 'GKE STATE', 'HEALTH CHECK', 'LIVE PATH', 'INTENDED', 'SOURCE', 'VERDICT'],
-          rows.map((r) => [r.service, r.port, r.gkeState ?? '', r.healthCheck ?? '', r.livePath ?? '', r.intendedPath ?? '', r.source ?? '', r.text]),
+          rows.map((r) => [
+            r.service,
+            r.port,
+            r.gkeState ?? '',
+            r.healthCheck ?? '',
+            r.livePath ?? '',
+            r.intendedPath ?? '',
+            r.source ?? '',
+            r.text,
+          ]),
         ),
       );
     }

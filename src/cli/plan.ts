@@ -27,7 +27,10 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
   try {
     const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
     // The cluster and GCP are read once each, at the same time.
-    const [view] = await Promise.all([loadSnapshot(kc, config.namespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined)), inventory.refresh()]);
+    const [view] = await Promise.all([
+      loadSnapshot(kc, config.namespace ?? (config.namespaces.length === 1 ? config.namespaces[0] : undefined)),
+      inventory.refresh(),
+    ]);
     const rows: PlanRow[] = [];
     for (const svc of view.services()) {
       if (config.namespaces.length > 0 && !config.namespaces.includes(svc.metadata.namespace)) continue;
@@ -46,8 +49,15 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
         });
       }
     }
-    if (config.output === 'json') out.write(`${JSON.stringify({ changes: rows.filter((r) => r.action === 'patch').length, ports: rows }, null, 2)}\n`);
-    else out.write(renderTable(['NAMESPACE', 'SERVICE', 'PORT', 'HEALTH CHECK', 'ACTION', 'SOURCE', 'DETAIL'], rows.map((r) => [r.namespace, r.service, r.port, r.healthCheck, r.action, r.source, r.detail])));
+    if (config.output === 'json')
+      out.write(`${JSON.stringify({ changes: rows.filter((r) => r.action === 'patch').length, ports: rows }, null, 2)}\n`);
+    else
+      out.write(
+        renderTable(
+          ['NAMESPACE', 'SERVICE', 'PORT', 'HEALTH CHECK', 'ACTION', 'SOURCE', 'DETAIL'],
+          rows.map((r) => [r.namespace, r.service, r.port, r.healthCheck, r.action, r.source, r.detail]),
+        ),
+      );
     return 0;
   } finally {
     await gcp.clients.close();

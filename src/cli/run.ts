@@ -16,7 +16,13 @@ export async function runController(config: Config, log: Logger): Promise<number
   const metrics = new Metrics();
   const gcp = await gcpContext(config, metrics);
   const identity = defaultIdentity();
-  log.info('starting hcsync', { project: gcp.project, mode: config.mode, namespaces: config.namespaces, identity, cluster: kc.getCurrentCluster()?.server });
+  log.info('starting hcsync', {
+    project: gcp.project,
+    mode: config.mode,
+    namespaces: config.namespaces,
+    identity,
+    cluster: kc.getCurrentCluster()?.server,
+  });
 
   const controller = new Controller({ kc, config, api: gcp.adapter, metrics, log, identity });
   const servers: Server[] = [];
@@ -24,7 +30,9 @@ export async function runController(config: Config, log: Logger): Promise<number
   const metricsAuth = config.metricsAuth ? new MetricsAuth(new KubeReviews(kc)) : undefined;
   if (config.metricsAuth) log.info('/metrics requires a bearer token allowed to get /metrics (TokenReview, SubjectAccessReview)');
   if (config.metricsAddr === config.healthAddr) {
-    servers.push(await listen('metrics-addr', config.metricsAddr, { ...metricsRoutes(metrics.registry, metricsAuth), ...probeRoutes(probes) }));
+    servers.push(
+      await listen('metrics-addr', config.metricsAddr, { ...metricsRoutes(metrics.registry, metricsAuth), ...probeRoutes(probes) }),
+    );
   } else {
     servers.push(await listen('metrics-addr', config.metricsAddr, metricsRoutes(metrics.registry, metricsAuth)));
     servers.push(await listen('health-addr', config.healthAddr, probeRoutes(probes)));

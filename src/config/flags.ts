@@ -82,7 +82,7 @@ export const FLAG_HELP: Record<FlagName, string> = {
   'log-level': 'error, warn, info or debug (default: info)',
   'gcp-api-endpoint': 'Compute API endpoint; an http:// URL sends no credentials (tests, demo)',
   concurrency: 'Services reconciled in parallel (default: 4)',
-  'allow-service-enforce': 'let a Service\'s hcsync.io/mode: enforce override --mode observe (default: true)',
+  'allow-service-enforce': "let a Service's hcsync.io/mode: enforce override --mode observe (default: true)",
   'metrics-auth': 'require a bearer token on /metrics, checked by TokenReview and SubjectAccessReview (get /metrics) (default: false)',
   namespace: 'plan/diagnose: namespace (plan default: all watched; diagnose default: default)',
   output: 'plan/diagnose: table or json (default: table)',
@@ -138,15 +138,17 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
-  const get = (flag: FlagName): string | undefined => (parsed.values[flag] as string | undefined) ?? env[envName(flag)];
+  const get = (flag: FlagName): string | undefined => parsed.values[flag] ?? env[envName(flag)];
   const mode = get('mode') ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'observe') throw new ConfigError(`--mode: "${mode}" is not enforce or observe`);
   const output = get('output') ?? 'table';
   if (output !== 'table' && output !== 'json') throw new ConfigError(`--output: "${output}" is not table or json`);
   const endpoint = get('gcp-api-endpoint');
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) throw new ConfigError(`--gcp-api-endpoint: "${endpoint}" is not an http:// or https:// URL`);
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint))
+    throw new ConfigError(`--gcp-api-endpoint: "${endpoint}" is not an http:// or https:// URL`);
   const logLevel = get('log-level') ?? 'info';
-  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel))
+    throw new ConfigError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
   const opt = (flag: FlagName) => {
     const v = get(flag);
     return v === undefined || v === '' ? undefined : v;
@@ -154,7 +156,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const config: Config = {
     ...(opt('project') ? { project: opt('project')! } : {}),
     ...(opt('kubeconfig') ? { kubeconfig: opt('kubeconfig')! } : {}),
-    namespaces: (get('namespaces') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    namespaces: (get('namespaces') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     mode,
     resyncMs: parseDuration('resync', get('resync') ?? '2m'),
     gcpWriteQps: parsePositive('gcp-write-qps', get('gcp-write-qps') ?? '1', false),
@@ -178,7 +183,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   // client-go's leader election refuses the same: the renew deadline must leave the lease time to
   // spare, and a retry (with its 1.2 jitter) must fit inside the renew deadline.
   if (config.renewDeadlineMs >= config.leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration');
-  if (config.retryPeriodMs * 1.2 >= config.renewDeadlineMs) throw new ConfigError('--retry-period × 1.2 must be shorter than --renew-deadline');
+  if (config.retryPeriodMs * 1.2 >= config.renewDeadlineMs)
+    throw new ConfigError('--retry-period × 1.2 must be shorter than --renew-deadline');
   return { positionals: parsed.positionals, config, help: parsed.values.help === true };
 }
 

@@ -68,16 +68,23 @@ export class Controller {
         const end = metrics.reconcileDuration.startTimer();
         const outcome = await reconciler.reconcile(key);
         end();
-        metrics.reconcileTotal.inc({ result: outcome.kind === 'error' ? 'error' : outcome.kind === 'requeueAfter' ? 'requeue' : 'success' });
+        metrics.reconcileTotal.inc({
+          result: outcome.kind === 'error' ? 'error' : outcome.kind === 'requeueAfter' ? 'requeue' : 'success',
+        });
         if (outcome.kind === 'error') {
           const { namespace, name } = refOfKey(key);
           const terminal = isTerminal(outcome.error);
-          log.warn(terminal ? 'reconcile failed; not retried until the Service, its Pods or the check change' : 'reconcile failed; retrying with backoff', {
-            namespace,
-            service: name,
-            error_class: errorClassOf(outcome.error),
-            error: outcome.error.message,
-          });
+          log.warn(
+            terminal
+              ? 'reconcile failed; not retried until the Service, its Pods or the check change'
+              : 'reconcile failed; retrying with backoff',
+            {
+              namespace,
+              service: name,
+              error_class: errorClassOf(outcome.error),
+              error: outcome.error.message,
+            },
+          );
         }
         return outcome;
       },

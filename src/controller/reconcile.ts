@@ -12,7 +12,7 @@ import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
 import type { PortPlan } from '../plan/port-plan.js';
 import { isDrift, metricStateOf } from '../plan/states.js';
-import { classify, GcpError } from '../gcp/errors.js';
+import { classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
@@ -90,7 +90,10 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   for (const { port, live, intent, plan, backend } of assessment.ports) {
     const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
     // planPort only plans a patch against a live check.
-    const applied = plan.state === 'patch' && live ? await applyPatch(`${key}#${port.port}`, live, plan, deps, rejected, log) : { outcome: plan as PortOutcome };
+    const applied =
+      plan.state === 'patch' && live
+        ? await applyPatch(`${key}#${port.port}`, live, plan, deps, rejected, log)
+        : { outcome: plan as PortOutcome };
     if (applied.error) errors.push(applied.error);
     if (applied.outcome.state === 'not_ready') notReady = true;
     const hcName = backend?.healthCheck?.name;
@@ -114,7 +117,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   }
   // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
   for (const ev of plannedEvents(reports, changed)) {
-    await deps.events.emit(svc, ev).catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
+    await deps.events
+      .emit(svc, ev)
+      .catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
 
@@ -131,7 +136,11 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
  * inventory grants at most once per its minimum interval — and assesses again; otherwise the
  * port stays BackendNotReady and the key is requeued.
  */
-async function assessWithFreshBackends(svc: SlimService, deps: ReconcileDeps, log: Logger): Promise<{ ok: true; assessment: ServiceAssessment } | { ok: false; error: GcpError }> {
+async function assessWithFreshBackends(
+  svc: SlimService,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<{ ok: true; assessment: ServiceAssessment } | { ok: false; error: GcpError }> {
   const opts: AssessOptions = {
     mode: deps.mode,
     inferFromLiveness: deps.inferFromLiveness,
@@ -170,7 +179,14 @@ async function applyPatch(
 ): Promise<{ outcome: PortOutcome; error?: GcpError }> {
   const signature = JSON.stringify([live.id, plan.patch]);
   if (rejected.get(memoKey) === signature) {
-    return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: 'GCP rejected this patch before; not re-sent until the intent or the check changes' } };
+    return {
+      outcome: {
+        state: 'patch_failed',
+        source: plan.source,
+        changes: plan.changes,
+        error: 'GCP rejected this patch before; not re-sent until the intent or the check changes',
+      },
+    };
   }
   try {
     await deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, randomUUID());

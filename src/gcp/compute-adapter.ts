@@ -104,7 +104,10 @@ export class ComputeAdapter implements HealthCheckApi {
   async listBackendServices(): Promise<BackendServiceRef[]> {
     return this.call('backendServices.aggregatedList', async () => {
       const out: BackendServiceRef[] = [];
-      for await (const [key, scoped] of this.clients.backendServices.aggregatedListAsync({ project: this.project, maxResults: PAGE_SIZE }, { autoPaginate: false })) {
+      for await (const [key, scoped] of this.clients.backendServices.aggregatedListAsync(
+        { project: this.project, maxResults: PAGE_SIZE },
+        { autoPaginate: false },
+      )) {
         for (const bs of scoped.backendServices ?? []) out.push(toBackendServiceRef(bs, scopeOfAggregatedKey(key)));
       }
       return out;
@@ -114,7 +117,10 @@ export class ComputeAdapter implements HealthCheckApi {
   async listHealthChecks(): Promise<LiveHealthCheck[]> {
     return this.call('healthChecks.aggregatedList', async () => {
       const out: LiveHealthCheck[] = [];
-      for await (const [key, scoped] of this.clients.healthChecks.aggregatedListAsync({ project: this.project, maxResults: PAGE_SIZE }, { autoPaginate: false })) {
+      for await (const [key, scoped] of this.clients.healthChecks.aggregatedListAsync(
+        { project: this.project, maxResults: PAGE_SIZE },
+        { autoPaginate: false },
+      )) {
         for (const hc of scoped.healthChecks ?? []) out.push(toLiveHealthCheck(hc, scopeOfAggregatedKey(key)));
       }
       return out;
@@ -123,7 +129,12 @@ export class ComputeAdapter implements HealthCheckApi {
 
   async patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void> {
     const blockName = protocolBlockFor(target.type);
-    if (!blockName) throw new GcpError('invalid', undefined, `health check ${target.name} is of type ${target.type}; hcsync patches HTTP, HTTPS and HTTP2 checks only`);
+    if (!blockName)
+      throw new GcpError(
+        'invalid',
+        undefined,
+        `health check ${target.name} is of type ${target.type}; hcsync patches HTTP, HTTPS and HTTP2 checks only`,
+      );
     const block: Record<string, string> = {};
     if (fields.requestPath !== undefined) block['requestPath'] = fields.requestPath;
     if (fields.host !== undefined) block['host'] = fields.host;
@@ -135,8 +146,27 @@ export class ComputeAdapter implements HealthCheckApi {
     const scope = target.scope;
     const operation =
       scope.kind === 'global'
-        ? (await this.call('healthChecks.patch', () => this.clients.healthChecks.patch({ project: this.project, healthCheck: target.name, healthCheckResource: resource, requestId })))[0]
-        : (await this.call('regionHealthChecks.patch', () => this.clients.regionHealthChecks.patch({ project: this.project, region: scope.region, healthCheck: target.name, healthCheckResource: resource, requestId })))[0];
+        ? (
+            await this.call('healthChecks.patch', () =>
+              this.clients.healthChecks.patch({
+                project: this.project,
+                healthCheck: target.name,
+                healthCheckResource: resource,
+                requestId,
+              }),
+            )
+          )[0]
+        : (
+            await this.call('regionHealthChecks.patch', () =>
+              this.clients.regionHealthChecks.patch({
+                project: this.project,
+                region: scope.region,
+                healthCheck: target.name,
+                healthCheckResource: resource,
+                requestId,
+              }),
+            )
+          )[0];
     const latest = (operation as { latestResponse?: IOperation }).latestResponse;
     await this.waitForOperation(latest, scope, target.name);
   }
@@ -145,18 +175,29 @@ export class ComputeAdapter implements HealthCheckApi {
     const deadline = Date.now() + OPERATION_DEADLINE_MS;
     let current = op;
     while (current && current.status !== 'DONE') {
-      if (Date.now() > deadline) throw new GcpError('retryable', undefined, `operation ${current.name} on ${target} did not finish in time`);
+      if (Date.now() > deadline)
+        throw new GcpError('retryable', undefined, `operation ${current.name} on ${target} did not finish in time`);
       const name = current.name ?? '';
       current =
         scope.kind === 'global'
-          ? (await this.call('globalOperations.wait', () => this.clients.globalOperations.wait({ project: this.project, operation: name })))[0]
-          : (await this.call('regionOperations.wait', () => this.clients.regionOperations.wait({ project: this.project, region: scope.region, operation: name })))[0];
+          ? (
+              await this.call('globalOperations.wait', () => this.clients.globalOperations.wait({ project: this.project, operation: name }))
+            )[0]
+          : (
+              await this.call('regionOperations.wait', () =>
+                this.clients.regionOperations.wait({ project: this.project, region: scope.region, operation: name }),
+              )
+            )[0];
     }
     // DONE does not mean success: the Operation carries the error (kubernetes/kubernetes#4938).
     const errors = current?.error?.errors ?? [];
     if (errors.length > 0 || (current?.httpErrorStatusCode ?? 0) >= 400) {
-      const message = errors.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.trim()).join('; ') || current?.httpErrorMessage || 'operation failed';
-      throw classify({ httpStatusCode: current?.httpErrorStatusCode ?? 400, message: `operation ${current?.name ?? ''} on ${target}: ${message}` });
+      const message =
+        errors.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.trim()).join('; ') || current?.httpErrorMessage || 'operation failed';
+      throw classify({
+        httpStatusCode: current?.httpErrorStatusCode ?? 400,
+        message: `operation ${current?.name ?? ''} on ${target}: ${message}`,
+      });
     }
   }
 }

@@ -2,17 +2,20 @@
 // BackendConfig (per field, report only) → hcsync.io/health-paths → hcsync.io/health-path →
 // readinessProbe → livenessProbe → nothing. Pure: plain data in, plain data out.
 import type { BackendKind, OwnedFields } from '../model/health-check.js';
-import { portLabel, type BackendConfigHealthCheck, type SlimBackendConfig, type SlimPod, type SlimService, type SlimServicePort } from '../model/kube.js';
+import {
+  portLabel,
+  type BackendConfigHealthCheck,
+  type SlimBackendConfig,
+  type SlimPod,
+  type SlimService,
+  type SlimServicePort,
+} from '../model/kube.js';
 import { ANNOTATION, parseAppProtocols, parseBackendConfigRef, parseHealthPaths, type AppProtocol } from '../parse/annotations.js';
 import { readLivenessPath, readReadinessProbe, type ProbeFields } from './probe.js';
 import { validateFields } from './validate.js';
 
 export type IntentSource =
-  | 'BackendConfig'
-  | typeof ANNOTATION.healthPaths
-  | typeof ANNOTATION.healthPath
-  | 'readinessProbe'
-  | 'livenessProbe';
+  'BackendConfig' | typeof ANNOTATION.healthPaths | typeof ANNOTATION.healthPath | 'readinessProbe' | 'livenessProbe';
 
 export interface BackendConfigOwnership {
   readonly name: string;
@@ -62,7 +65,11 @@ function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFie
 export function servingPods(pods: readonly SlimPod[]): SlimPod[] {
   return pods
     .filter((p) => !p.metadata.deletionTimestamp && p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed')
-    .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    .sort(
+      (a, b) =>
+        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+        a.metadata.name.localeCompare(b.metadata.name),
+    );
 }
 
 type ProbeIntent =
@@ -106,14 +113,16 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
   const fromMap = paths.value && ((port.name !== undefined ? paths.value.get(port.name) : undefined) ?? paths.value.get(String(port.port)));
   if (fromMap !== undefined) return { kind: 'desired', source: ANNOTATION.healthPaths, desired: { requestPath: fromMap }, warnings: [] };
   const single = service.metadata.annotations?.[ANNOTATION.healthPath];
-  if (single !== undefined) return { kind: 'desired', source: ANNOTATION.healthPath, desired: { requestPath: single.trim() }, warnings: [] };
+  if (single !== undefined)
+    return { kind: 'desired', source: ANNOTATION.healthPath, desired: { requestPath: single.trim() }, warnings: [] };
 
   const protocols = parseAppProtocols(service.metadata.annotations);
   if (!protocols.ok) return { kind: 'invalid', error: `${where}: ${protocols.error}` };
   const appProtocol = (port.name !== undefined ? protocols.value.get(port.name) : undefined) ?? 'HTTP';
 
   const pods = servingPods(input.pods);
-  if (pods.length === 0) return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
+  if (pods.length === 0)
+    return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
   const readings = pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, input, appProtocol) }));
   const variants = new Map<string, string[]>();
   for (const r of readings) {
@@ -133,7 +142,9 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
         kind: 'desired',
         source: 'livenessProbe',
         desired: { requestPath: first.requestPath },
-        warnings: [`no usable readinessProbe (${first.readinessWhy}); using the livenessProbe path of container ${first.container} — add a readinessProbe`],
+        warnings: [
+          `no usable readinessProbe (${first.readinessWhy}); using the livenessProbe path of container ${first.container} — add a readinessProbe`,
+        ],
       };
     case 'none':
       return { kind: 'none', why: `no annotation and no usable probe: ${first.why}`, warnings: [] };
@@ -155,7 +166,8 @@ export function intentForPort(input: IntentInput): PortIntent {
   const warnings: string[] = [];
   let owner: BackendConfigOwnership | undefined;
   if (ref.value) {
-    const name = (port.name !== undefined ? ref.value.ports.get(port.name) : undefined) ?? ref.value.ports.get(String(port.port)) ?? ref.value.default;
+    const name =
+      (port.name !== undefined ? ref.value.ports.get(port.name) : undefined) ?? ref.value.ports.get(String(port.port)) ?? ref.value.default;
     if (name !== undefined) {
       const bc = input.backendConfig(name);
       if (!bc) warnings.push(`BackendConfig ${name} is referenced but does not exist`);

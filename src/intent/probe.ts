@@ -12,8 +12,7 @@ export interface ProbeFields {
 }
 
 export type ProbeReading =
-  | { readonly ok: true; readonly container: string; readonly fields: ProbeFields }
-  | { readonly ok: false; readonly why: string };
+  { readonly ok: true; readonly container: string; readonly fields: ProbeFields } | { readonly ok: false; readonly why: string };
 
 /** Kubernetes API defaults for probe timing. */
 const DEFAULT_TIMEOUT_SECONDS = 1;
@@ -36,7 +35,8 @@ function readinessDisqualification(probe: SlimProbe, appProtocol: AppProtocol): 
   if (get.host) return `sets httpGet.host "${get.host}"; GKE rejects such probes (use a Host header instead)`;
   const headers = get.httpHeaders ?? [];
   if (headers.length > 1) return `has ${headers.length} httpHeaders; GKE accepts at most one, named Host`;
-  if (headers.length === 1 && headers[0]?.name !== 'Host') return `has header "${headers[0]?.name}"; GKE accepts only a header named exactly Host`;
+  if (headers.length === 1 && headers[0]?.name !== 'Host')
+    return `has header "${headers[0]?.name}"; GKE accepts only a header named exactly Host`;
   const scheme = (get.scheme ?? 'HTTP').toUpperCase();
   const wanted = appProtocol === 'HTTP' ? 'HTTP' : 'HTTPS';
   if (scheme !== wanted) return `scheme ${scheme} does not match the port's app protocol ${appProtocol} (needs ${wanted})`;
@@ -78,7 +78,9 @@ export function readReadinessProbe(
     }
     const get = probe.httpGet!;
     if (!probeOnPort(get.port, cp)) {
-      reasons.push(`readinessProbe of container ${c.name} is on port ${JSON.stringify(get.port)}, not the serving port ${cp.containerPort}`);
+      reasons.push(
+        `readinessProbe of container ${c.name} is on port ${JSON.stringify(get.port)}, not the serving port ${cp.containerPort}`,
+      );
       continue;
     }
     const period = probe.periodSeconds ?? DEFAULT_PERIOD_SECONDS;

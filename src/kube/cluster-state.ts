@@ -1,7 +1,7 @@
 // Informers for Services, Pods, Ingresses and BackendConfigs, and the ClusterView over their
 // caches. Each event becomes exactly the Service keys it affects (the mappers of
 // service-index.ts), of which only those hcsync manages are handed on.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
@@ -40,7 +40,12 @@ export class ClusterState implements ClusterView {
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
 
-  constructor(kc: KubeConfig, namespaces: readonly string[], log: Logger, private readonly notify: ServiceKeysHandler) {
+  constructor(
+    kc: KubeConfig,
+    namespaces: readonly string[],
+    log: Logger,
+    private readonly notify: ServiceKeysHandler,
+  ) {
     const core = kc.makeApiClient(CoreV1Api);
     const net = kc.makeApiClient(NetworkingV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
@@ -53,17 +58,55 @@ export class ClusterState implements ClusterView {
       slim: (raw: unknown) => T,
     ) =>
       new Family<T>(
-        new Map(scopes.map((ns) => [ns, new SlimInformer<T>(kc, `${what}${ns ? ` in ${ns}` : ''}`, path(ns), (token) => list(ns, token) as Promise<ListPage>, slim, log)])),
+        new Map(
+          scopes.map((ns) => [
+            ns,
+            new SlimInformer<T>(
+              kc,
+              `${what}${ns ? ` in ${ns}` : ''}`,
+              path(ns),
+              (token) => list(ns, token) as Promise<ListPage>,
+              slim,
+              log,
+            ),
+          ]),
+        ),
       );
     const nsPath = (ns: string) => (ns ? `/namespaces/${ns}` : '');
-    this.services = family('services', (ns) => `/api/v1${nsPath(ns)}/services`, (ns, token) =>
-      ns ? core.listNamespacedService({ namespace: ns, limit, _continue: token }) : core.listServiceForAllNamespaces({ limit, _continue: token }), slimService);
-    this.pods = family('pods', (ns) => `/api/v1${nsPath(ns)}/pods`, (ns, token) =>
-      ns ? core.listNamespacedPod({ namespace: ns, limit, _continue: token }) : core.listPodForAllNamespaces({ limit, _continue: token }), slimPod);
-    this.ingresses = family('ingresses', (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`, (ns, token) =>
-      ns ? net.listNamespacedIngress({ namespace: ns, limit, _continue: token }) : net.listIngressForAllNamespaces({ limit, _continue: token }), slimIngress);
-    this.backendConfigs = family('backendconfigs', (ns) => `/apis/${BACKENDCONFIG.group}/${BACKENDCONFIG.version}${nsPath(ns)}/${BACKENDCONFIG.plural}`, (ns, token) =>
-      ns ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace: ns, limit, _continue: token }) : custom.listClusterCustomObject({ ...BACKENDCONFIG, limit, _continue: token }), slimBackendConfig);
+    this.services = family(
+      'services',
+      (ns) => `/api/v1${nsPath(ns)}/services`,
+      (ns, token) =>
+        ns
+          ? core.listNamespacedService({ namespace: ns, limit, _continue: token })
+          : core.listServiceForAllNamespaces({ limit, _continue: token }),
+      slimService,
+    );
+    this.pods = family(
+      'pods',
+      (ns) => `/api/v1${nsPath(ns)}/pods`,
+      (ns, token) =>
+        ns ? core.listNamespacedPod({ namespace: ns, limit, _continue: token }) : core.listPodForAllNamespaces({ limit, _continue: token }),
+      slimPod,
+    );
+    this.ingresses = family(
+      'ingresses',
+      (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`,
+      (ns, token) =>
+        ns
+          ? net.listNamespacedIngress({ namespace: ns, limit, _continue: token })
+          : net.listIngressForAllNamespaces({ limit, _continue: token }),
+      slimIngress,
+    );
+    this.backendConfigs = family(
+      'backendconfigs',
+      (ns) => `/apis/${BACKENDCONFIG.group}/${BACKENDCONFIG.version}${nsPath(ns)}/${BACKENDCONFIG.plural}`,
+      (ns, token) =>
+        ns
+          ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace: ns, limit, _continue: token })
+          : custom.listClusterCustomObject({ ...BACKENDCONFIG, limit, _continue: token }),
+      slimBackendConfig,
+    );
 
     for (const inf of this.services.informers) {
       inf.on('add', (s) => this.onService(s));

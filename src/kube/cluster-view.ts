@@ -20,7 +20,9 @@ export class StaticClusterView implements ClusterView {
   }
 
   podsFor(service: SlimService): SlimPod[] {
-    return this.objects.pods.filter((p) => p.metadata.namespace === service.metadata.namespace && selectorMatches(service.spec.selector, p.metadata.labels));
+    return this.objects.pods.filter(
+      (p) => p.metadata.namespace === service.metadata.namespace && selectorMatches(service.spec.selector, p.metadata.labels),
+    );
   }
 
   ingressesFor(namespace: string, serviceName: string): SlimIngress[] {

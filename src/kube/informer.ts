@@ -1,7 +1,7 @@
 // A client-node ListWatch whose cache holds slim objects: list pages are slimmed before the
 // cache sees them and watch events are slimmed by a Watch subclass, so no full object is kept.
 // ListWatch stops for good on any error other than 410; this restarts it with backoff.
-import { KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
+import { type KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
 import { Backoff } from '../lib/backoff.js';
 import type { Logger } from '../observability/log.js';
 
@@ -27,8 +27,18 @@ class SlimmingWatch<T> extends Watch {
     super(config);
   }
 
-  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase, apiObj, watchObj) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? apiObj : this.slim(apiObj), watchObj), done);
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, apiObj, watchObj) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? apiObj : this.slim(apiObj), watchObj),
+      done,
+    );
   }
 }
 
@@ -66,14 +76,14 @@ export class SlimInformer<T extends HasMeta> {
       return { items, metadata: { resourceVersion } };
     };
     // ListWatch's listFn type expects a KubernetesListObject of T; ours is exactly that shape.
-    this.lw = new ListWatch(path, new SlimmingWatch(kc, slim), listFn as never, false);
+    this.lw = new ListWatch(path, new SlimmingWatch(kc, slim), listFn, false);
     this.lw.on('error', (err: unknown) => this.onError(err));
   }
 
   static pageSize = PAGE_LIMIT;
 
   on(verb: 'add' | 'update' | 'delete', handler: Handler<T>): void {
-    this.lw.on(verb, handler as never);
+    this.lw.on(verb, handler);
   }
 
   /** Resolves once the first list has filled the cache, or failed (then `hasSynced` stays false and it retries). */
@@ -106,7 +116,12 @@ export class SlimInformer<T extends HasMeta> {
     // A missing CRD (404) is normal on clusters without BackendConfig: keep retrying quietly.
     const level = code === 404 ? 'debug' : 'warn';
     const delay = this.restartBackoff.next();
-    this.log.log(level, 'watch failed; restarting', { informer: this.description, code, error: (err as Error)?.message, retry_in_ms: delay });
+    this.log.log(level, 'watch failed; restarting', {
+      informer: this.description,
+      code,
+      error: (err as Error)?.message,
+      retry_in_ms: delay,
+    });
     if (code === 404) this.synced = true;
     this.restartTimer = setTimeout(() => {
       this.lw.start().catch((e: unknown) => this.onError(e));

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ApiException,
   CoordinationV1Api,
-  KubeConfig,
+  type KubeConfig,
   Observable,
   V1MicroTime,
   type ConfigurationOptions,
@@ -188,7 +188,10 @@ export class LeaderElector {
 
       let current: V1Lease;
       try {
-        current = await this.api.readNamespacedLease({ name: this.cfg.name, namespace: this.cfg.namespace }, this.requestOptions(timeoutMs));
+        current = await this.api.readNamespacedLease(
+          { name: this.cfg.name, namespace: this.cfg.namespace },
+          this.requestOptions(timeoutMs),
+        );
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
         const created = await this.api.createNamespacedLease(
@@ -430,7 +433,8 @@ function isStatus(err: unknown, code: number): boolean {
 }
 
 function errorMessage(err: unknown): string {
-  if (err instanceof ApiException) return `HTTP ${err.code}: ${typeof err.body === 'string' ? err.body.slice(0, 300) : err.message.slice(0, 300)}`;
+  if (err instanceof ApiException)
+    return `HTTP ${err.code}: ${typeof err.body === 'string' ? err.body.slice(0, 300) : err.message.slice(0, 300)}`;
   return err instanceof Error ? err.message : String(err);
 }
 

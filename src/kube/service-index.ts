@@ -8,7 +8,10 @@ import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod
 import { parseBackendConfigRef } from '../parse/annotations.js';
 
 /** Whether a Service selector selects these labels. A Service without a selector selects no Pod (its endpoints are managed by hand). */
-export function selectorMatches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function selectorMatches(
+  selector: Readonly<Record<string, string>> | undefined,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
   return true;
@@ -23,7 +26,8 @@ export function ingressServiceKeys(ingress: SlimIngress): Set<string> {
 export function podServiceKeys(pod: SlimPod, services: readonly SlimService[]): Set<string> {
   const keys = new Set<string>();
   for (const s of services) {
-    if (s.metadata.namespace === pod.metadata.namespace && selectorMatches(s.spec.selector, pod.metadata.labels)) keys.add(keyOf(s.metadata));
+    if (s.metadata.namespace === pod.metadata.namespace && selectorMatches(s.spec.selector, pod.metadata.labels))
+      keys.add(keyOf(s.metadata));
   }
   return keys;
 }
@@ -35,7 +39,8 @@ export function backendConfigServiceKeys(backendConfig: SlimBackendConfig, servi
     if (s.metadata.namespace !== backendConfig.metadata.namespace) continue;
     const ref = parseBackendConfigRef(s.metadata.annotations);
     if (!ref.ok || !ref.value) continue;
-    if (ref.value.default === backendConfig.metadata.name || [...ref.value.ports.values()].includes(backendConfig.metadata.name)) keys.push(keyOf(s.metadata));
+    if (ref.value.default === backendConfig.metadata.name || [...ref.value.ports.values()].includes(backendConfig.metadata.name))
+      keys.push(keyOf(s.metadata));
   }
   return keys;
 }

@@ -1,5 +1,5 @@
 // One read of the cluster for the one-shot commands (plan, diagnose): plain lists, slimmed.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { backoffDelay } from '../lib/backoff.js';
 import { StaticClusterView } from './cluster-view.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
@@ -19,7 +19,9 @@ async function withRetry<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
       const code = (e as { code?: number }).code ?? 0;
       if (i >= attempts || !(code === 429 || code >= 500)) throw e;
       const retryAfter = Number((e as { headers?: Record<string, string> }).headers?.['retry-after']);
-      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoffDelay(RETRY_BACKOFF, i - 1)));
+      await new Promise((r) =>
+        setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoffDelay(RETRY_BACKOFF, i - 1)),
+      );
     }
   }
 }
@@ -32,7 +34,9 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
     withRetry(() => (namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces())),
     withRetry(() => (namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces())),
     withRetry(() => (namespace ? net.listNamespacedIngress({ namespace }) : net.listIngressForAllNamespaces())),
-    withRetry(() => (namespace ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace }) : custom.listClusterCustomObject(BACKENDCONFIG))).then(
+    withRetry(() =>
+      namespace ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace }) : custom.listClusterCustomObject(BACKENDCONFIG),
+    ).then(
       (r) => (r as { items?: unknown[] }).items ?? [],
       // A cluster without the BackendConfig CRD has none.
       (e: unknown) => {

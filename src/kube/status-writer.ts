@@ -1,6 +1,6 @@
 // Writes the HealthCheckInSync condition through services/status with server-side apply, so
 // hcsync owns only its own condition and never clobbers conditions other controllers set.
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { SlimCondition, SlimService } from '../model/kube.js';
 import type { StatusWriter } from '../model/ports.js';
 

@@ -34,5 +34,8 @@ export function backendNameServesPort(
   port: { readonly port: number; readonly nodePort?: number },
 ): boolean {
   if (port.nodePort !== undefined && name.startsWith(`${IG_PREFIX}${port.nodePort}-`)) return true;
-  return isNegBackendName(name) && new RegExp(`^${NEG_PREFIX}[0-9a-f]{8}-${service.namespace}-${service.name}-${port.port}-[0-9a-f]{8}$`).test(name);
+  return (
+    isNegBackendName(name) &&
+    new RegExp(`^${NEG_PREFIX}[0-9a-f]{8}-${service.namespace}-${service.name}-${port.port}-[0-9a-f]{8}$`).test(name)
+  );
 }

@@ -12,16 +12,64 @@ export interface DriftLabels {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly drift = new Gauge({ name: 'hcsync_health_check_drift', help: '1 while the live health check differs from the intended one', labelNames: ['namespace', 'service', 'port', 'health_check'] as const, registers: [this.registry] });
-  readonly healthChecks = new Gauge({ name: 'hcsync_health_checks', help: 'Managed Service ports by state', labelNames: ['state'] as const, registers: [this.registry] });
-  readonly reconcileTotal = new Counter({ name: 'hcsync_reconcile_total', help: 'Reconciles of a Service key by result', labelNames: ['result'] as const, registers: [this.registry] });
-  readonly reconcileDuration = new Histogram({ name: 'hcsync_reconcile_duration_seconds', help: 'Time to reconcile one Service key', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
-  readonly patchesTotal = new Counter({ name: 'hcsync_health_check_patches_total', help: 'Health check patches by result', labelNames: ['result'] as const, registers: [this.registry] });
-  readonly gcpRequests = new Counter({ name: 'hcsync_gcp_requests_total', help: 'Compute API requests by method and HTTP code', labelNames: ['method', 'code'] as const, registers: [this.registry] });
-  readonly gcpRequestDuration = new Histogram({ name: 'hcsync_gcp_request_duration_seconds', help: 'Compute API request latency', labelNames: ['method'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
-  readonly workqueueDepth = new Gauge({ name: 'hcsync_workqueue_depth', help: 'Service keys waiting to be reconciled', registers: [this.registry] });
-  readonly workqueueRetries = new Counter({ name: 'hcsync_workqueue_retries_total', help: 'Reconciles requeued with backoff after a failure', registers: [this.registry] });
-  readonly lastGcpResync = new Gauge({ name: 'hcsync_last_gcp_resync_timestamp_seconds', help: 'When the health-check inventory was last read from GCP', registers: [this.registry] });
+  readonly drift = new Gauge({
+    name: 'hcsync_health_check_drift',
+    help: '1 while the live health check differs from the intended one',
+    labelNames: ['namespace', 'service', 'port', 'health_check'] as const,
+    registers: [this.registry],
+  });
+  readonly healthChecks = new Gauge({
+    name: 'hcsync_health_checks',
+    help: 'Managed Service ports by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileTotal = new Counter({
+    name: 'hcsync_reconcile_total',
+    help: 'Reconciles of a Service key by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'hcsync_reconcile_duration_seconds',
+    help: 'Time to reconcile one Service key',
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly patchesTotal = new Counter({
+    name: 'hcsync_health_check_patches_total',
+    help: 'Health check patches by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly gcpRequests = new Counter({
+    name: 'hcsync_gcp_requests_total',
+    help: 'Compute API requests by method and HTTP code',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly gcpRequestDuration = new Histogram({
+    name: 'hcsync_gcp_request_duration_seconds',
+    help: 'Compute API request latency',
+    labelNames: ['method'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly workqueueDepth = new Gauge({
+    name: 'hcsync_workqueue_depth',
+    help: 'Service keys waiting to be reconciled',
+    registers: [this.registry],
+  });
+  readonly workqueueRetries = new Counter({
+    name: 'hcsync_workqueue_retries_total',
+    help: 'Reconciles requeued with backoff after a failure',
+    registers: [this.registry],
+  });
+  readonly lastGcpResync = new Gauge({
+    name: 'hcsync_last_gcp_resync_timestamp_seconds',
+    help: 'When the health-check inventory was last read from GCP',
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({ name: 'hcsync_leader', help: '1 on the replica that leads', registers: [this.registry] });
 
   /** Port states per Service key; the hcsync_health_checks gauge is their tally. */
@@ -48,7 +96,11 @@ export class Metrics {
     // Keep the tally incrementally: subtract this Service's old states, add its new ones.
     for (const s of this.statesByService.get(key) ?? []) this.tally.set(s, (this.tally.get(s) ?? 0) - 1);
     for (const p of ports) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) + 1);
-    if (ports.length > 0) this.statesByService.set(key, ports.map((p) => p.state));
+    if (ports.length > 0)
+      this.statesByService.set(
+        key,
+        ports.map((p) => p.state),
+      );
     else this.statesByService.delete(key);
     for (const [state, n] of this.tally) this.healthChecks.set({ state }, n);
   }

@@ -43,12 +43,23 @@ export interface AssessOptions {
 export function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
   const { namespace, name } = svc.metadata;
   if (bs.service) {
-    return bs.service.namespace === namespace && bs.service.name === name && (bs.service.port === String(port.port) || bs.service.port === port.name);
+    return (
+      bs.service.namespace === namespace &&
+      bs.service.name === name &&
+      (bs.service.port === String(port.port) || bs.service.port === port.name)
+    );
   }
   return backendNameServesPort(bs.name, svc.metadata, port);
 }
 
-function findBackend(svc: SlimService, port: SlimServicePort, backing: readonly SlimIngress[], backends: BackendReader, unseen: Set<string>, opts: AssessOptions) {
+function findBackend(
+  svc: SlimService,
+  port: SlimServicePort,
+  backing: readonly SlimIngress[],
+  backends: BackendReader,
+  unseen: Set<string>,
+  opts: AssessOptions,
+) {
   for (const ing of backing) {
     const names = parseIngressBackends(ing.metadata.annotations);
     if (!names.ok) {
@@ -72,7 +83,11 @@ function findBackend(svc: SlimService, port: SlimServicePort, backing: readonly 
 export function assessService(svc: SlimService, view: ClusterView, backends: BackendReader, opts: AssessOptions): ServiceAssessment {
   const { namespace, name } = svc.metadata;
   const modeAnnotation = parseMode(svc.metadata.annotations);
-  const effective = effectiveMode({ clusterMode: opts.mode, annotation: modeAnnotation, allowServiceEnforce: opts.allowServiceEnforce ?? true });
+  const effective = effectiveMode({
+    clusterMode: opts.mode,
+    annotation: modeAnnotation,
+    allowServiceEnforce: opts.allowServiceEnforce ?? true,
+  });
   if (effective.mode === 'ignore') return { managed: false, why: 'hcsync.io/mode is ignore' };
   const ingresses = view.ingressesFor(namespace, name);
   if (ingresses.length === 0) return { managed: false, why: 'no Ingress has a backend on this Service' };

@@ -27,11 +27,23 @@ export function buildCondition({ reports, previous, generation, now }: Condition
 }
 
 /** The condition for a Service hcsync reported on before and no longer manages, saying why. */
-export function notManagedCondition(why: string, previous: SlimCondition | undefined, generation: number | undefined, now: string): SlimCondition {
+export function notManagedCondition(
+  why: string,
+  previous: SlimCondition | undefined,
+  generation: number | undefined,
+  now: string,
+): SlimCondition {
   return conditionWith({ ...NOT_MANAGED, message: why, previous, generation, now });
 }
 
-function conditionWith(c: { status: ConditionStatus; reason: Reason; message: string; previous: SlimCondition | undefined; generation: number | undefined; now: string }): SlimCondition {
+function conditionWith(c: {
+  status: ConditionStatus;
+  reason: Reason;
+  message: string;
+  previous: SlimCondition | undefined;
+  generation: number | undefined;
+  now: string;
+}): SlimCondition {
   const lastTransitionTime = c.previous && c.previous.status === c.status ? c.previous.lastTransitionTime : c.now;
   return {
     type: CONDITION_TYPE,

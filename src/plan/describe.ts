@@ -5,7 +5,8 @@ import type { FieldChange, PortPlan } from './port-plan.js';
 import type { PortOutcome, PortReport } from './outcome.js';
 
 const show = (v: string | number) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
-const changeText = (changes: readonly FieldChange[], arrow: string) => changes.map((c) => `${c.field} ${show(c.live)} ${arrow} ${show(c.intended)}`).join(', ');
+const changeText = (changes: readonly FieldChange[], arrow: string) =>
+  changes.map((c) => `${c.field} ${show(c.live)} ${arrow} ${show(c.intended)}`).join(', ');
 
 /** One port's outcome in words: what changed or differs, from which source, and why. */
 export function describeOutcome(o: PortOutcome): string {
@@ -14,7 +15,9 @@ export function describeOutcome(o: PortOutcome): string {
       // Name the BackendConfig for the fields it owns: the lower source gave only the rest.
       if (o.ownedBy) {
         const owned = `${o.ownedBy.fields.join(', ')} from BackendConfig ${o.ownedBy.backendConfig}`;
-        return o.source === 'BackendConfig' ? `in sync with BackendConfig ${o.ownedBy.backendConfig}` : `in sync (${owned}; the rest from ${o.source})`;
+        return o.source === 'BackendConfig'
+          ? `in sync with BackendConfig ${o.ownedBy.backendConfig}`
+          : `in sync (${owned}; the rest from ${o.source})`;
       }
       return `in sync with ${o.source}`;
     case 'patched':

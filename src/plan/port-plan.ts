@@ -12,7 +12,11 @@ export interface FieldChange {
 
 /** The state of one port after planning (and, for `patch`, before applying). */
 export type PortPlan =
-  | { readonly state: 'in_sync'; readonly source: IntentSource; readonly ownedBy?: { readonly backendConfig: string; readonly fields: readonly OwnedField[] } }
+  | {
+      readonly state: 'in_sync';
+      readonly source: IntentSource;
+      readonly ownedBy?: { readonly backendConfig: string; readonly fields: readonly OwnedField[] };
+    }
   | { readonly state: 'patch'; readonly source: IntentSource; readonly changes: readonly FieldChange[]; readonly patch: OwnedFields }
   | { readonly state: 'drifted'; readonly source: IntentSource; readonly changes: readonly FieldChange[]; readonly why: string }
   | { readonly state: 'conflict'; readonly why: string; readonly changes: readonly FieldChange[] }
@@ -85,13 +89,21 @@ export function planPort({ intent, live, mode }: PlanInput): PortPlan {
 
   if (ownerChanges.length > 0) {
     // ingress-gce re-imposes BackendConfig fields on its next sync; hcsync only reports.
-    return { state: 'drifted', source: 'BackendConfig', changes: [...ownerChanges, ...changes], why: `BackendConfig ${intent.backendConfig!.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync` };
+    return {
+      state: 'drifted',
+      source: 'BackendConfig',
+      changes: [...ownerChanges, ...changes],
+      why: `BackendConfig ${intent.backendConfig!.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync`,
+    };
   }
   if (changes.length === 0) {
     const bc = intent.backendConfig;
-    return bc ? { state: 'in_sync', source: intent.source, ownedBy: { backendConfig: bc.name, fields: Object.keys(bc.fields) as OwnedField[] } } : { state: 'in_sync', source: intent.source };
+    return bc
+      ? { state: 'in_sync', source: intent.source, ownedBy: { backendConfig: bc.name, fields: Object.keys(bc.fields) as OwnedField[] } }
+      : { state: 'in_sync', source: intent.source };
   }
-  if (mode === 'observe') return { state: 'drifted', source: intent.source, changes, why: 'observe mode: hcsync reports but does not patch' };
+  if (mode === 'observe')
+    return { state: 'drifted', source: intent.source, changes, why: 'observe mode: hcsync reports but does not patch' };
   return { state: 'patch', source: intent.source, changes, patch };
 }
 

@@ -20,14 +20,49 @@ export interface StateRecord {
 }
 
 /** Problems first, then waiting, then good news. */
-export const PORT_STATES: { readonly [S in PortState]: StateRecord } = {
-  invalid: { reason: 'InvalidIntent', status: 'False', severity: 0, metric: 'invalid', event: { type: 'Warning', reason: 'InvalidHealthIntent', on: 'change' }, drift: 'no' },
-  conflict: { reason: 'Conflict', status: 'False', severity: 1, metric: 'conflict', event: { type: 'Warning', reason: 'HealthCheckConflict', on: 'change' }, drift: 'if_changes' },
-  patch_failed: { reason: 'PatchFailed', status: 'False', severity: 2, metric: 'drifted', event: { type: 'Warning', reason: 'HealthCheckPatchFailed', on: 'change' }, drift: 'yes' },
-  drifted: { reason: 'Drifted', status: 'False', severity: 3, metric: 'drifted', event: { type: 'Warning', reason: 'HealthCheckDrifted', on: 'change' }, drift: 'yes' },
+export const PORT_STATES: Readonly<Record<PortState, StateRecord>> = {
+  invalid: {
+    reason: 'InvalidIntent',
+    status: 'False',
+    severity: 0,
+    metric: 'invalid',
+    event: { type: 'Warning', reason: 'InvalidHealthIntent', on: 'change' },
+    drift: 'no',
+  },
+  conflict: {
+    reason: 'Conflict',
+    status: 'False',
+    severity: 1,
+    metric: 'conflict',
+    event: { type: 'Warning', reason: 'HealthCheckConflict', on: 'change' },
+    drift: 'if_changes',
+  },
+  patch_failed: {
+    reason: 'PatchFailed',
+    status: 'False',
+    severity: 2,
+    metric: 'drifted',
+    event: { type: 'Warning', reason: 'HealthCheckPatchFailed', on: 'change' },
+    drift: 'yes',
+  },
+  drifted: {
+    reason: 'Drifted',
+    status: 'False',
+    severity: 3,
+    metric: 'drifted',
+    event: { type: 'Warning', reason: 'HealthCheckDrifted', on: 'change' },
+    drift: 'yes',
+  },
   hold: { reason: 'RolloutInProgress', status: 'False', severity: 4, metric: 'drifted', drift: 'no' },
   not_ready: { reason: 'BackendNotReady', status: 'Unknown', severity: 5, metric: 'not_ready', drift: 'no' },
-  patched: { reason: 'Patched', status: 'True', severity: 6, metric: 'in_sync', event: { type: 'Normal', reason: 'HealthCheckPatched', on: 'patch' }, drift: 'no' },
+  patched: {
+    reason: 'Patched',
+    status: 'True',
+    severity: 6,
+    metric: 'in_sync',
+    event: { type: 'Normal', reason: 'HealthCheckPatched', on: 'patch' },
+    drift: 'no',
+  },
   in_sync: { reason: 'InSync', status: 'True', severity: 7, metric: 'in_sync', drift: 'no' },
   no_intent: { reason: 'NoIntent', status: 'Unknown', severity: 8, metric: 'no_intent', drift: 'no' },
 };

@@ -58,7 +58,9 @@ export function probeRoutes(probes: Probes): Record<string, Route> {
     '/healthz': () => Promise.resolve({ status: 200, type: 'text/plain', body: 'ok\n' }),
     '/readyz': () => {
       const r = probes.ready();
-      return Promise.resolve(r.ok ? { status: 200, type: 'text/plain', body: 'ok\n' } : { status: 503, type: 'text/plain', body: `not ready: ${r.why ?? ''}\n` });
+      return Promise.resolve(
+        r.ok ? { status: 200, type: 'text/plain', body: 'ok\n' } : { status: 503, type: 'text/plain', body: `not ready: ${r.why ?? ''}\n` },
+      );
     },
   };
 }

@@ -33,7 +33,9 @@ export class KubeReviews implements Reviews {
   }
 
   async authenticate(token: string): Promise<UserInfo | undefined> {
-    const review = await this.authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+    const review = await this.authn.createTokenReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
     const user = review.status?.user;
     if (review.status?.authenticated !== true || !user?.username) return undefined;
     return {

@@ -8,8 +8,18 @@ import { GcpError } from '../../src/gcp/errors.js';
 
 const ENDPOINT = 'http://127.0.0.1:1';
 const BASE = '/compute/v1/projects/p';
-const hcJson = (name: string, extra: object = {}) => ({ name, id: '42', type: 'HTTP', checkIntervalSec: 15, timeoutSec: 15, httpHealthCheck: { requestPath: '/', portSpecification: 'USE_SERVING_PORT' }, ...extra });
-const gceError = (code: number, reason: string, message: string) => ({ error: { code, message, errors: [{ domain: 'global', reason, message }] } });
+const hcJson = (name: string, extra: object = {}) => ({
+  name,
+  id: '42',
+  type: 'HTTP',
+  checkIntervalSec: 15,
+  timeoutSec: 15,
+  httpHealthCheck: { requestPath: '/', portSpecification: 'USE_SERVING_PORT' },
+  ...extra,
+});
+const gceError = (code: number, reason: string, message: string) => ({
+  error: { code, message, errors: [{ domain: 'global', reason, message }] },
+});
 
 describe('Compute adapter (nock)', () => {
   let clients: ComputeClients;
@@ -32,7 +42,11 @@ describe('Compute adapter (nock)', () => {
       .reply(200, { items: { global: { healthChecks: [hcJson('k8s1-a')] } }, nextPageToken: 't2' })
       .get(`${BASE}/aggregated/healthChecks`)
       .query((q) => q['pageToken'] === 't2')
-      .reply(200, { items: { 'regions/europe-west1': { healthChecks: [hcJson('k8s1-b', { httpHealthCheck: { requestPath: '/r', host: 'h.example' } })] } } });
+      .reply(200, {
+        items: {
+          'regions/europe-west1': { healthChecks: [hcJson('k8s1-b', { httpHealthCheck: { requestPath: '/r', host: 'h.example' } })] },
+        },
+      });
     const checks = await adapter.listHealthChecks();
     scope.done();
     assert.deepEqual(
@@ -55,13 +69,27 @@ describe('Compute adapter (nock)', () => {
             backendServices: [
               {
                 name: 'k8s1-abcd1234-default-web-80-0f0f0f0f',
-                healthChecks: ['https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/k8s1-abcd1234-default-web-80-0f0f0f0f'],
+                healthChecks: [
+                  'https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/k8s1-abcd1234-default-web-80-0f0f0f0f',
+                ],
                 description: '{"kubernetes.io/service-name":"default/web","kubernetes.io/service-port":"80","x-features":["NEG"]}',
-                backends: [{ group: 'https://www.googleapis.com/compute/v1/projects/p/zones/z/networkEndpointGroups/k8s1-abcd1234-default-web-80-0f0f0f0f' }],
+                backends: [
+                  {
+                    group:
+                      'https://www.googleapis.com/compute/v1/projects/p/zones/z/networkEndpointGroups/k8s1-abcd1234-default-web-80-0f0f0f0f',
+                  },
+                ],
               },
             ],
           },
-          'regions/us-central1': { backendServices: [{ name: 'k8s-be-31000--uid', healthChecks: ['https://www.googleapis.com/compute/v1/projects/p/regions/us-central1/healthChecks/k8s-be-31000--uid'] }] },
+          'regions/us-central1': {
+            backendServices: [
+              {
+                name: 'k8s-be-31000--uid',
+                healthChecks: ['https://www.googleapis.com/compute/v1/projects/p/regions/us-central1/healthChecks/k8s-be-31000--uid'],
+              },
+            ],
+          },
         },
       });
     const [neg, ig] = await adapter.listBackendServices();
@@ -82,9 +110,16 @@ describe('Compute adapter (nock)', () => {
       .reply(200, { name: 'op-1', status: 'RUNNING' })
       .post(`${BASE}/global/operations/op-1/wait`)
       .reply(200, { name: 'op-1', status: 'DONE' });
-    await adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/ready', host: '', timeoutSec: 5 }, 'req-1');
+    await adapter.patchHealthCheck(
+      { name: 'hc', scope: { kind: 'global' }, type: 'HTTP' },
+      { requestPath: '/ready', host: '', timeoutSec: 5 },
+      'req-1',
+    );
     assert.deepEqual(body, { httpHealthCheck: { requestPath: '/ready', host: '' }, timeoutSec: 5 });
-    assert.deepEqual(observed.map((o) => o[0]), ['healthChecks.patch', 'globalOperations.wait', 'globalOperations.wait']);
+    assert.deepEqual(
+      observed.map((o) => o[0]),
+      ['healthChecks.patch', 'globalOperations.wait', 'globalOperations.wait'],
+    );
     assert.ok(nock.isDone());
   });
 
@@ -103,40 +138,65 @@ describe('Compute adapter (nock)', () => {
 
   it('a DONE Operation with an error is a failure carrying GCP’s message', async () => {
     nock(ENDPOINT)
-      .patch(`${BASE}/global/healthChecks/hc`).query(true)
-      .reply(200, { name: 'op-3', status: 'DONE', httpErrorStatusCode: 400, error: { errors: [{ code: 'INVALID_USAGE', message: 'Invalid value for field resource.timeoutSec' }] } });
-    await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { timeoutSec: 99 }, 'r'), (e: unknown) => {
-      assert.ok(e instanceof GcpError);
-      assert.equal(e.errorClass, 'invalid');
-      assert.match(e.message, /Invalid value for field resource.timeoutSec/);
-      return true;
-    });
+      .patch(`${BASE}/global/healthChecks/hc`)
+      .query(true)
+      .reply(200, {
+        name: 'op-3',
+        status: 'DONE',
+        httpErrorStatusCode: 400,
+        error: { errors: [{ code: 'INVALID_USAGE', message: 'Invalid value for field resource.timeoutSec' }] },
+      });
+    await assert.rejects(
+      adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { timeoutSec: 99 }, 'r'),
+      (e: unknown) => {
+        assert.ok(e instanceof GcpError);
+        assert.equal(e.errorClass, 'invalid');
+        assert.match(e.message, /Invalid value for field resource.timeoutSec/);
+        return true;
+      },
+    );
   });
 
   const errorClasses: [string, number, object, GcpError['errorClass']][] = [
-    ['404 notFound → not_found (BackendNotReady, requeue)', 404, gceError(404, 'notFound', "The resource 'projects/p/global/healthChecks/hc' was not found"), 'not_found'],
+    [
+      '404 notFound → not_found (BackendNotReady, requeue)',
+      404,
+      gceError(404, 'notFound', "The resource 'projects/p/global/healthChecks/hc' was not found"),
+      'not_found',
+    ],
     ['403 rateLimitExceeded → rate_limited (back off)', 403, gceError(403, 'rateLimitExceeded', 'Rate Limit Exceeded'), 'rate_limited'],
     ['429 → rate_limited (back off)', 429, gceError(429, 'rateLimitExceeded', 'Too Many Requests'), 'rate_limited'],
     ['403 forbidden → forbidden', 403, gceError(403, 'forbidden', "Required 'compute.healthChecks.update' permission"), 'forbidden'],
-    ['400 invalid → invalid (PatchFailed with GCP’s message)', 400, gceError(400, 'invalid', "Invalid value for field 'resource.timeoutSec': '20'. TimeoutSec should be less than checkIntervalSec."), 'invalid'],
+    [
+      '400 invalid → invalid (PatchFailed with GCP’s message)',
+      400,
+      gceError(400, 'invalid', "Invalid value for field 'resource.timeoutSec': '20'. TimeoutSec should be less than checkIntervalSec."),
+      'invalid',
+    ],
     ['400 resourceNotReady → retryable', 400, gceError(400, 'resourceNotReady', "The resource 'hc' is not ready"), 'retryable'],
     ['503 backendError → retryable', 503, gceError(503, 'backendError', 'Backend Error'), 'retryable'],
   ];
   for (const [name, status, body, cls] of errorClasses) {
     it(`patch error ${name}`, async () => {
       nock(ENDPOINT).patch(`${BASE}/global/healthChecks/hc`).query(true).reply(status, body);
-      await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/x' }, 'r'), (e: unknown) => {
-        assert.ok(e instanceof GcpError, String(e));
-        assert.equal(e.errorClass, cls, e.message);
-        assert.equal(e.httpStatus, status);
-        return true;
-      });
+      await assert.rejects(
+        adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/x' }, 'r'),
+        (e: unknown) => {
+          assert.ok(e instanceof GcpError, String(e));
+          assert.equal(e.errorClass, cls, e.message);
+          assert.equal(e.httpStatus, status);
+          return true;
+        },
+      );
       assert.deepEqual(observed, [['healthChecks.patch', status]]);
     });
   }
 
   it('refuses to patch a TCP check without calling GCP', async () => {
-    await assert.rejects(adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'TCP' }, { requestPath: '/x' }, 'r'), /type TCP/);
+    await assert.rejects(
+      adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'TCP' }, { requestPath: '/x' }, 'r'),
+      /type TCP/,
+    );
     assert.deepEqual(observed, []);
   });
 });

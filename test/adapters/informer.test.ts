@@ -37,14 +37,29 @@ const fullPod = (name: string, rv: string, path = '/ready') => ({
   },
   spec: {
     volumes: [{ name: 'v', emptyDir: {} }],
-    containers: [{ name: 'app', image: 'i', env: [{ name: 'SECRET_LOOKING', value: 'x' }], ports: [{ containerPort: 8000 }], readinessProbe: { httpGet: { path, port: 8000 } } }],
+    containers: [
+      {
+        name: 'app',
+        image: 'i',
+        env: [{ name: 'SECRET_LOOKING', value: 'x' }],
+        ports: [{ containerPort: 8000 }],
+        readinessProbe: { httpGet: { path, port: 8000 } },
+      },
+    ],
   },
   status: { phase: 'Running', podIP: '10.0.0.1' },
 });
 
 function informer() {
   const core = kubeConfig().makeApiClient(CoreV1Api);
-  return new SlimInformer<SlimPod>(kubeConfig(), 'pods', '/api/v1/pods', (token) => core.listPodForAllNamespaces({ limit: 500, _continue: token }), slimPod, silentLogger());
+  return new SlimInformer<SlimPod>(
+    kubeConfig(),
+    'pods',
+    '/api/v1/pods',
+    (token) => core.listPodForAllNamespaces({ limit: 500, _continue: token }),
+    slimPod,
+    silentLogger(),
+  );
 }
 
 describe('slim informer (nock)', function () {
@@ -53,11 +68,14 @@ describe('slim informer (nock)', function () {
   it('pages the list, caches slim objects and applies watch events', async () => {
     const stream = new PassThrough();
     nock(SERVER)
-      .get('/api/v1/pods').query({ limit: '500' })
+      .get('/api/v1/pods')
+      .query({ limit: '500' })
       .reply(200, { kind: 'PodList', metadata: { resourceVersion: '10', continue: 'page2' }, items: [fullPod('a', '5')] })
-      .get('/api/v1/pods').query({ limit: '500', continue: 'page2' })
+      .get('/api/v1/pods')
+      .query({ limit: '500', continue: 'page2' })
       .reply(200, { kind: 'PodList', metadata: { resourceVersion: '10' }, items: [fullPod('b', '6')] })
-      .get('/api/v1/pods').query((q) => q['watch'] === 'true' && q['resourceVersion'] === '10')
+      .get('/api/v1/pods')
+      .query((q) => q['watch'] === 'true' && q['resourceVersion'] === '10')
       .reply(200, () => stream);
     const inf = informer();
     const updates: string[] = [];
@@ -66,7 +84,13 @@ describe('slim informer (nock)', function () {
     const started = inf.start();
     for (let i = 0; i < 100 && !inf.hasSynced(); i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(inf.hasSynced(), true);
-    assert.deepEqual(inf.list().map((p) => p.metadata.name).sort(), ['a', 'b']);
+    assert.deepEqual(
+      inf
+        .list()
+        .map((p) => p.metadata.name)
+        .sort(),
+      ['a', 'b'],
+    );
     const a = inf.get('default', 'a')!;
     assert.deepEqual(a.metadata.annotations, { 'hcsync.io/health-path': '/kept' }, 'only annotations hcsync reads are kept');
     assert.equal(JSON.stringify(a).includes('managedFields'), false);
@@ -83,11 +107,14 @@ describe('slim informer (nock)', function () {
 
   it('restarts after a non-410 error (client-node’s ListWatch alone would stop for good)', async () => {
     nock(SERVER)
-      .get('/api/v1/pods').query({ limit: '500' })
+      .get('/api/v1/pods')
+      .query({ limit: '500' })
       .reply(500, { kind: 'Status', code: 500, message: 'etcd is down' })
-      .get('/api/v1/pods').query({ limit: '500' })
+      .get('/api/v1/pods')
+      .query({ limit: '500' })
       .reply(200, { kind: 'PodList', metadata: { resourceVersion: '20' }, items: [fullPod('c', '20')] })
-      .get('/api/v1/pods').query((q) => q['watch'] === 'true')
+      .get('/api/v1/pods')
+      .query((q) => q['watch'] === 'true')
       .reply(200, () => new PassThrough());
     const inf = informer();
     await inf.start();
@@ -95,7 +122,10 @@ describe('slim informer (nock)', function () {
     const deadline = Date.now() + 5000;
     while (!inf.hasSynced() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(inf.hasSynced(), true, 'restarted and listed');
-    assert.deepEqual(inf.list().map((p) => p.metadata.name), ['c']);
+    assert.deepEqual(
+      inf.list().map((p) => p.metadata.name),
+      ['c'],
+    );
     await inf.stop();
   });
 });

@@ -161,7 +161,7 @@ describe('test bed lifecycle', function () {
       const dir = path.dirname(controlPlane.kubeconfigPath);
       const ours = processesUsingDir(dir).map((p) => p.command);
       assert.equal(ours.length, 2, `round ${round}: expected etcd and kube-apiserver, saw ${ours.join(' | ')}`);
-      assert.ok(ours.some((c) => /\/etcd /.test(c)) && ours.some((c) => /\/kube-apiserver /.test(c)), ours.join('\n'));
+      assert.ok(ours.some((c) => c.includes('/etcd ')) && ours.some((c) => c.includes('/kube-apiserver ')), ours.join('\n'));
       const namespaces = await controlPlane.kubeConfig().makeApiClient(CoreV1Api).listNamespace();
       assert.ok(namespaces.items.length > 0);
 

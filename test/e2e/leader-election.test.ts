@@ -3,7 +3,17 @@
 // Durations are short (3 s lease, 2 s renew deadline, 0.5 s retry) so the suite stays quick.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ApiException, CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  V1MicroTime,
+  type KubeConfig,
+  type V1Lease,
+  type V1Role,
+  type V1RoleBinding,
+} from '@kubernetes/client-node';
 import { LeaderElector, type LeaderElectionConfig } from '../../src/kube/leader-election.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
@@ -114,9 +124,18 @@ describe('leader election on a real API server', function () {
 
   it('rejects timings that could let two replicas lead (client-go rules)', () => {
     const base = { kubeConfig: cp.kubeConfig(), namespace: 'x', name: 'hcsync', identity: 'a', log: silentLogger() };
-    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }), /greater than renewDeadline/);
-    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 15_000, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 }), /1.2 × retryPeriod/);
-    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 15_500, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }), /whole number of seconds/);
+    assert.throws(
+      () => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }),
+      /greater than renewDeadline/,
+    );
+    assert.throws(
+      () => new LeaderElector({ ...base, leaseDurationMs: 15_000, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 }),
+      /1.2 × retryPeriod/,
+    );
+    assert.throws(
+      () => new LeaderElector({ ...base, leaseDurationMs: 15_500, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }),
+      /whole number of seconds/,
+    );
     assert.doesNotThrow(() => new LeaderElector({ ...base, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }));
   });
 
@@ -223,7 +242,10 @@ describe('leader election on a real API server', function () {
     await sleep(LEASE_MS);
     watch.stop();
     assert.equal(watch.max(), 1);
-    assert.equal(candidates.reduce((n, c) => n + c.started, 0), 1);
+    assert.equal(
+      candidates.reduce((n, c) => n + c.started, 0),
+      1,
+    );
     assert.equal((await readLease()).spec?.holderIdentity, leaders()[0]?.id);
   });
 
@@ -245,7 +267,10 @@ describe('leader election on a real API server', function () {
         await leases.replaceNamespacedLease({
           name: 'hcsync',
           namespace,
-          body: { ...stolen, spec: { ...stolen.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: LEASE_MS / 1000 } },
+          body: {
+            ...stolen,
+            spec: { ...stolen.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: LEASE_MS / 1000 },
+          },
         });
         break;
       } catch (err) {
@@ -279,7 +304,7 @@ describe('leader election on a real API server', function () {
     for (const o of [...readObjects('deploy/base/role.yaml'), ...readObjects('deploy/base/rolebinding.yaml')]) {
       const body = { ...o, metadata: { ...o.metadata, namespace: ns } };
       // Parsed from the shipped YAML; the API server validates the shape.
-      if (o.kind === 'Role') await rbac.createNamespacedRole({ namespace: ns, body: body as unknown as V1Role });
+      if (o.kind === 'Role') await rbac.createNamespacedRole({ namespace: ns, body: body });
       else await rbac.createNamespacedRoleBinding({ namespace: ns, body: body as unknown as V1RoleBinding });
     }
     namespace = ns;
@@ -296,6 +321,9 @@ describe('leader election on a real API server', function () {
 
     // And the Role grants nothing more: another Lease name is forbidden.
     const saLeases = sa.makeApiClient(CoordinationV1Api);
-    await assert.rejects(saLeases.readNamespacedLease({ name: 'other', namespace: ns }), (err: unknown) => err instanceof ApiException && err.code === 403);
+    await assert.rejects(
+      saLeases.readNamespacedLease({ name: 'other', namespace: ns }),
+      (err: unknown) => err instanceof ApiException && err.code === 403,
+    );
   });
 });

@@ -17,7 +17,12 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
     await bed.ensureNamespace(NS);
     const app = await bed.startApp('127.0.0.40', ['/ready', '/bc']);
     await bed.createService(NS, SVC, 80, { 'cloud.google.com/backend-config': '{"default":"bc"}' });
-    await bed.createPod(NS, 'web-1', { ip: app.ip, port: app.port, labels: { app: SVC }, readinessProbe: { httpGet: { path: '/ready', port: 'http' } } });
+    await bed.createPod(NS, 'web-1', {
+      ip: app.ip,
+      port: app.port,
+      labels: { app: SVC },
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+    });
     await bed.createIngress(NS, 'web', SVC, 80);
     await bed.gke.start();
   });
@@ -29,12 +34,20 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
   it('hcsync starts, becomes ready and manages the Service from its probe', async () => {
     hcsync = await bed.spawnHcsync(['run', '--resync', '3s'], await bed.hcsyncKubeconfig());
     await until('ready without the CRD', async () => ((await hcsync.ready()) ? true : undefined), 30_000);
-    const c = await until('condition', async () => {
-      const cond = await bed.serviceCondition(NS, SVC);
-      return cond?.reason === 'InSync' || cond?.reason === 'Patched' ? cond : undefined;
-    }, 30_000);
+    const c = await until(
+      'condition',
+      async () => {
+        const cond = await bed.serviceCondition(NS, SVC);
+        return cond?.reason === 'InSync' || cond?.reason === 'Patched' ? cond : undefined;
+      },
+      30_000,
+    );
     assert.match(c.message, /BackendConfig bc is referenced but does not exist/);
-    assert.equal(hcsync.lines.filter((l) => /"level":"(warn|error)"/.test(l) && /backendconfigs/i.test(l)).length, 0, 'a missing CRD is not a warning');
+    assert.equal(
+      hcsync.lines.filter((l) => /"level":"(warn|error)"/.test(l) && /backendconfigs/i.test(l)).length,
+      0,
+      'a missing CRD is not a warning',
+    );
   });
 
   it('once the CRD and the BackendConfig appear, hcsync treats its requestPath as ingress-gce’s', async () => {
@@ -44,17 +57,27 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
       version: 'v1',
       plural: 'backendconfigs',
       namespace: NS,
-      body: { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'bc' }, spec: { healthCheck: { requestPath: '/bc' } } },
+      body: {
+        apiVersion: 'cloud.google.com/v1',
+        kind: 'BackendConfig',
+        metadata: { name: 'bc' },
+        spec: { healthCheck: { requestPath: '/bc' } },
+      },
     });
     // The informer retries with backoff up to 30 s; then the Service is reconciled again.
-    const c = await until('BackendConfig picked up', async () => {
-      const cond = await bed.serviceCondition(NS, SVC);
-      return cond && /BackendConfig bc/.test(cond.message) && !/does not exist/.test(cond.message) ? cond : undefined;
-    }, 60_000, 500);
+    const c = await until(
+      'BackendConfig picked up',
+      async () => {
+        const cond = await bed.serviceCondition(NS, SVC);
+        return cond && cond.message.includes('BackendConfig bc') && !cond.message.includes('does not exist') ? cond : undefined;
+      },
+      60_000,
+      500,
+    );
     // Drifted until the ingress-gce stand-in re-imposes /bc, then in sync: either way the message
     // names the BackendConfig, and hcsync never patches the field it owns.
     assert.match(c.message, /BackendConfig bc/);
-    assert.equal(await hcsync.metric('hcsync_health_check_patches_total', { result: 'success' }) ?? 0, 0);
+    assert.equal((await hcsync.metric('hcsync_health_check_patches_total', { result: 'success' })) ?? 0, 0);
     assert.equal(await hcsync.stop(), 0);
   });
 });

@@ -20,22 +20,47 @@ describe('e2e: two replicas with leader election', function () {
   const check = () => bed.checkName(NS, SVC, 80);
   const livePath = async () => (await hcs.get({ project: bed.project, healthCheck: check() }))[0].httpHealthCheck?.requestPath;
   const handEdit = async (path: string) => {
-    const [lro] = await hcs.patch({ project: bed.project, healthCheck: check(), healthCheckResource: { httpHealthCheck: { requestPath: path } } });
+    const [lro] = await hcs.patch({
+      project: bed.project,
+      healthCheck: check(),
+      healthCheckResource: { httpHealthCheck: { requestPath: path } },
+    });
     const name = (lro as { latestResponse?: { name?: string } }).latestResponse?.name ?? '';
-    await until('hand edit applied', async () => ((await ops.wait({ project: bed.project, operation: name }))[0].status === 'DONE' ? true : undefined));
+    await until('hand edit applied', async () =>
+      (await ops.wait({ project: bed.project, operation: name }))[0].status === 'DONE' ? true : undefined,
+    );
   };
   const leader = async (p: HcsyncProcess) => (await p.metric('hcsync_leader').catch(() => undefined)) === 1;
-  const replicaArgs = ['run', '--resync', '3s', '--leader-elect', 'true', '--leader-election-namespace', 'hcsync-system', '--lease-duration', `${LEASE_MS / 1000}s`, '--renew-deadline', '3s', '--retry-period', '500ms'];
+  const replicaArgs = [
+    'run',
+    '--resync',
+    '3s',
+    '--leader-elect',
+    'true',
+    '--leader-election-namespace',
+    'hcsync-system',
+    '--lease-duration',
+    `${LEASE_MS / 1000}s`,
+    '--renew-deadline',
+    '3s',
+    '--retry-period',
+    '500ms',
+  ];
 
   before(async () => {
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
-    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
-    ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint) as never);
+    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
+    ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint));
     await bed.ensureNamespace(NS);
     const app = await bed.startApp('127.0.0.20', ['/ready']);
     await bed.createService(NS, SVC, 80);
-    await bed.createPod(NS, 'web-1', { ip: app.ip, port: app.port, labels: { app: SVC }, readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2 } });
+    await bed.createPod(NS, 'web-1', {
+      ip: app.ip,
+      port: app.port,
+      labels: { app: SVC },
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2 },
+    });
     await bed.createIngress(NS, 'web', SVC, 80);
     await bed.gke.start();
     await until('GKE created the check', async () => ((await livePath()) === '/ready' ? true : undefined));

@@ -32,15 +32,20 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
   let nextIp = 40;
   let failed = false;
 
-  const getHc = async (ns: string, svc: string): Promise<IHealthCheck> => (await hcs.get({ project: bed.project, healthCheck: bed.checkName(ns, svc, PORT) }))[0];
+  const getHc = async (ns: string, svc: string): Promise<IHealthCheck> =>
+    (await hcs.get({ project: bed.project, healthCheck: bed.checkName(ns, svc, PORT) }))[0];
   const livePath = async (ns: string, svc: string) => (await getHc(ns, svc)).httpHealthCheck?.requestPath;
   const waitPath = (ns: string, svc: string, path: string, timeoutMs = ONE_RESYNC_AND_SLACK) =>
     until(`check of ${ns}/${svc} at ${path}`, async () => ((await livePath(ns, svc)) === path ? true : undefined), timeoutMs);
   const waitCondition = (ns: string, svc: string, reason: string, timeoutMs = ONE_RESYNC_AND_SLACK) =>
-    until(`condition ${reason} on ${ns}/${svc}`, async () => {
-      const c = await bed.serviceCondition(ns, svc);
-      return c?.reason === reason ? c : undefined;
-    }, timeoutMs);
+    until(
+      `condition ${reason} on ${ns}/${svc}`,
+      async () => {
+        const c = await bed.serviceCondition(ns, svc);
+        return c?.reason === reason ? c : undefined;
+      },
+      timeoutMs,
+    );
   const waitOp = async (started: [{ latestResponse?: unknown }, ...unknown[]]): Promise<void> => {
     const op = started[0].latestResponse as protos.google.cloud.compute.v1.IOperation;
     await until('operation', async () => {
@@ -51,10 +56,16 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
   };
   /** A hand edit through the Compute API, as someone with the console or gcloud would make it. */
   const handEdit = async (ns: string, svc: string, requestPath: string) =>
-    waitOp(await hcs.patch({ project: bed.project, healthCheck: bed.checkName(ns, svc, PORT), healthCheckResource: { httpHealthCheck: { requestPath } } }));
+    waitOp(
+      await hcs.patch({
+        project: bed.project,
+        healthCheck: bed.checkName(ns, svc, PORT),
+        healthCheckResource: { httpHealthCheck: { requestPath } },
+      }),
+    );
 
   /** hcsync's JSON log lines, parsed (non-JSON lines are kept as a message). */
-  const logs = (p: HcsyncProcess): Array<Record<string, unknown>> =>
+  const logs = (p: HcsyncProcess): Record<string, unknown>[] =>
     p.lines.map((l) => {
       try {
         return JSON.parse(l) as Record<string, unknown>;
@@ -67,7 +78,9 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
     logs(p).filter((l) => l['message'] === 'health check patched' && l['health_check'] === bed.checkName(ns, svc, PORT));
   /** Waits for hcsync to log n patches of the check (the log line can trail GCP's change by a moment), then checks it stays at n. */
   const expectPatches = async (p: HcsyncProcess, ns: string, svc: string, n: number, why: string) => {
-    await until(`${n} patch(es) of ${ns}/${svc} logged`, () => (patchesOf(p, ns, svc).length >= n ? true : undefined), 5_000).catch(() => undefined);
+    await until(`${n} patch(es) of ${ns}/${svc} logged`, () => (patchesOf(p, ns, svc).length >= n ? true : undefined), 5_000).catch(
+      () => undefined,
+    );
     assert.equal(patchesOf(p, ns, svc).length, n, why);
   };
   const successPatches = async (p: HcsyncProcess) => (await p.metric('hcsync_health_check_patches_total', { result: 'success' })) ?? 0;
@@ -76,7 +89,11 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
   async function scenario(
     ns: string,
     svc: string,
-    opts: { annotations?: Record<string, string>; pods?: Array<{ name: string; okPaths: string[]; readinessProbe?: string }>; ingress?: boolean },
+    opts: {
+      annotations?: Record<string, string>;
+      pods?: { name: string; okPaths: string[]; readinessProbe?: string }[];
+      ingress?: boolean;
+    },
   ): Promise<void> {
     await bed.ensureNamespace(ns);
     await bed.createService(ns, svc, PORT, opts.annotations ?? {});
@@ -100,8 +117,8 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
     // Pods live on 127.0.0.N; the stand-in's prober and load balancer must reach them.
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
-    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
-    ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint) as never);
+    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
+    ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint));
     await bed.gke.start();
     kubeconfig = await bed.hcsyncKubeconfig();
     hcsync = await bed.spawnHcsync(['run', '--resync', `${RESYNC_MS / 1000}s`], kubeconfig);
@@ -116,7 +133,9 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
   after(async () => {
     // On failure, hcsync's warnings are the first thing to read.
     if (failed) {
-      for (const p of processes) for (const l of logs(p)) if (l['level'] !== 'info' && l['level'] !== 'debug') process.stderr.write(`hcsync[${p.pid}] ${JSON.stringify(l)}\n`);
+      for (const p of processes)
+        for (const l of logs(p))
+          if (l['level'] !== 'info' && l['level'] !== 'debug') process.stderr.write(`hcsync[${p.pid}] ${JSON.stringify(l)}\n`);
     }
     nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
@@ -214,11 +233,16 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
     });
 
     it('hcsync.io/health-path disagreeing with the BackendConfig: False/Conflict and a HealthCheckConflict Event, still no patch', async () => {
-      await bed.core.patchNamespacedService({ namespace: NS, name: SVC, body: { metadata: { annotations: { 'hcsync.io/health-path': '/other' } } } }, merge);
+      await bed.core.patchNamespacedService(
+        { namespace: NS, name: SVC, body: { metadata: { annotations: { 'hcsync.io/health-path': '/other' } } } },
+        merge,
+      );
       const c = await waitCondition(NS, SVC, 'Conflict');
       assert.equal(c.status, 'False');
       assert.match(c.message, /hcsync\.io\/health-path says requestPath "\/other" but BackendConfig shop-bc sets "\/bc"/);
-      const ev = await until('HealthCheckConflict Event', async () => (await bed.serviceEvents(NS, SVC)).find((e) => e.reason === 'HealthCheckConflict'));
+      const ev = await until('HealthCheckConflict Event', async () =>
+        (await bed.serviceEvents(NS, SVC)).find((e) => e.reason === 'HealthCheckConflict'),
+      );
       assert.equal(ev.type, 'Warning');
       await sleep(RESYNC_MS + 1000);
       assert.equal(await livePath(NS, SVC), '/bc');
@@ -294,11 +318,17 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
       processes.push(observer);
       await until('observer ready', async () => ((await observer.ready()) ? true : undefined), 30_000);
       await handEdit(NS, SVC, '/hand2');
-      await until('drift gauge 1', async () => ((await observer.metric('hcsync_health_check_drift', { namespace: NS, service: SVC })) === 1 ? true : undefined), ONE_RESYNC_AND_SLACK);
+      await until(
+        'drift gauge 1',
+        async () => ((await observer.metric('hcsync_health_check_drift', { namespace: NS, service: SVC })) === 1 ? true : undefined),
+        ONE_RESYNC_AND_SLACK,
+      );
       const c = await waitCondition(NS, SVC, 'Drifted');
       assert.equal(c.status, 'False');
       assert.match(c.message, /requestPath "\/hand2" ≠ intended "\/ready"/);
-      await until('HealthCheckDrifted Event', async () => (await bed.serviceEvents(NS, SVC)).find((e) => e.reason === 'HealthCheckDrifted' && e.type === 'Warning'));
+      await until('HealthCheckDrifted Event', async () =>
+        (await bed.serviceEvents(NS, SVC)).find((e) => e.reason === 'HealthCheckDrifted' && e.type === 'Warning'),
+      );
       // Another full resync: still untouched, still drifted.
       await sleep(RESYNC_MS + 1000);
       assert.equal(await livePath(NS, SVC), '/hand2');

@@ -17,8 +17,11 @@ function hcsyncCommand(bed: TestBed, args: string[]): Promise<{ code: number; st
   const cli = join(REPO_ROOT, 'dist/cli/main.js');
   const flags = ['--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint];
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args, ...flags], { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [cli, ...args, ...flags],
+      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -36,7 +39,7 @@ describe('e2e: the GKE Ingress 502 story', function () {
     // Pods live on 127.0.0.N; the stand-in's prober and load balancer must reach them.
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
-    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+    hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     await bed.deployBlogApp(NS, { service: SVC, ingress: 'sample-ingress', ip: '127.0.0.10' });
     await bed.gke.start();
     lb = await bed.loadBalancer(NS, 'sample-ingress');
@@ -57,14 +60,22 @@ describe('e2e: the GKE Ingress 502 story', function () {
     const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS, '-o', 'json']);
     assert.equal(diag.code, 1, diag.stderr);
     assert.notEqual(diag.stdout.trim(), '', `diagnose printed nothing; stderr: ${diag.stderr}`);
-    const report = JSON.parse(diag.stdout) as { backends: { gkeState: string; text: string; livePath: string; intendedPath: string; source: string }[] };
+    const report = JSON.parse(diag.stdout) as {
+      backends: { gkeState: string; text: string; livePath: string; intendedPath: string; source: string }[];
+    };
     assert.equal(report.backends[0]?.gkeState, 'UNHEALTHY');
-    assert.equal(report.backends[0]?.text, 'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path');
+    assert.equal(
+      report.backends[0]?.text,
+      'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path',
+    );
     const plan = await hcsyncCommand(bed, ['plan', '-n', NS, '-o', 'json']);
     assert.equal(plan.code, 0, plan.stderr);
     assert.notEqual(plan.stdout.trim(), '', `plan printed nothing; stderr: ${plan.stderr}`);
     const rows = (JSON.parse(plan.stdout) as { ports: { service: string; action: string; detail: string }[] }).ports;
-    assert.deepEqual(rows.map((r) => [r.service, r.action]), [[SVC, 'patch']]);
+    assert.deepEqual(
+      rows.map((r) => [r.service, r.action]),
+      [[SVC, 'patch']],
+    );
     assert.match(rows[0]!.detail, /would patch requestPath "\/" → "\/health-check" \(from livenessProbe\)/);
     assert.equal(await livePath(), '/', 'plan and diagnose are read-only');
   });
@@ -77,10 +88,17 @@ describe('e2e: the GKE Ingress 502 story', function () {
   });
 
   it('the load balancer answers 200 once the endpoint is HEALTHY', async () => {
-    await until('a 200 through the load balancer', async () => ((await httpGet(`http://${lb}/health-check`)).status === 200 ? true : undefined), 30_000);
+    await until(
+      'a 200 through the load balancer',
+      async () => ((await httpGet(`http://${lb}/health-check`)).status === 200 ? true : undefined),
+      30_000,
+    );
     await until('GKE says HEALTHY', async () => {
       const ing = await bed.net.readNamespacedIngress({ namespace: NS, name: 'sample-ingress' });
-      return ing.metadata?.annotations?.['ingress.kubernetes.io/backends']?.includes('HEALTHY') && !ing.metadata.annotations['ingress.kubernetes.io/backends'].includes('UNHEALTHY') ? true : undefined;
+      return ing.metadata?.annotations?.['ingress.kubernetes.io/backends']?.includes('HEALTHY') &&
+        !ing.metadata.annotations['ingress.kubernetes.io/backends'].includes('UNHEALTHY')
+        ? true
+        : undefined;
     });
   });
 
@@ -89,10 +107,12 @@ describe('e2e: the GKE Ingress 502 story', function () {
     assert.equal(c.status, 'True');
     assert.equal(c.reason, 'Patched');
     assert.match(c.message, /requestPath "\/" → "\/health-check" \(from livenessProbe\)/);
-    const reasons = (await until('events', async () => {
-      const evs = await bed.serviceEvents(NS, SVC);
-      return evs.length >= 2 ? evs : undefined;
-    })).map((e) => e.reason);
+    const reasons = (
+      await until('events', async () => {
+        const evs = await bed.serviceEvents(NS, SVC);
+        return evs.length >= 2 ? evs : undefined;
+      })
+    ).map((e) => e.reason);
     assert.ok(reasons.includes('HealthCheckPatched'), reasons.join());
     assert.ok(reasons.includes('LivenessProbeFallback'), reasons.join());
   });

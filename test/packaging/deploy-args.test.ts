@@ -96,7 +96,20 @@ describe('deploy/ command line', function () {
   });
 
   it('the chart refuses values hcsync would refuse, and misspelt keys (values.schema.json)', () => {
-    for (const bad of ['mode=enforcing', 'logLevel=verbose', 'resync=5 minutes', 'replicas=0', 'replica=3', 'namespaces={Shop}', 'gcpWriteQps=0', 'metrics.auth=true', 'metrics.auth.enabled=yes', 'rbac.namespace=true', 'networkPolicy.enable=true', 'allowServiceEnforce=sometimes']) {
+    for (const bad of [
+      'mode=enforcing',
+      'logLevel=verbose',
+      'resync=5 minutes',
+      'replicas=0',
+      'replica=3',
+      'namespaces={Shop}',
+      'gcpWriteQps=0',
+      'metrics.auth=true',
+      'metrics.auth.enabled=yes',
+      'rbac.namespace=true',
+      'networkPolicy.enable=true',
+      'allowServiceEnforce=sometimes',
+    ]) {
       assert.throws(() => helmTemplate([bad]), /values don't meet the specifications of the schema/, bad);
     }
     runTool('helm', ['lint', '--strict', 'deploy/helm/hcsync']);

@@ -53,7 +53,8 @@ describe('e2e: the Deployment in deploy/base runs hcsync as its manifests say', 
     try {
       for (const e of container.env) {
         const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
-        process.env[e.name] = e.value ?? (fieldPath === 'metadata.namespace' ? 'hcsync-system' : fieldPath === 'metadata.name' ? POD_NAME : '');
+        process.env[e.name] =
+          e.value ?? (fieldPath === 'metadata.namespace' ? 'hcsync-system' : fieldPath === 'metadata.name' ? POD_NAME : '');
       }
       hcsync = await bed.spawnHcsync(container.args, kubeconfig);
     } finally {
@@ -72,7 +73,8 @@ describe('e2e: the Deployment in deploy/base runs hcsync as its manifests say', 
     for (const probe of [container.livenessProbe, container.readinessProbe]) {
       await until(
         `${probe.httpGet.path} answers 200`,
-        async () => ((await httpGet(`${hcsync.healthUrl}${probe.httpGet.path}`).catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
+        async () =>
+          (await httpGet(`${hcsync.healthUrl}${probe.httpGet.path}`).catch(() => ({ status: 0 }))).status === 200 ? true : undefined,
         30_000,
       );
     }
@@ -104,7 +106,7 @@ describe('e2e: the Deployment in deploy/base runs hcsync as its manifests say', 
 
 /** Applies rendered objects for real with server-side apply, as `kubectl apply --server-side`. */
 async function applyAll(bed: TestBed, objects: readonly KubeObject[]): Promise<void> {
-  for (const o of objects) await bed.objects.patch(o as unknown as KubernetesObject, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply);
+  for (const o of objects) await bed.objects.patch(o, undefined, undefined, 'test', true, PatchStrategy.ServerSideApply);
 }
 
 function containerOf(objects: readonly KubeObject[]): Container {
@@ -125,11 +127,18 @@ describe('e2e: deploy/overlays/namespaced — hcsync with --namespaces under nam
   before(async () => {
     nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     const objects = kustomizeBuild('deploy/overlays/namespaced');
-    assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')), [], 'no cluster-wide RBAC at all');
+    assert.deepEqual(
+      objects.filter((o) => o.kind.startsWith('Cluster')),
+      [],
+      'no cluster-wide RBAC at all',
+    );
     bed = await TestBed.start();
     for (const ns of ['hcsync-system', 'shop', 'payments', 'elsewhere']) await bed.ensureNamespace(ns);
     // Exactly the overlay's ServiceAccount, Roles and RoleBindings: nothing else grants hcsync access.
-    await applyAll(bed, objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind)));
+    await applyAll(
+      bed,
+      objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind)),
+    );
     const kubeconfig = join(bed.cp.kubeconfigPath, '..', 'hcsync-namespaced.kubeconfig');
     bed.cp.writeKubeconfig(kubeconfig, { impersonate: 'system:serviceaccount:hcsync-system:hcsync' });
     const c = containerOf(objects);
@@ -156,20 +165,28 @@ describe('e2e: deploy/overlays/namespaced — hcsync with --namespaces under nam
     await bed.loadBalancer('shop', 'web');
     await bed.loadBalancer('elsewhere', 'web');
     await until('hcsync ready', async () => ((await hcsync.ready()) ? true : undefined), 30_000);
-    const cond = await until('shop/web Patched', async () => {
-      const c = await bed.serviceCondition('shop', 'web');
-      return c?.reason === 'Patched' ? c : undefined;
-    }, 30_000);
+    const cond = await until(
+      'shop/web Patched',
+      async () => {
+        const c = await bed.serviceCondition('shop', 'web');
+        return c?.reason === 'Patched' ? c : undefined;
+      },
+      30_000,
+    );
     assert.equal(cond.status, 'True');
-    const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+    const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     try {
-      const live = async (ns: string) => (await hcs.get({ project: bed.project, healthCheck: bed.checkName(ns, 'web', 8000) }))[0].httpHealthCheck?.requestPath;
+      const live = async (ns: string) =>
+        (await hcs.get({ project: bed.project, healthCheck: bed.checkName(ns, 'web', 8000) }))[0].httpHealthCheck?.requestPath;
       assert.equal(await live('shop'), '/health-check');
       assert.equal(await live('elsewhere'), '/', "the unwatched namespace keeps GKE's check");
     } finally {
       await hcs.close();
     }
-    assert.ok((await bed.serviceEvents('shop', 'web')).some((e) => e.reason === 'HealthCheckPatched'), 'the Event was created under the Role');
+    assert.ok(
+      (await bed.serviceEvents('shop', 'web')).some((e) => e.reason === 'HealthCheckPatched'),
+      'the Event was created under the Role',
+    );
     assert.equal(await bed.serviceCondition('elsewhere', 'web'), undefined, 'a namespace not in --namespaces is never touched');
     assert.equal(await hcsync.metric('hcsync_leader'), 1, 'it leads on the Lease under the Lease Role');
     assert.deepEqual(forbidden(hcsync.lines), []);
@@ -193,7 +210,11 @@ describe('e2e: --metrics-auth on the real API server (TokenReview, SubjectAccess
     const core = bed.kc.makeApiClient(CoreV1Api);
     for (const name of ['reader', 'stranger'] as const) {
       await core.createNamespacedServiceAccount({ namespace: 'monitoring', body: { metadata: { name } } });
-      const tr = await core.createNamespacedServiceAccountToken({ namespace: 'monitoring', name, body: { spec: { expirationSeconds: 3600 } } });
+      const tr = await core.createNamespacedServiceAccountToken({
+        namespace: 'monitoring',
+        name,
+        body: { spec: { expirationSeconds: 3600 } },
+      });
       tokens[name] = tr.status?.token ?? '';
       assert.ok(tokens[name]);
     }

@@ -18,7 +18,10 @@ export function dockerignorePatterns(): string[] {
 
 /** One path segment of a .dockerignore glob as a regular expression source (`*`, `?`). */
 function segmentSource(seg: string): string {
-  return seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return seg
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
 }
 
 function globMatches(glob: string, file: string): boolean {
@@ -135,7 +138,8 @@ export function filesBelow(dir: string): string[] {
   const walk = (rel: string): void => {
     for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const p = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p); // a symlink is listed, not followed
+      if (e.isDirectory())
+        walk(p); // a symlink is listed, not followed
       else out.push(p);
     }
   };

@@ -25,7 +25,8 @@ interface ImageConfig {
   Env?: string[];
 }
 
-const buildah = (...args: string[]): string => execFileSync('buildah', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const buildah = (...args: string[]): string =>
+  execFileSync('buildah', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /** Whether PATH exists in the image, without following symlinks out of it. */
 function inImage(root: string, p: string): boolean {
@@ -71,7 +72,11 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
   before(function () {
     // Cold: Debian rootfs, both bases and the image, a few minutes; warm: hashes and one inspect.
     this.timeout(25 * 60_000);
-    image = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/build-images.sh')], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    image = execFileSync('bash', [path.join(REPO_ROOT, 'scripts/build-images.sh')], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
     config = (JSON.parse(buildah('inspect', '--type', 'image', image)) as { OCIv1: { config: ImageConfig } }).OCIv1.config;
     container = buildah('from', '--pull=never', '--quiet', '--name', `hcsync-image-test-${process.pid}`, image);
     root = buildah('mount', container);
@@ -89,7 +94,10 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
     assert.deepEqual(config.Entrypoint, ['node', 'dist/cli/main.js']);
     assert.deepEqual(config.Cmd, ['run']);
     assert.equal(config.WorkingDir, '/app');
-    assert.ok(config.Env?.some((e) => e.startsWith('PATH=/nodejs/bin:')), String(config.Env));
+    assert.ok(
+      config.Env?.some((e) => e.startsWith('PATH=/nodejs/bin:')),
+      String(config.Env),
+    );
     const passwd = readFileSync(path.join(root, 'etc/passwd'), 'utf8');
     assert.match(passwd, /^nonroot:x:65532:65532:/m);
   });
@@ -113,20 +121,30 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
   });
 
   it('ships production dependencies only: no dev-only package of the lock file', () => {
-    const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
     const devOnly = Object.entries(lock.packages).filter(([p, meta]) => p.startsWith('node_modules/') && meta.dev === true);
-    assert.ok(devOnly.some(([p]) => p === 'node_modules/node'), 'the lock marks the node package as dev-only');
+    assert.ok(
+      devOnly.some(([p]) => p === 'node_modules/node'),
+      'the lock marks the node package as dev-only',
+    );
     const present = devOnly.filter(([p]) => inImage(root, `app/${p}`)).map(([p]) => p);
     assert.deepEqual(present, []);
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies)) assert.ok(inImage(root, `app/node_modules/${dep}/package.json`), `dependency ${dep} missing`);
+    for (const dep of Object.keys(pkg.dependencies))
+      assert.ok(inImage(root, `app/node_modules/${dep}/package.json`), `dependency ${dep} missing`);
   });
 
   it('`hcsync --help` works from its entrypoint (buildah run --isolation chroot, as 65532)', () => {
-    const run = spawnSync('buildah', ['run', '--isolation', 'chroot', '--user', config.User ?? '', container, '--', ...(config.Entrypoint ?? []), '--help'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      'buildah',
+      ['run', '--isolation', 'chroot', '--user', config.User ?? '', container, '--', ...(config.Entrypoint ?? []), '--help'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^hcsync — keeps GKE Ingress health checks/);
     assert.match(run.stdout, /hcsync run/);
@@ -147,7 +165,7 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
     before(async () => {
       nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
       bed = await TestBed.start();
-      hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint) as never);
+      hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
       await bed.deployBlogApp(NS, { service: SVC, ingress: 'sample-ingress', ip: '127.0.0.10' });
       await bed.gke.start();
       lb = await bed.loadBalancer(NS, 'sample-ingress');
@@ -182,8 +200,10 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
         'bash',
         [
           path.join(REPO_ROOT, 'scripts/run-image.sh'),
-          '-u', config.User ?? '',
-          '-w', config.WorkingDir ?? '/',
+          '-u',
+          config.User ?? '',
+          '-w',
+          config.WorkingDir ?? '/',
           ...env.flatMap((e) => ['-e', e]),
           root,
           tmp,
@@ -199,12 +219,19 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
         throw new Error(`${String(e)}\n${hcsync.lines.join('\n')}`);
       });
       await until('check patched', async () => ((await livePath()) === '/health-check' ? true : undefined), 30_000);
-      await until('a 200 through the load balancer', async () => ((await httpGet(`http://${lb}/health-check`)).status === 200 ? true : undefined), 30_000);
+      await until(
+        'a 200 through the load balancer',
+        async () => ((await httpGet(`http://${lb}/health-check`)).status === 200 ? true : undefined),
+        30_000,
+      );
       const c = await until('condition', () => bed.serviceCondition(NS, SVC));
       assert.equal(c.reason, 'Patched');
       assert.match(c.message, /requestPath "\/" → "\/health-check" \(from livenessProbe\)/);
       assert.equal(await hcsync.metric('hcsync_health_check_drift', { namespace: NS, service: SVC }), 0);
-      assert.deepEqual(hcsync.lines.filter((l) => /forbidden|\b403\b|EROFS|EACCES/i.test(l)), []);
+      assert.deepEqual(
+        hcsync.lines.filter((l) => /forbidden|\b403\b|EROFS|EACCES/i.test(l)),
+        [],
+      );
     });
 
     it('the process is the image’s node, as 65532, on a read-only root; idle RSS', async () => {
@@ -228,7 +255,9 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
       await new Promise((r) => setTimeout(r, 11_000));
       const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
       const heap = await hcsync.metric('nodejs_heap_size_used_bytes');
-      console.log(`      image hcsync idle: VmRSS ${(rss / 1024).toFixed(1)} MiB${heap ? `, V8 heap used ${(heap / 2 ** 20).toFixed(1)} MiB` : ''}`);
+      console.log(
+        `      image hcsync idle: VmRSS ${(rss / 1024).toFixed(1)} MiB${heap ? `, V8 heap used ${(heap / 2 ** 20).toFixed(1)} MiB` : ''}`,
+      );
       assert.ok(rss > 0 && rss < 512 * 1024, `RSS ${rss} kB within the 512Mi limit`);
     });
 

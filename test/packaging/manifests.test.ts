@@ -45,30 +45,76 @@ interface NeededAccess {
 }
 const NEEDED_ACCESS: readonly NeededAccess[] = [
   // Informers are client-node ListWatches: a paged list, then a watch, per resource.
-  { call: 'listServiceForAllNamespaces', where: 'kube/cluster-state.ts informer, kube/snapshot.ts', needs: ['|services|list|*'], role: 'watch' },
+  {
+    call: 'listServiceForAllNamespaces',
+    where: 'kube/cluster-state.ts informer, kube/snapshot.ts',
+    needs: ['|services|list|*'],
+    role: 'watch',
+  },
   { call: 'listNamespacedService', where: 'the same, with --namespaces', needs: ['|services|list|*'], role: 'watch' },
   { call: "family('services'", where: 'kube/cluster-state.ts: the Service informer watches', needs: ['|services|watch|*'], role: 'watch' },
   { call: 'listPodForAllNamespaces', where: 'kube/cluster-state.ts, kube/snapshot.ts', needs: ['|pods|list|*'], role: 'watch' },
   { call: 'listNamespacedPod', where: 'the same, with --namespaces', needs: ['|pods|list|*'], role: 'watch' },
   { call: "family('pods'", where: 'kube/cluster-state.ts: the Pod informer watches', needs: ['|pods|watch|*'], role: 'watch' },
-  { call: 'listIngressForAllNamespaces', where: 'kube/cluster-state.ts, kube/snapshot.ts', needs: ['networking.k8s.io|ingresses|list|*'], role: 'watch' },
+  {
+    call: 'listIngressForAllNamespaces',
+    where: 'kube/cluster-state.ts, kube/snapshot.ts',
+    needs: ['networking.k8s.io|ingresses|list|*'],
+    role: 'watch',
+  },
   { call: 'listNamespacedIngress', where: 'the same, with --namespaces', needs: ['networking.k8s.io|ingresses|list|*'], role: 'watch' },
-  { call: "family('ingresses'", where: 'kube/cluster-state.ts: the Ingress informer watches', needs: ['networking.k8s.io|ingresses|watch|*'], role: 'watch' },
-  { call: 'listClusterCustomObject', where: 'kube/cluster-state.ts, kube/snapshot.ts (BackendConfigs)', needs: ['cloud.google.com|backendconfigs|list|*'], role: 'watch' },
-  { call: 'listNamespacedCustomObject', where: 'the same, with --namespaces', needs: ['cloud.google.com|backendconfigs|list|*'], role: 'watch' },
-  { call: "family('backendconfigs'", where: 'kube/cluster-state.ts: the BackendConfig informer watches', needs: ['cloud.google.com|backendconfigs|watch|*'], role: 'watch' },
+  {
+    call: "family('ingresses'",
+    where: 'kube/cluster-state.ts: the Ingress informer watches',
+    needs: ['networking.k8s.io|ingresses|watch|*'],
+    role: 'watch',
+  },
+  {
+    call: 'listClusterCustomObject',
+    where: 'kube/cluster-state.ts, kube/snapshot.ts (BackendConfigs)',
+    needs: ['cloud.google.com|backendconfigs|list|*'],
+    role: 'watch',
+  },
+  {
+    call: 'listNamespacedCustomObject',
+    where: 'the same, with --namespaces',
+    needs: ['cloud.google.com|backendconfigs|list|*'],
+    role: 'watch',
+  },
+  {
+    call: "family('backendconfigs'",
+    where: 'kube/cluster-state.ts: the BackendConfig informer watches',
+    needs: ['cloud.google.com|backendconfigs|watch|*'],
+    role: 'watch',
+  },
   // Server-side apply of the condition is a PATCH on the status subresource.
   { call: 'patchNamespacedServiceStatus', where: 'kube/status-writer.ts', needs: ['|services/status|patch|*'], role: 'watch' },
-  { call: 'createNamespacedEvent', where: 'kube/event-recorder.ts (events.k8s.io/v1; never updated)', needs: ['events.k8s.io|events|create|*'], role: 'watch' },
+  {
+    call: 'createNamespacedEvent',
+    where: 'kube/event-recorder.ts (events.k8s.io/v1; never updated)',
+    needs: ['events.k8s.io|events|create|*'],
+    role: 'watch',
+  },
   // Leader election, in hcsync's namespace, on the one Lease (create cannot be limited by name).
   { call: 'createNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|create|*'], role: 'lease' },
   { call: 'readNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|get|hcsync'], role: 'lease' },
   { call: 'replaceNamespacedLease', where: 'kube/leader-election.ts', needs: ['coordination.k8s.io|leases|update|hcsync'], role: 'lease' },
   // --metrics-auth=true only.
-  { call: 'createTokenReview', where: 'server/metrics-auth.ts', needs: ['authentication.k8s.io|tokenreviews|create|*'], role: 'metricsAuth' },
-  { call: 'createSubjectAccessReview', where: 'server/metrics-auth.ts', needs: ['authorization.k8s.io|subjectaccessreviews|create|*'], role: 'metricsAuth' },
+  {
+    call: 'createTokenReview',
+    where: 'server/metrics-auth.ts',
+    needs: ['authentication.k8s.io|tokenreviews|create|*'],
+    role: 'metricsAuth',
+  },
+  {
+    call: 'createSubjectAccessReview',
+    where: 'server/metrics-auth.ts',
+    needs: ['authorization.k8s.io|subjectaccessreviews|create|*'],
+    role: 'metricsAuth',
+  },
 ];
-const expectedRules = (role: NeededAccess['role']): string[] => [...new Set(NEEDED_ACCESS.filter((a) => a.role === role).flatMap((a) => a.needs))].sort();
+const expectedRules = (role: NeededAccess['role']): string[] =>
+  [...new Set(NEEDED_ACCESS.filter((a) => a.role === role).flatMap((a) => a.needs))].sort();
 const EXPECTED_CLUSTER_RULES = expectedRules('watch');
 const EXPECTED_LEASE_RULES = expectedRules('lease');
 const EXPECTED_METRICS_AUTH_RULES = expectedRules('metricsAuth');
@@ -119,7 +165,13 @@ function overlayWith(components: readonly string[]): KubeObject[] {
     const rel = (p: string) => path.relative(dir, path.join(repoRoot, 'deploy', p));
     writeFileSync(
       path.join(dir, 'kustomization.yaml'),
-      ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', `resources: [${rel('base')}]`, `components: [${components.map((c) => rel(path.join('components', c))).join(', ')}]`, ''].join('\n'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${rel('base')}]`,
+        `components: [${components.map((c) => rel(path.join('components', c))).join(', ')}]`,
+        '',
+      ].join('\n'),
     );
     return kustomizeBuild(dir);
   } finally {
@@ -166,7 +218,12 @@ interface PodTemplate {
   metadata: { labels: Record<string, string> };
   spec: {
     securityContext?: unknown;
-    containers: { name: string; args: string[]; securityContext?: unknown; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[];
+    containers: {
+      name: string;
+      args: string[];
+      securityContext?: unknown;
+      env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+    }[];
   };
 }
 
@@ -232,9 +289,13 @@ describe('deploy/ and crds/ on a real API server', function () {
       monitoring.map(objectKey).sort(),
       [...base.map(objectKey), `PrometheusRule/${NS}/hcsync`, `ServiceMonitor/${NS}/hcsync`, `ConfigMap/${NS}/hcsync-dashboard`].sort(),
     );
-    for (const o of monitoring) if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, NS, objectKey(o));
+    for (const o of monitoring)
+      if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, NS, objectKey(o));
     const dashboard = monitoring.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
-    assert.equal(dashboard.data['hcsync-dashboard.json'], readFileSync(path.join(repoRoot, 'deploy/grafana/hcsync-dashboard.json'), 'utf8'));
+    assert.equal(
+      dashboard.data['hcsync-dashboard.json'],
+      readFileSync(path.join(repoRoot, 'deploy/grafana/hcsync-dashboard.json'), 'utf8'),
+    );
   });
 
   it('every object kustomize renders applies with server-side dry run, strict fields, no warnings', async () => {
@@ -254,7 +315,15 @@ describe('deploy/ and crds/ on a real API server', function () {
     ok(await rest.apply(crd, { dryRun: false }), crd);
     await waitEstablished('backendconfigs.cloud.google.com');
 
-    const healthCheck = { checkIntervalSec: 15, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 3, type: 'HTTP', requestPath: '/healthz', port: 8080 };
+    const healthCheck = {
+      checkIntervalSec: 15,
+      timeoutSec: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      type: 'HTTP',
+      requestPath: '/healthz',
+      port: 8080,
+    };
     const bc = (apiVersion: string, name: string, spec: unknown): KubeObject => ({
       apiVersion,
       kind: 'BackendConfig',
@@ -262,11 +331,17 @@ describe('deploy/ and crds/ on a real API server', function () {
       spec,
     });
     // v1, with fields hcsync does not model kept as written.
-    ok(await rest.create(bc('cloud.google.com/v1', 'web', { healthCheck, cdn: { enabled: true }, timeoutSec: 40 }), { dryRun: false }), bc('cloud.google.com/v1', 'web', {}));
+    ok(
+      await rest.create(bc('cloud.google.com/v1', 'web', { healthCheck, cdn: { enabled: true }, timeoutSec: 40 }), { dryRun: false }),
+      bc('cloud.google.com/v1', 'web', {}),
+    );
     const viaBeta = await rest.get('/apis/cloud.google.com/v1beta1/namespaces/default/backendconfigs/web');
     assert.equal(viaBeta.status, 200);
     assert.deepEqual((viaBeta.body as { spec: unknown }).spec, { healthCheck, cdn: { enabled: true }, timeoutSec: 40 });
-    ok(await rest.create(bc('cloud.google.com/v1beta1', 'api', { healthCheck: { requestPath: '/ready' } }), { dryRun: false }), bc('cloud.google.com/v1beta1', 'api', {}));
+    ok(
+      await rest.create(bc('cloud.google.com/v1beta1', 'api', { healthCheck: { requestPath: '/ready' } }), { dryRun: false }),
+      bc('cloud.google.com/v1beta1', 'api', {}),
+    );
 
     // healthCheck is typed: a wrong type and an unknown field are both refused.
     const wrongType = await rest.create(bc('cloud.google.com/v1', 'bad1', { healthCheck: { requestPath: 5 } }), { dryRun: true });
@@ -333,7 +408,10 @@ describe('deploy/ and crds/ on a real API server', function () {
     // Defaults: no Namespace (helm --create-namespace), no Prometheus Operator objects.
     assert.deepEqual(
       helmTemplate().map(objectKey).sort(),
-      base.filter((o) => o.kind !== 'Namespace').map(objectKey).sort(),
+      base
+        .filter((o) => o.kind !== 'Namespace')
+        .map(objectKey)
+        .sort(),
     );
   });
 
@@ -353,7 +431,14 @@ describe('deploy/ and crds/ on a real API server', function () {
     ]);
     const d = deploymentOf(objects);
     const [c] = podTemplate(d).spec.containers;
-    for (const flag of ['--project=my-project', '--mode=observe', '--namespaces=shop,payments', '--resync=10m', '--gcp-write-qps=5', '--infer-from-liveness=false']) {
+    for (const flag of [
+      '--project=my-project',
+      '--mode=observe',
+      '--namespaces=shop,payments',
+      '--resync=10m',
+      '--gcp-write-qps=5',
+      '--infer-from-liveness=false',
+    ]) {
       assert.ok(c?.args.includes(flag), `${flag} in ${c?.args.join(' ')}`);
     }
     assert.equal((d.spec as { replicas: number }).replicas, 3);
@@ -370,14 +455,26 @@ describe('deploy/ and crds/ on a real API server', function () {
     const sources = productionSource();
     const all = sources.map((x) => x.text).join('\n');
     for (const a of NEEDED_ACCESS) assert.ok(all.includes(a.call), `${a.call} (${a.where}) is no longer in src/: drop its permission`);
-    const apiCall = /\.((?:list|read|create|patch|replace|delete|watch)\w*(?:Namespaced|ForAllNamespaces|Cluster|TokenReview|SubjectAccessReview)\w*)\(/g;
+    const apiCall =
+      /\.((?:list|read|create|patch|replace|delete|watch)\w*(?:Namespaced|ForAllNamespaces|Cluster|TokenReview|SubjectAccessReview)\w*)\(/g;
     const informer = /family\('(\w+)'/g;
     for (const { file, text } of sources) {
-      for (const m of text.matchAll(apiCall)) assert.ok(NEEDED_ACCESS.some((a) => a.call === m[1]), `${file} calls ${m[1]}: add it and the permission it needs to NEEDED_ACCESS`);
-      for (const m of text.matchAll(informer)) assert.ok(NEEDED_ACCESS.some((a) => a.call === `family('${m[1]}'`), `${file} has an informer on ${m[1]}: add its watch to NEEDED_ACCESS`);
+      for (const m of text.matchAll(apiCall))
+        assert.ok(
+          NEEDED_ACCESS.some((a) => a.call === m[1]),
+          `${file} calls ${m[1]}: add it and the permission it needs to NEEDED_ACCESS`,
+        );
+      for (const m of text.matchAll(informer))
+        assert.ok(
+          NEEDED_ACCESS.some((a) => a.call === `family('${m[1]}'`),
+          `${file} has an informer on ${m[1]}: add its watch to NEEDED_ACCESS`,
+        );
     }
     // The informer is client-node's ListWatch (a list, then a watch), in one place.
-    assert.deepEqual(sources.filter((x) => x.text.includes('new ListWatch(')).map((x) => path.basename(x.file)), ['informer.ts']);
+    assert.deepEqual(
+      sources.filter((x) => x.text.includes('new ListWatch(')).map((x) => path.basename(x.file)),
+      ['informer.ts'],
+    );
   });
 
   it('the ClusterRole grants exactly the access hcsync uses, the Role only its Lease', () => {
@@ -394,7 +491,11 @@ describe('deploy/ and crds/ on a real API server', function () {
       assert.deepEqual(flattenRules(lease.rules), [...EXPECTED_LEASE_RULES].sort(), `${source} Role`);
       // Bound to hcsync's ServiceAccount and nothing else.
       for (const b of objects.filter((o) => o.kind.endsWith('RoleBinding'))) {
-        assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }], `${source} ${b.kind}`);
+        assert.deepEqual(
+          (b as unknown as { subjects: unknown[] }).subjects,
+          [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }],
+          `${source} ${b.kind}`,
+        );
       }
     }
   });
@@ -402,17 +503,35 @@ describe('deploy/ and crds/ on a real API server', function () {
   it('namespaced RBAC: kustomize (deploy/overlays/namespaced) and Helm (rbac.namespaced) render a Role per watched namespace, no ClusterRole, and --namespaces', () => {
     const kustomize = kustomizeBuild('deploy/overlays/namespaced');
     const helm = helmTemplate(['rbac.namespaced=true', 'namespaces={shop,payments}']).map(stripHelmLabels);
-    for (const [source, objects] of [['kustomize', kustomize], ['helm', helm]] as const) {
+    for (const [source, objects] of [
+      ['kustomize', kustomize],
+      ['helm', helm],
+    ] as const) {
       assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')).map(objectKey), [], `${source}: nothing cluster-wide`);
       const roles = objects.filter((o) => o.kind === 'Role');
-      assert.deepEqual(roles.map(objectKey).sort(), [`Role/${NS}/hcsync-leader-election`, 'Role/payments/hcsync', 'Role/shop/hcsync'], source);
+      assert.deepEqual(
+        roles.map(objectKey).sort(),
+        [`Role/${NS}/hcsync-leader-election`, 'Role/payments/hcsync', 'Role/shop/hcsync'],
+        source,
+      );
       for (const ns of ['shop', 'payments']) {
-        assert.deepEqual(flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === ns))), EXPECTED_CLUSTER_RULES, `${source} Role in ${ns}`);
-        const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === ns) as unknown as { roleRef: unknown; subjects: unknown };
+        assert.deepEqual(
+          flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === ns))),
+          EXPECTED_CLUSTER_RULES,
+          `${source} Role in ${ns}`,
+        );
+        const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === ns) as unknown as {
+          roleRef: unknown;
+          subjects: unknown;
+        };
         assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'hcsync' }, `${source} ${ns}`);
         assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }], `${source} ${ns}`);
       }
-      assert.deepEqual(flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === NS))), EXPECTED_LEASE_RULES, `${source} Lease Role`);
+      assert.deepEqual(
+        flattenRules(rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === NS))),
+        EXPECTED_LEASE_RULES,
+        `${source} Lease Role`,
+      );
       assert.ok(podTemplate(deploymentOf(objects)).spec.containers[0]?.args.includes('--namespaces=shop,payments'), source);
     }
     // The same objects either way (Helm has no Namespace by default).
@@ -424,8 +543,16 @@ describe('deploy/ and crds/ on a real API server', function () {
   });
 
   it('namespaced RBAC applies with server-side dry run in the watched namespaces', async () => {
-    for (const ns of ['shop', 'payments']) ok(await rest.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { dryRun: false }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    for (const o of [...kustomizeBuild('deploy/overlays/namespaced'), ...helmTemplate(['rbac.namespaced=true', 'namespaces={shop,payments}'])]) {
+    for (const ns of ['shop', 'payments'])
+      ok(await rest.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { dryRun: false }), {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns },
+      });
+    for (const o of [
+      ...kustomizeBuild('deploy/overlays/namespaced'),
+      ...helmTemplate(['rbac.namespaced=true', 'namespaces={shop,payments}']),
+    ]) {
       const r = await rest.apply(o, { dryRun: true });
       ok(r, o);
       assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
@@ -434,7 +561,12 @@ describe('deploy/ and crds/ on a real API server', function () {
 
   it('metrics-auth and networkpolicy: kustomize components and Helm toggles render the same objects, which dry-run apply', async () => {
     const kustomize = overlayWith(['servicemonitor', 'metrics-auth', 'networkpolicy']);
-    const helm = helmTemplate(['createNamespace=true', 'serviceMonitor.enabled=true', 'metrics.auth.enabled=true', 'networkPolicy.enabled=true']).map(stripHelmLabels);
+    const helm = helmTemplate([
+      'createNamespace=true',
+      'serviceMonitor.enabled=true',
+      'metrics.auth.enabled=true',
+      'networkPolicy.enabled=true',
+    ]).map(stripHelmLabels);
     const h = byKey(helm);
     const k = byKey(kustomize);
     assert.deepEqual([...h.keys()].sort(), [...k.keys()].sort());
@@ -443,24 +575,50 @@ describe('deploy/ and crds/ on a real API server', function () {
     assert.ok(podTemplate(deploymentOf(kustomize)).spec.containers[0]?.args.includes('--metrics-auth=true'));
     const auth = kustomize.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'hcsync-metrics-auth');
     assert.deepEqual(flattenRules(rulesOf(auth)), EXPECTED_METRICS_AUTH_RULES);
-    assert.deepEqual((kustomize.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'hcsync-metrics-auth') as unknown as { subjects: unknown }).subjects, [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }]);
-    assert.deepEqual(rulesOf(kustomize.find((o) => o.metadata.name === 'hcsync-metrics-reader')), [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    assert.deepEqual(
+      (
+        kustomize.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'hcsync-metrics-auth') as unknown as {
+          subjects: unknown;
+        }
+      ).subjects,
+      [{ kind: 'ServiceAccount', name: 'hcsync', namespace: NS }],
+    );
+    assert.deepEqual(rulesOf(kustomize.find((o) => o.metadata.name === 'hcsync-metrics-reader')), [
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]);
     const sm = kustomize.find((o) => o.kind === 'ServiceMonitor') as unknown as { spec: { endpoints: { bearerTokenFile?: string }[] } };
     assert.equal(sm.spec.endpoints[0]?.bearerTokenFile, '/var/run/secrets/kubernetes.io/serviceaccount/token');
     // The NetworkPolicy admits the metrics and health ports only, from Pods in any namespace; egress is not restricted.
-    const np = kustomize.find((o) => o.kind === 'NetworkPolicy') as unknown as { spec: { podSelector: unknown; policyTypes: string[]; ingress: { from: unknown[]; ports: { port: string }[] }[] } };
+    const np = kustomize.find((o) => o.kind === 'NetworkPolicy') as unknown as {
+      spec: { podSelector: unknown; policyTypes: string[]; ingress: { from: unknown[]; ports: { port: string }[] }[] };
+    };
     assert.deepEqual(np.spec.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'hcsync', 'app.kubernetes.io/instance': 'hcsync' } });
     assert.deepEqual(np.spec.policyTypes, ['Ingress']);
     assert.deepEqual(np.spec.ingress.flatMap((r) => r.ports.map((p) => p.port)).sort(), ['health', 'metrics']);
-    const ports = (podTemplate(deploymentOf(kustomize)).spec.containers[0] as unknown as { ports: { name: string }[] }).ports.map((p) => p.name).sort();
+    const ports = (podTemplate(deploymentOf(kustomize)).spec.containers[0] as unknown as { ports: { name: string }[] }).ports
+      .map((p) => p.name)
+      .sort();
     assert.deepEqual(ports, ['health', 'metrics'], 'the policy names ports the container has');
     // Helm: metrics narrowed to a monitoring namespace by selector.
-    const narrowed = helmTemplate(['networkPolicy.enabled=true', 'networkPolicy.metricsNamespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring']).find((o) => o.kind === 'NetworkPolicy') as unknown as typeof np;
+    const narrowed = helmTemplate([
+      'networkPolicy.enabled=true',
+      'networkPolicy.metricsNamespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring',
+    ]).find((o) => o.kind === 'NetworkPolicy') as unknown as typeof np;
     assert.deepEqual(narrowed.spec.ingress, [
-      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: 'metrics', protocol: 'TCP' }],
+      },
       { from: [{ namespaceSelector: {} }], ports: [{ port: 'health', protocol: 'TCP' }] },
     ]);
-    for (const o of [...kustomize, ...helmTemplate(['networkPolicy.enabled=true', 'networkPolicy.metricsNamespaceSelector.matchLabels.team=monitoring', 'metrics.auth.enabled=true'])]) {
+    for (const o of [
+      ...kustomize,
+      ...helmTemplate([
+        'networkPolicy.enabled=true',
+        'networkPolicy.metricsNamespaceSelector.matchLabels.team=monitoring',
+        'metrics.auth.enabled=true',
+      ]),
+    ]) {
       const r = await rest.apply(o, { dryRun: true });
       ok(r, o);
       assert.deepEqual(r.warnings, [], `${objectKey(o)} warnings`);
@@ -469,7 +627,13 @@ describe('deploy/ and crds/ on a real API server', function () {
 
   it('with the RBAC objects in place, the API server allows what hcsync does and refuses the rest', async () => {
     for (const o of base.filter((x) => /Role|ServiceAccount/.test(x.kind))) ok(await rest.apply(o, { dryRun: false }), o);
-    const can = async (verb: string, group: string, resource: string, namespace: string, opts: { subresource?: string; name?: string } = {}): Promise<boolean> => {
+    const can = async (
+      verb: string,
+      group: string,
+      resource: string,
+      namespace: string,
+      opts: { subresource?: string; name?: string } = {},
+    ): Promise<boolean> => {
       const review = {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
@@ -514,10 +678,18 @@ describe('deploy/ and crds/ on a real API server', function () {
       ['delete', 'coordination.k8s.io', 'leases', NS, { name: 'hcsync' }],
     ];
     for (const [verb, group, resource, namespace, opts] of allowed) {
-      assert.equal(await can(verb, group, resource, namespace, opts), true, `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be allowed`);
+      assert.equal(
+        await can(verb, group, resource, namespace, opts),
+        true,
+        `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be allowed`,
+      );
     }
     for (const [verb, group, resource, namespace, opts] of refused) {
-      assert.equal(await can(verb, group, resource, namespace, opts), false, `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be refused`);
+      assert.equal(
+        await can(verb, group, resource, namespace, opts),
+        false,
+        `${verb} ${group}/${resource} ${JSON.stringify(opts ?? {})} in "${namespace}" should be refused`,
+      );
     }
   });
 });

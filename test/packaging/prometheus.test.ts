@@ -31,7 +31,11 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
     await bed.deployBlogApp(NS, { service: SVC, ingress: 'site', ip: '127.0.0.30' });
     await bed.gke.start();
     hcsync = await bed.spawnHcsync(['run', '--mode', 'observe', '--resync', '5s'], await bed.hcsyncKubeconfig());
-    await until('drift reported', async () => ((await hcsync.metric('hcsync_health_check_drift', { service: SVC })) === 1 ? true : undefined), 30_000);
+    await until(
+      'drift reported',
+      async () => ((await hcsync.metric('hcsync_health_check_drift', { service: SVC })) === 1 ? true : undefined),
+      30_000,
+    );
 
     // The shipped rules, with the 10-minute hold shortened so the test sees the alert fire.
     const rules = readFileSync(join(REPO_ROOT, 'deploy/prometheus/hcsync.rules.yaml'), 'utf8');
@@ -45,7 +49,15 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
     );
     const port = await freeLoopbackPort();
     promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(join(REPO_ROOT, '.cache/tools/prometheus'), [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    prometheus = spawn(
+      join(REPO_ROOT, '.cache/tools/prometheus'),
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
   });
 
   after(async () => {
@@ -55,21 +67,34 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
   });
 
   it('scrapes hcsync: the target is up and the drift series is 1', async () => {
-    await until('target up', async () => {
-      const r = JSON.parse((await httpGet(`${promUrl}/api/v1/query?query=up{job="hcsync"}`)).body) as { data: { result: { value: [number, string] }[] } };
-      return r.data.result[0]?.value[1] === '1' ? true : undefined;
-    }, 30_000);
-    const r = JSON.parse((await httpGet(`${promUrl}/api/v1/query?query=hcsync_health_check_drift`)).body) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    await until(
+      'target up',
+      async () => {
+        const r = JSON.parse((await httpGet(`${promUrl}/api/v1/query?query=up{job="hcsync"}`)).body) as {
+          data: { result: { value: [number, string] }[] };
+        };
+        return r.data.result[0]?.value[1] === '1' ? true : undefined;
+      },
+      30_000,
+    );
+    const r = JSON.parse((await httpGet(`${promUrl}/api/v1/query?query=hcsync_health_check_drift`)).body) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     const series = r.data.result.find((s) => s.metric['service'] === SVC);
     assert.equal(series?.value[1], '1');
     assert.equal(series?.metric['namespace'], NS, 'honor_labels keeps the Service’s namespace');
   });
 
   it('HealthCheckDrifted goes pending, then firing, naming the Service and its check', async () => {
-    const firing = await until('HealthCheckDrifted firing', async () => {
-      const body = JSON.parse((await httpGet(`${promUrl}/api/v1/alerts`)).body) as { data: { alerts: Alert[] } };
-      return body.data.alerts.find((a) => a.labels['alertname'] === 'HealthCheckDrifted' && a.state === 'firing');
-    }, 60_000, 500);
+    const firing = await until(
+      'HealthCheckDrifted firing',
+      async () => {
+        const body = JSON.parse((await httpGet(`${promUrl}/api/v1/alerts`)).body) as { data: { alerts: Alert[] } };
+        return body.data.alerts.find((a) => a.labels['alertname'] === 'HealthCheckDrifted' && a.state === 'firing');
+      },
+      60_000,
+      500,
+    );
     assert.equal(firing.labels['service'], SVC);
     assert.equal(firing.labels['health_check'], bed.checkName(NS, SVC, 8000));
     assert.equal(firing.labels['severity'], 'warning');
@@ -79,11 +104,19 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
     assert.equal(await hcsync.stop(), 0);
     const enforcing = await bed.spawnHcsync(['run', '--resync', '5s'], await bed.hcsyncKubeconfig());
     const target = enforcing.metricsUrl.replace('http://', '');
-    writeFileSync(join(dir, 'prometheus.yml'), readFileSync(join(dir, 'prometheus.yml'), 'utf8').replace(/targets: \['[^']+'\]/, `targets: ['${target}']`));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      readFileSync(join(dir, 'prometheus.yml'), 'utf8').replace(/targets: \['[^']+'\]/, `targets: ['${target}']`),
+    );
     prometheus?.kill('SIGHUP'); // reload the config with the new target
-    await until('no HealthCheckDrifted alert', async () => {
-      const body = JSON.parse((await httpGet(`${promUrl}/api/v1/alerts`)).body) as { data: { alerts: Alert[] } };
-      return body.data.alerts.some((a) => a.labels['alertname'] === 'HealthCheckDrifted') ? undefined : true;
-    }, 60_000, 500);
+    await until(
+      'no HealthCheckDrifted alert',
+      async () => {
+        const body = JSON.parse((await httpGet(`${promUrl}/api/v1/alerts`)).body) as { data: { alerts: Alert[] } };
+        return body.data.alerts.some((a) => a.labels['alertname'] === 'HealthCheckDrifted') ? undefined : true;
+      },
+      60_000,
+      500,
+    );
   });
 });

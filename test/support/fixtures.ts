@@ -1,16 +1,44 @@
 // Builders for slim objects in tests: a valid default, overridden where a test cares.
-import type { SlimContainer, SlimPod, SlimProbe, SlimService, SlimServicePort, SlimIngress, SlimBackendConfig, BackendConfigHealthCheck } from '../../src/model/kube.js';
+import type {
+  SlimContainer,
+  SlimPod,
+  SlimProbe,
+  SlimService,
+  SlimServicePort,
+  SlimIngress,
+  SlimBackendConfig,
+  BackendConfigHealthCheck,
+} from '../../src/model/kube.js';
 import type { LiveHealthCheck } from '../../src/model/health-check.js';
 
-export function service(o: { name?: string; namespace?: string; annotations?: Record<string, string>; ports?: SlimServicePort[]; selector?: Record<string, string> } = {}): SlimService {
+export function service(
+  o: {
+    name?: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    ports?: SlimServicePort[];
+    selector?: Record<string, string>;
+  } = {},
+): SlimService {
   return {
-    metadata: { namespace: o.namespace ?? 'default', name: o.name ?? 'web', uid: 'uid-web', resourceVersion: '1', generation: 1, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    metadata: {
+      namespace: o.namespace ?? 'default',
+      name: o.name ?? 'web',
+      uid: 'uid-web',
+      resourceVersion: '1',
+      generation: 1,
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+    },
     spec: { selector: o.selector ?? { app: 'web' }, ports: o.ports ?? [{ name: 'http', port: 80, targetPort: 8000 }] },
     status: { conditions: [] },
   };
 }
 
-export function httpProbe(path: string | undefined, port: number | string = 8000, extra: Partial<NonNullable<SlimProbe['httpGet']>> & { timeoutSeconds?: number; periodSeconds?: number } = {}): SlimProbe {
+export function httpProbe(
+  path: string | undefined,
+  port: number | string = 8000,
+  extra: Partial<NonNullable<SlimProbe['httpGet']>> & { timeoutSeconds?: number; periodSeconds?: number } = {},
+): SlimProbe {
   const { timeoutSeconds, periodSeconds, ...get } = extra;
   return {
     handler: 'httpGet',
@@ -21,11 +49,19 @@ export function httpProbe(path: string | undefined, port: number | string = 8000
 }
 
 export function container(o: Partial<SlimContainer> = {}): SlimContainer {
-  return { name: o.name ?? 'app', ports: o.ports ?? [{ name: 'http', containerPort: 8000 }], ...(o.readinessProbe ? { readinessProbe: o.readinessProbe } : {}), ...(o.livenessProbe ? { livenessProbe: o.livenessProbe } : {}) };
+  return {
+    name: o.name ?? 'app',
+    ports: o.ports ?? [{ name: 'http', containerPort: 8000 }],
+    ...(o.readinessProbe ? { readinessProbe: o.readinessProbe } : {}),
+    ...(o.livenessProbe ? { livenessProbe: o.livenessProbe } : {}),
+  };
 }
 
 let podCounter = 0;
-export function pod(containers: SlimContainer[], o: { name?: string; created?: string; deleting?: boolean; phase?: string; labels?: Record<string, string> } = {}): SlimPod {
+export function pod(
+  containers: SlimContainer[],
+  o: { name?: string; created?: string; deleting?: boolean; phase?: string; labels?: Record<string, string> } = {},
+): SlimPod {
   podCounter += 1;
   return {
     metadata: {
@@ -42,7 +78,14 @@ export function pod(containers: SlimContainer[], o: { name?: string; created?: s
   };
 }
 
-export function ingress(o: { name?: string; backends?: { service: string; port: number | string }[]; gkeBackends?: Record<string, string>; className?: string } = {}): SlimIngress {
+export function ingress(
+  o: {
+    name?: string;
+    backends?: { service: string; port: number | string }[];
+    gkeBackends?: Record<string, string>;
+    className?: string;
+  } = {},
+): SlimIngress {
   return {
     metadata: {
       namespace: 'default',
@@ -60,7 +103,17 @@ export function backendConfig(name: string, healthCheck?: BackendConfigHealthChe
   return { metadata: { namespace: 'default', name, uid: `bc-${name}`, resourceVersion: '1' }, ...(healthCheck ? { healthCheck } : {}) };
 }
 
-export function liveCheck(o: Partial<{ name: string; requestPath: string; host: string; checkIntervalSec: number; timeoutSec: number; type: string; id: string }> = {}): LiveHealthCheck {
+export function liveCheck(
+  o: Partial<{
+    name: string;
+    requestPath: string;
+    host: string;
+    checkIntervalSec: number;
+    timeoutSec: number;
+    type: string;
+    id: string;
+  }> = {},
+): LiveHealthCheck {
   return {
     name: o.name ?? 'k8s1-abcdef12-default-web-80-12345678',
     scope: { kind: 'global' },

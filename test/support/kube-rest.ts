@@ -123,6 +123,6 @@ export class KubeRest {
 }
 
 export function describeFailure(o: KubeObject, r: RestResponse): string {
-  const message = typeof r.body === 'object' && r.body !== null && 'message' in r.body ? String((r.body as { message: unknown }).message) : JSON.stringify(r.body);
+  const message = typeof r.body === 'object' && r.body !== null && 'message' in r.body ? String(r.body.message) : JSON.stringify(r.body);
   return `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: HTTP ${r.status}: ${message}`;
 }

@@ -46,7 +46,7 @@ async function surfaced(call: Promise<unknown>): Promise<SurfacedError> {
   } catch (err) {
     const e = err as Error & { code?: number; httpStatusCode?: number; reason?: string; domain?: string } & Record<symbol, unknown>;
     const raw = e[RAW_PAYLOAD];
-    const parsed = typeof raw === 'string' ? (JSON.parse(raw) as { error?: { errors?: Array<{ reason?: string }> } }) : undefined;
+    const parsed = typeof raw === 'string' ? (JSON.parse(raw) as { error?: { errors?: { reason?: string }[] } }) : undefined;
     return {
       name: e.constructor.name,
       code: e.code,
@@ -207,7 +207,11 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     it('patches with JSON merge semantics and keeps id and creationTimestamp', async () => {
       await insertHc(httpCheck('merge'));
       const before = await getHc('merge');
-      const [lro] = await hcs.patch({ project: PROJECT, healthCheck: 'merge', healthCheckResource: { httpHealthCheck: { requestPath: '/healthz' }, checkIntervalSec: 10 } });
+      const [lro] = await hcs.patch({
+        project: PROJECT,
+        healthCheck: 'merge',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/healthz' }, checkIntervalSec: 10 },
+      });
       await done(lro.latestResponse as IOperation);
       const after = await getHc('merge');
       assert.equal(after.httpHealthCheck?.requestPath, '/healthz');
@@ -256,7 +260,9 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     });
 
     it('rejects invalid checks with 400 invalid and leaves the stored object alone', async () => {
-      const tooLong = await surfaced(hcs.insert({ project: PROJECT, healthCheckResource: httpCheck('bad-timeout', { checkIntervalSec: 5, timeoutSec: 6 }) }));
+      const tooLong = await surfaced(
+        hcs.insert({ project: PROJECT, healthCheckResource: httpCheck('bad-timeout', { checkIntervalSec: 5, timeoutSec: 6 }) }),
+      );
       assert.deepEqual(tooLong, {
         name: 'GoogleError',
         code: 3, // INVALID_ARGUMENT
@@ -267,16 +273,30 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
         legacyReason: 'invalid',
       });
 
-      const badPath = await surfaced(hcs.insert({ project: PROJECT, healthCheckResource: httpCheck('bad-path', { httpHealthCheck: { port: 80, requestPath: 'healthz' } }) }));
+      const badPath = await surfaced(
+        hcs.insert({
+          project: PROJECT,
+          healthCheckResource: httpCheck('bad-path', { httpHealthCheck: { port: 80, requestPath: 'healthz' } }),
+        }),
+      );
       assert.equal(badPath.httpStatusCode, 400);
       assert.match(badPath.message, /resource\.httpHealthCheck\.requestPath/);
-      const badChars = await surfaced(hcs.insert({ project: PROJECT, healthCheckResource: httpCheck('bad-chars', { httpHealthCheck: { port: 80, requestPath: '/a b<>' } }) }));
+      const badChars = await surfaced(
+        hcs.insert({
+          project: PROJECT,
+          healthCheckResource: httpCheck('bad-chars', { httpHealthCheck: { port: 80, requestPath: '/a b<>' } }),
+        }),
+      );
       assert.equal(badChars.httpStatusCode, 400);
 
-      const mismatch = await surfaced(hcs.insert({ project: PROJECT, healthCheckResource: { name: 'mismatch', type: 'HTTPS', httpHealthCheck: { port: 80 } } }));
+      const mismatch = await surfaced(
+        hcs.insert({ project: PROJECT, healthCheckResource: { name: 'mismatch', type: 'HTTPS', httpHealthCheck: { port: 80 } } }),
+      );
       assert.equal(mismatch.httpStatusCode, 400);
       assert.equal(mismatch.legacyReason, 'invalid');
-      const two = await surfaced(hcs.insert({ project: PROJECT, healthCheckResource: { name: 'two', type: 'HTTP', httpHealthCheck: {}, tcpHealthCheck: {} } }));
+      const two = await surfaced(
+        hcs.insert({ project: PROJECT, healthCheckResource: { name: 'two', type: 'HTTP', httpHealthCheck: {}, tcpHealthCheck: {} } }),
+      );
       assert.equal(two.httpStatusCode, 400);
 
       await insertHc(httpCheck('keep'));
@@ -296,7 +316,12 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       const [hc] = await regionHcs.get({ project: PROJECT, region: REGION, healthCheck: 'regional-a' });
       assert.equal(hc.region, `https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/${REGION}`);
       assert.equal(hc.selfLink, `https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/${REGION}/healthChecks/regional-a`);
-      const [patch] = await regionHcs.patch({ project: PROJECT, region: REGION, healthCheck: 'regional-a', healthCheckResource: { httpHealthCheck: { requestPath: '/ready' } } });
+      const [patch] = await regionHcs.patch({
+        project: PROJECT,
+        region: REGION,
+        healthCheck: 'regional-a',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/ready' } },
+      });
       await done(patch.latestResponse as IOperation);
       const [after] = await regionHcs.get({ project: PROJECT, region: REGION, healthCheck: 'regional-a' });
       assert.equal(after.httpHealthCheck?.requestPath, '/ready');
@@ -306,17 +331,28 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     it('lists with maxResults/pageToken and a name filter', async () => {
       for (const n of ['page-1', 'page-2', 'page-3']) await insertHc(httpCheck(n));
       const [first, next] = await hcs.list({ project: PROJECT, maxResults: 2, filter: 'name eq page-.*' }, { autoPaginate: false });
-      assert.deepEqual(first.map((h) => h.name), ['page-1', 'page-2']);
+      assert.deepEqual(
+        first.map((h) => h.name),
+        ['page-1', 'page-2'],
+      );
       assert.ok(next?.pageToken);
       const [second, last] = await hcs.list({ ...next, project: PROJECT }, { autoPaginate: false });
-      assert.deepEqual(second.map((h) => h.name), ['page-3']);
+      assert.deepEqual(
+        second.map((h) => h.name),
+        ['page-3'],
+      );
       assert.equal(last, null);
       const [exact] = await hcs.list({ project: PROJECT, filter: 'name = "page-2"' }, { autoPaginate: false });
-      assert.deepEqual(exact.map((h) => h.name), ['page-2']);
+      assert.deepEqual(
+        exact.map((h) => h.name),
+        ['page-2'],
+      );
     });
 
     it('aggregatedList pages over global and regional scopes', async () => {
-      await regionHcs.insert({ project: PROJECT, region: 'europe-west1', healthCheckResource: httpCheck('agg-eu') }).then(([l]) => done(l.latestResponse as IOperation));
+      await regionHcs
+        .insert({ project: PROJECT, region: 'europe-west1', healthCheckResource: httpCheck('agg-eu') })
+        .then(([l]) => done(l.latestResponse as IOperation));
       standIn.resetCounts();
       const seen: string[] = [];
       const warnings: string[] = [];
@@ -337,7 +373,9 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     });
 
     it('aggregatedList answers unreachables when returnPartialSuccess is sent (raw HTTP: 7.8 has no such request field)', async () => {
-      const res = await fetch(`${standIn.endpoint}/compute/v1/projects/${PROJECT}/aggregated/healthChecks?returnPartialSuccess=true&maxResults=1`);
+      const res = await fetch(
+        `${standIn.endpoint}/compute/v1/projects/${PROJECT}/aggregated/healthChecks?returnPartialSuccess=true&maxResults=1`,
+      );
       const body = (await res.json()) as { kind: string; unreachables?: string[]; nextPageToken?: string; items: Record<string, unknown> };
       assert.equal(body.kind, 'compute#healthChecksAggregatedList');
       assert.deepEqual(body.unreachables, []);
@@ -428,8 +466,13 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       standIn.injectFailure('healthChecks.patch', { status: 503, reason: 'backendError', message: 'Internal error. Please try again.' });
       const e = await surfaced(hcs.patch({ project: PROJECT, healthCheck: 'flaky', healthCheckResource: { description: 'y' } }));
       assert.deepEqual(e, {
-        name: 'GoogleError', code: 14, httpStatusCode: 503, message: 'Internal error. Please try again.',
-        reason: undefined, domain: undefined, legacyReason: 'backendError',
+        name: 'GoogleError',
+        code: 14,
+        httpStatusCode: 503,
+        message: 'Internal error. Please try again.',
+        reason: undefined,
+        domain: undefined,
+        legacyReason: 'backendError',
       });
       assert.equal(standIn.requestCounts()['healthChecks.patch'], 1, 'writes are not retried');
     });
@@ -448,16 +491,32 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
 
     it('an operation-level failure is DONE with error.errors[] and httpErrorStatusCode; nothing changes', async () => {
       await insertHc(httpCheck('op-fail'));
-      standIn.injectFailure('healthChecks.patch', { status: 400, reason: 'resourceNotReady', message: 'The resource is not ready', operationLevel: true });
-      const [lro] = await hcs.patch({ project: PROJECT, healthCheck: 'op-fail', healthCheckResource: { httpHealthCheck: { requestPath: '/x' } } });
+      standIn.injectFailure('healthChecks.patch', {
+        status: 400,
+        reason: 'resourceNotReady',
+        message: 'The resource is not ready',
+        operationLevel: true,
+      });
+      const [lro] = await hcs.patch({
+        project: PROJECT,
+        healthCheck: 'op-fail',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/x' } },
+      });
       const op = await done(lro.latestResponse as IOperation);
       assert.equal(op.status, 'DONE');
       assert.equal(op.httpErrorStatusCode, 400);
       assert.equal(op.httpErrorMessage, 'BAD REQUEST');
-      assert.deepEqual(op.error?.errors?.map((x) => [x.code, x.message]), [['RESOURCE_NOT_READY', 'The resource is not ready']]);
+      assert.deepEqual(
+        op.error?.errors?.map((x) => [x.code, x.message]),
+        [['RESOURCE_NOT_READY', 'The resource is not ready']],
+      );
       assert.equal((await getHc('op-fail')).httpHealthCheck?.requestPath, '/');
       // The injection was used up: the retry goes through.
-      const [again] = await hcs.patch({ project: PROJECT, healthCheck: 'op-fail', healthCheckResource: { httpHealthCheck: { requestPath: '/x' } } });
+      const [again] = await hcs.patch({
+        project: PROJECT,
+        healthCheck: 'op-fail',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/x' } },
+      });
       assert.equal((await done(again.latestResponse as IOperation)).error, undefined);
       assert.equal((await getHc('op-fail')).httpHealthCheck?.requestPath, '/x');
     });
@@ -505,13 +564,19 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       const [bs] = await backendServices.get({ project: PROJECT, backendService: 'bs-a' });
       assert.equal(bs.kind, 'compute#backendService');
       assert.ok(bs.fingerprint);
-      const [upd] = await backendServices.update({ project: PROJECT, backendService: 'bs-a', backendServiceResource: { ...bs, description: 'updated' } });
+      const [upd] = await backendServices.update({
+        project: PROJECT,
+        backendService: 'bs-a',
+        backendServiceResource: { ...bs, description: 'updated' },
+      });
       await done(upd.latestResponse as IOperation);
       const [after] = await backendServices.get({ project: PROJECT, backendService: 'bs-a' });
       assert.equal(after.description, 'updated');
       assert.equal(after.id, bs.id);
       assert.notEqual(after.fingerprint, bs.fingerprint);
-      const stale = await surfaced(backendServices.update({ project: PROJECT, backendService: 'bs-a', backendServiceResource: { ...bs, description: 'stale' } }));
+      const stale = await surfaced(
+        backendServices.update({ project: PROJECT, backendService: 'bs-a', backendServiceResource: { ...bs, description: 'stale' } }),
+      );
       assert.equal(stale.httpStatusCode, 412);
       assert.equal(stale.code, 9); // FAILED_PRECONDITION
       assert.equal(stale.legacyReason, 'conditionNotMet');
@@ -534,22 +599,38 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
 
     it('probes endpoints for real: 502 while the check hits a 404 path, 200 once patched to a 200 path', async () => {
       // Interval 1 s and timeout 1 s at timeScale 0.02 → a probe every 20 ms.
-      await insertHc(httpCheck('web', {
-        checkIntervalSec: 1, timeoutSec: 1, healthyThreshold: 2, unhealthyThreshold: 2,
-        httpHealthCheck: { portSpecification: 'USE_SERVING_PORT', requestPath: '/', host: 'web.example.com' },
-      }));
+      await insertHc(
+        httpCheck('web', {
+          checkIntervalSec: 1,
+          timeoutSec: 1,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+          httpHealthCheck: { portSpecification: 'USE_SERVING_PORT', requestPath: '/', host: 'web.example.com' },
+        }),
+      );
       const [negOp] = await negs.insert({
-        project: PROJECT, zone: ZONE,
+        project: PROJECT,
+        zone: ZONE,
         networkEndpointGroupResource: { name: 'web-neg', networkEndpointType: 'GCE_VM_IP_PORT', defaultPort: appPort },
       });
       assert.equal((await done(negOp.latestResponse as IOperation)).error, undefined);
       const [attach] = await negs.attachNetworkEndpoints({
-        project: PROJECT, zone: ZONE, networkEndpointGroup: 'web-neg',
-        networkEndpointGroupsAttachEndpointsRequestResource: { networkEndpoints: [{ ipAddress: '127.0.0.2', port: appPort, instance: 'node-1' }] },
+        project: PROJECT,
+        zone: ZONE,
+        networkEndpointGroup: 'web-neg',
+        networkEndpointGroupsAttachEndpointsRequestResource: {
+          networkEndpoints: [{ ipAddress: '127.0.0.2', port: appPort, instance: 'node-1' }],
+        },
       });
       assert.equal((await done(attach.latestResponse as IOperation)).error, undefined);
-      const [eps] = await negs.listNetworkEndpoints({ project: PROJECT, zone: ZONE, networkEndpointGroup: 'web-neg' }, { autoPaginate: false });
-      assert.deepEqual(eps.map((e) => [e.networkEndpoint?.ipAddress, e.networkEndpoint?.port, e.networkEndpoint?.instance]), [['127.0.0.2', appPort, 'node-1']]);
+      const [eps] = await negs.listNetworkEndpoints(
+        { project: PROJECT, zone: ZONE, networkEndpointGroup: 'web-neg' },
+        { autoPaginate: false },
+      );
+      assert.deepEqual(
+        eps.map((e) => [e.networkEndpoint?.ipAddress, e.networkEndpoint?.port, e.networkEndpoint?.instance]),
+        [['127.0.0.2', appPort, 'node-1']],
+      );
       const [neg] = await negs.get({ project: PROJECT, zone: ZONE, networkEndpointGroup: 'web-neg' });
       assert.equal(neg.size, 1);
 
@@ -557,7 +638,8 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       const [bsOp] = await backendServices.insert({
         project: PROJECT,
         backendServiceResource: {
-          name: 'web', healthChecks: [link('global/healthChecks/web')],
+          name: 'web',
+          healthChecks: [link('global/healthChecks/web')],
           backends: [{ group: negLink, balancingMode: 'RATE', maxRatePerEndpoint: 100 }],
         },
       });
@@ -565,7 +647,8 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       const [umOp] = await urlMaps.insert({
         project: PROJECT,
         urlMapResource: {
-          name: 'web-um', defaultService: link('global/backendServices/web'),
+          name: 'web-um',
+          defaultService: link('global/backendServices/web'),
           hostRules: [{ hosts: ['web.example.com'], pathMatcher: 'pm' }],
           pathMatchers: [{ name: 'pm', defaultService: link('global/backendServices/web') }],
         },
@@ -575,7 +658,11 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.ok(lb, 'listener open once the urlMaps.insert operation is DONE');
 
       const health = async (): Promise<string | undefined> => {
-        const [h] = await backendServices.getHealth({ project: PROJECT, backendService: 'web', resourceGroupReferenceResource: { group: negLink } });
+        const [h] = await backendServices.getHealth({
+          project: PROJECT,
+          backendService: 'web',
+          resourceGroupReferenceResource: { group: negLink },
+        });
         return h.healthStatus?.[0]?.healthState ?? undefined;
       };
       await new Promise((r) => setTimeout(r, 200)); // ~10 probes of '/' → 404
@@ -585,10 +672,18 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.equal(bad.body, GFE_502_BODY);
       assert.match(bad.body, /<b>502\.<\/b>/);
 
-      const [patch] = await hcs.patch({ project: PROJECT, healthCheck: 'web', healthCheckResource: { httpHealthCheck: { requestPath: '/health-check' } } });
+      const [patch] = await hcs.patch({
+        project: PROJECT,
+        healthCheck: 'web',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/health-check' } },
+      });
       await done(patch.latestResponse as IOperation);
       await until('endpoint HEALTHY', async () => ((await health()) === 'HEALTHY' ? true : undefined));
-      const [h] = await backendServices.getHealth({ project: PROJECT, backendService: 'web', resourceGroupReferenceResource: { group: negLink } });
+      const [h] = await backendServices.getHealth({
+        project: PROJECT,
+        backendService: 'web',
+        resourceGroupReferenceResource: { group: negLink },
+      });
       assert.equal(h.healthStatus?.[0]?.ipAddress, '127.0.0.2');
       assert.equal(h.healthStatus?.[0]?.port, appPort);
       assert.equal(h.healthStatus?.[0]?.instance, link(`zones/${ZONE}/instances/node-1`));
@@ -599,7 +694,9 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
 
       // And back: detaching the endpoint leaves the backend with nothing healthy.
       const [detach] = await negs.detachNetworkEndpoints({
-        project: PROJECT, zone: ZONE, networkEndpointGroup: 'web-neg',
+        project: PROJECT,
+        zone: ZONE,
+        networkEndpointGroup: 'web-neg',
         networkEndpointGroupsDetachEndpointsRequestResource: { networkEndpoints: [{ ipAddress: '127.0.0.2', port: appPort }] },
       });
       await done(detach.latestResponse as IOperation);
@@ -610,7 +707,17 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       const um = {
         defaultService: 'default',
         hostRules: [{ hosts: ['*.example.com'], pathMatcher: 'pm' }],
-        pathMatchers: [{ name: 'pm', defaultService: 'pm-default', pathRules: [{ paths: ['/api/*'], service: 'api' }, { paths: ['/api/v2/*'], service: 'v2' }, { paths: ['/exact'], service: 'exact' }] }],
+        pathMatchers: [
+          {
+            name: 'pm',
+            defaultService: 'pm-default',
+            pathRules: [
+              { paths: ['/api/*'], service: 'api' },
+              { paths: ['/api/v2/*'], service: 'v2' },
+              { paths: ['/exact'], service: 'exact' },
+            ],
+          },
+        ],
       };
       assert.equal(pickService(um, 'a.example.com', '/api/x'), 'api');
       assert.equal(pickService(um, 'a.example.com', '/api/v2/x'), 'v2');

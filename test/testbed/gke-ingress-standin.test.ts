@@ -37,14 +37,7 @@ import { sameResource } from '../../testbed/gke-ingress/compute-clients.js';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf } from '../../testbed/gke-ingress/backend-config.js';
 import { planExisting } from '../../testbed/gke-ingress/merge.js';
 import { fromCompute, toCompute, type HealthCheckModel } from '../../testbed/gke-ingress/model.js';
-import {
-  igBackendName,
-  negHash8,
-  negName,
-  rxlbBackendName,
-  trimFieldsEvenly,
-  urlMapName,
-} from '../../testbed/gke-ingress/naming.js';
+import { igBackendName, negHash8, negName, rxlbBackendName, trimFieldsEvenly, urlMapName } from '../../testbed/gke-ingress/naming.js';
 import {
   appProtocolOf,
   DESCRIPTION_DEFAULT_NEG,
@@ -96,7 +89,13 @@ function svc(annotations: Record<string, string> = {}, targetPort: number | stri
   };
 }
 
-function pod(name: string, created: string, probe: V1Probe | undefined, ports = [{ name: 'http', containerPort: 8080 }], labels = { app: 'web' }): V1Pod {
+function pod(
+  name: string,
+  created: string,
+  probe: V1Probe | undefined,
+  ports = [{ name: 'http', containerPort: 8080 }],
+  labels = { app: 'web' },
+): V1Pod {
   return {
     metadata: { namespace: 'default', name, labels, creationTimestamp: new Date(created) },
     spec: { containers: [{ name: 'app', image: 'x', ports, ...(probe ? { readinessProbe: probe } : {}) }] },
@@ -116,7 +115,14 @@ describe('gke-ingress stand-in: readinessProbe → health check at creation', ()
   it('NEG defaults when no Pod qualifies', () => {
     const hc = healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0 });
     assert.deepEqual(
-      { i: hc.checkIntervalSec, t: hc.timeoutSec, h: hc.healthyThreshold, u: hc.unhealthyThreshold, p: hc.http.requestPath, d: hc.description },
+      {
+        i: hc.checkIntervalSec,
+        t: hc.timeoutSec,
+        h: hc.healthyThreshold,
+        u: hc.unhealthyThreshold,
+        p: hc.http.requestPath,
+        d: hc.description,
+      },
       { i: 15, t: 15, h: 1, u: 2, p: '/', d: DESCRIPTION_DEFAULT_NEG },
     );
     assert.deepEqual(toCompute(hc).httpHealthCheck, { portSpecification: 'USE_SERVING_PORT', requestPath: '/' });
@@ -132,33 +138,90 @@ describe('gke-ingress stand-in: readinessProbe → health check at creation', ()
   it('copies path, Host header, timeout and period (+60 s on IG)', () => {
     const p = probe('healthz', { httpHeaders: [{ name: 'Host', value: 'example.com' }] });
     const neg = healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0, probe: p });
-    assert.deepEqual([neg.http.requestPath, neg.http.host, neg.timeoutSec, neg.checkIntervalSec, neg.unhealthyThreshold], ['/healthz', 'example.com', 2, 5, 2]);
+    assert.deepEqual(
+      [neg.http.requestPath, neg.http.host, neg.timeoutSec, neg.checkIntervalSec, neg.unhealthyThreshold],
+      ['/healthz', 'example.com', 2, 5, 2],
+    );
     assert.equal(neg.description, DESCRIPTION_FROM_PROBE);
     const ig = healthCheckAtCreation({ kind: 'ig', name: 'i', protocol: 'HTTP', nodePort: 30001, probe: p });
     assert.deepEqual([ig.checkIntervalSec, ig.timeoutSec, ig.unhealthyThreshold, ig.http.port], [65, 2, 10, 30001]);
   });
 
   it('Kubernetes probe defaults (timeout 1, period 10) apply when unset', () => {
-    const hc = healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0, probe: { httpGet: { path: '/r', port: 8080 } } });
+    const hc = healthCheckAtCreation({
+      kind: 'neg',
+      name: 'n',
+      protocol: 'HTTP',
+      nodePort: 0,
+      probe: { httpGet: { path: '/r', port: 8080 } },
+    });
     assert.deepEqual([hc.timeoutSec, hc.checkIntervalSec], [1, 10]);
   });
 
-  const cases: Array<{ name: string; pods: V1Pod[]; svc?: V1Service; want: string | undefined }> = [
-    { name: 'oldest Pod wins', pods: [pod('b', '2026-01-02T00:00:00Z', probe('/new')), pod('a', '2026-01-01T00:00:00Z', probe('/old'))], want: '/old' },
-    { name: 'tie broken by name', pods: [pod('b', '2026-01-01T00:00:00Z', probe('/b')), pod('a', '2026-01-01T00:00:00Z', probe('/a'))], want: '/a' },
-    { name: 'first Pod without a probe is skipped', pods: [pod('a', '2026-01-01T00:00:00Z', undefined), pod('b', '2026-01-02T00:00:00Z', probe('/b'))], want: '/b' },
+  const cases: { name: string; pods: V1Pod[]; svc?: V1Service; want: string | undefined }[] = [
+    {
+      name: 'oldest Pod wins',
+      pods: [pod('b', '2026-01-02T00:00:00Z', probe('/new')), pod('a', '2026-01-01T00:00:00Z', probe('/old'))],
+      want: '/old',
+    },
+    {
+      name: 'tie broken by name',
+      pods: [pod('b', '2026-01-01T00:00:00Z', probe('/b')), pod('a', '2026-01-01T00:00:00Z', probe('/a'))],
+      want: '/a',
+    },
+    {
+      name: 'first Pod without a probe is skipped',
+      pods: [pod('a', '2026-01-01T00:00:00Z', undefined), pod('b', '2026-01-02T00:00:00Z', probe('/b'))],
+      want: '/b',
+    },
     { name: 'exec probe ignored', pods: [pod('a', '2026-01-01T00:00:00Z', { exec: { command: ['true'] } })], want: undefined },
     { name: 'host set → rejected', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { host: 'x' }))], want: undefined },
-    { name: 'lower-case host header → rejected', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { httpHeaders: [{ name: 'host', value: 'x' }] }))], want: undefined },
-    { name: 'other header → rejected', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { httpHeaders: [{ name: 'Authorization', value: 'x' }] }))], want: undefined },
-    { name: 'two headers → rejected', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { httpHeaders: [{ name: 'Host', value: 'x' }, { name: 'Host', value: 'y' }] }))], want: undefined },
+    {
+      name: 'lower-case host header → rejected',
+      pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { httpHeaders: [{ name: 'host', value: 'x' }] }))],
+      want: undefined,
+    },
+    {
+      name: 'other header → rejected',
+      pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { httpHeaders: [{ name: 'Authorization', value: 'x' }] }))],
+      want: undefined,
+    },
+    {
+      name: 'two headers → rejected',
+      pods: [
+        pod(
+          'a',
+          '2026-01-01T00:00:00Z',
+          probe('/h', {
+            httpHeaders: [
+              { name: 'Host', value: 'x' },
+              { name: 'Host', value: 'y' },
+            ],
+          }),
+        ),
+      ],
+      want: undefined,
+    },
     { name: 'probe on another port → ignored', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { port: 9090 }))], want: undefined },
     { name: 'probe port by name', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/named', { port: 'http' }))], want: '/named' },
     { name: 'container without ports[] never qualifies', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h'), [])], want: undefined },
-    { name: 'HTTPS scheme on an HTTP port → ignored', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { scheme: 'HTTPS' }))], want: undefined },
-    { name: 'other labels → not selected', pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h'), undefined, { app: 'other' } as { app: string })], want: undefined },
+    {
+      name: 'HTTPS scheme on an HTTP port → ignored',
+      pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h', { scheme: 'HTTPS' }))],
+      want: undefined,
+    },
+    {
+      name: 'other labels → not selected',
+      pods: [pod('a', '2026-01-01T00:00:00Z', probe('/h'), undefined, { app: 'other' })],
+      want: undefined,
+    },
     { name: 'named targetPort', svc: svc({}, 'http'), pods: [pod('a', '2026-01-01T00:00:00Z', probe('/t'))], want: '/t' },
-    { name: 'named targetPort, container port named otherwise', svc: svc({}, 'web'), pods: [pod('a', '2026-01-01T00:00:00Z', probe('/t'))], want: undefined },
+    {
+      name: 'named targetPort, container port named otherwise',
+      svc: svc({}, 'web'),
+      pods: [pod('a', '2026-01-01T00:00:00Z', probe('/t'))],
+      want: undefined,
+    },
   ];
   for (const c of cases) {
     it(`probe selection: ${c.name}`, () => {
@@ -169,10 +232,16 @@ describe('gke-ingress stand-in: readinessProbe → health check at creation', ()
   }
 
   it('HTTPS and HTTP2 ports need an HTTPS probe; app protocol by port name, legacy key wins', () => {
-    const s = svc({ 'service.alpha.kubernetes.io/app-protocols': '{"http":"HTTP2"}', 'cloud.google.com/app-protocols': '{"http":"HTTPS"}' });
+    const s = svc({
+      'service.alpha.kubernetes.io/app-protocols': '{"http":"HTTP2"}',
+      'cloud.google.com/app-protocols': '{"http":"HTTPS"}',
+    });
     const p = s.spec!.ports![0]!;
     assert.equal(appProtocolOf(s, p), 'HTTP2');
-    assert.equal(findReadinessProbe(s, p, 'HTTP2', [pod('a', '2026-01-01T00:00:00Z', probe('/s', { scheme: 'HTTPS' }))])?.httpGet?.path, '/s');
+    assert.equal(
+      findReadinessProbe(s, p, 'HTTP2', [pod('a', '2026-01-01T00:00:00Z', probe('/s', { scheme: 'HTTPS' }))])?.httpGet?.path,
+      '/s',
+    );
     assert.equal(findReadinessProbe(s, p, 'HTTP2', [pod('a', '2026-01-01T00:00:00Z', probe('/s'))]), undefined);
     assert.equal(appProtocolOf(svc({ 'cloud.google.com/app-protocols': '{"80":"HTTPS"}' }), p), 'HTTP', 'keyed by name only');
     assert.throws(() => appProtocolOf(svc({ 'cloud.google.com/app-protocols': '{"http":"TCP"}' }), p));
@@ -203,13 +272,17 @@ describe('gke-ingress stand-in: BackendConfig annotation', () => {
     assert.deepEqual(backendConfigsOf(s), { default: 'ga' });
     assert.throws(() => backendConfigsOf(svc({ 'cloud.google.com/backend-config': 'nope' })), /invalid json/);
     assert.throws(() => backendConfigsOf(svc({ 'cloud.google.com/backend-config': '{}' })), /no BackendConfig/);
-    assert.deepEqual(healthCheckOf({ spec: { healthCheck: { requestPath: '/x', timeoutSec: 3, bogus: 1 } } }), { requestPath: '/x', timeoutSec: 3 });
+    assert.deepEqual(healthCheckOf({ spec: { healthCheck: { requestPath: '/x', timeoutSec: 3, bogus: 1 } } }), {
+      requestPath: '/x',
+      timeoutSec: 3,
+    });
     assert.equal(healthCheckOf({ spec: {} }), undefined);
   });
 });
 
 describe('gke-ingress stand-in: existing check (mergeUserSettings + calculateDiff)', () => {
-  const desiredNeg = (): HealthCheckModel => healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0, probe: probe('/probe') });
+  const desiredNeg = (): HealthCheckModel =>
+    healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0, probe: probe('/probe') });
   const live = (over: object = {}, block: object = {}) =>
     fromCompute(
       {
@@ -230,18 +303,40 @@ describe('gke-ingress stand-in: existing check (mergeUserSettings + calculateDif
     const { merged, diffs } = planExisting(live(), desiredNeg(), undefined);
     assert.deepEqual(diffs, []);
     assert.deepEqual(
-      [merged.http.requestPath, merged.http.host, merged.checkIntervalSec, merged.timeoutSec, merged.healthyThreshold, merged.unhealthyThreshold],
+      [
+        merged.http.requestPath,
+        merged.http.host,
+        merged.checkIntervalSec,
+        merged.timeoutSec,
+        merged.healthyThreshold,
+        merged.unhealthyThreshold,
+      ],
       ['/user', 'h.example', 7, 3, 2, 4],
     );
   });
 
   it('a changed probe alone never causes an update (the GKE bug)', () => {
-    const desired = healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0, probe: probe('/changed', {}, { periodSeconds: 30 }) });
+    const desired = healthCheckAtCreation({
+      kind: 'neg',
+      name: 'n',
+      protocol: 'HTTP',
+      nodePort: 0,
+      probe: probe('/changed', {}, { periodSeconds: 30 }),
+    });
     assert.deepEqual(planExisting(live(), desired, undefined).diffs, []);
   });
 
   it('re-imposes type (keeping user settings across the protocol change)', () => {
-    const existing = fromCompute({ name: 'n', type: 'HTTPS', checkIntervalSec: 7, timeoutSec: 3, httpsHealthCheck: { portSpecification: 'USE_SERVING_PORT', requestPath: '/user' } }, true);
+    const existing = fromCompute(
+      {
+        name: 'n',
+        type: 'HTTPS',
+        checkIntervalSec: 7,
+        timeoutSec: 3,
+        httpsHealthCheck: { portSpecification: 'USE_SERVING_PORT', requestPath: '/user' },
+      },
+      true,
+    );
     const { merged, diffs } = planExisting(existing, desiredNeg(), undefined);
     assert.deepEqual(diffs, ['Protocol:HTTPS -> HTTP']);
     const put = toCompute(merged);
@@ -254,12 +349,20 @@ describe('gke-ingress stand-in: existing check (mergeUserSettings + calculateDif
   it('re-imposes the NEG port model when someone sets a fixed port', () => {
     const { merged, diffs } = planExisting(live({}, { portSpecification: 'USE_FIXED_PORT', port: 9999 }), desiredNeg(), undefined);
     assert.deepEqual(diffs, ['PortSpecification:USE_FIXED_PORT -> USE_SERVING_PORT']);
-    assert.deepEqual(toCompute(merged).httpHealthCheck, { portSpecification: 'USE_SERVING_PORT', requestPath: '/user', host: 'h.example', proxyHeader: 'NONE' });
+    assert.deepEqual(toCompute(merged).httpHealthCheck, {
+      portSpecification: 'USE_SERVING_PORT',
+      requestPath: '/user',
+      host: 'h.example',
+      proxyHeader: 'NONE',
+    });
   });
 
   it('IG: a port change alone is not compared; it is reset when another diff triggers an update', () => {
     const desired = healthCheckAtCreation({ kind: 'ig', name: 'i', protocol: 'HTTP', nodePort: 30001 });
-    const existing = fromCompute({ name: 'i', type: 'HTTP', checkIntervalSec: 60, timeoutSec: 60, httpHealthCheck: { port: 8080, requestPath: '/user' } }, false);
+    const existing = fromCompute(
+      { name: 'i', type: 'HTTP', checkIntervalSec: 60, timeoutSec: 60, httpHealthCheck: { port: 8080, requestPath: '/user' } },
+      false,
+    );
     const quiet = planExisting(existing, desired, undefined);
     assert.deepEqual(quiet.diffs, []);
     const typeChanged = fromCompute({ name: 'i', type: 'HTTPS', httpsHealthCheck: { port: 8080, requestPath: '/user' } }, false);
@@ -292,7 +395,12 @@ describe('gke-ingress stand-in: URL map paths and links', () => {
   });
 
   it('compares resource links ignoring host and API version (utils.EqualResourceIDs)', () => {
-    assert.ok(sameResource('https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/a', 'https://compute.googleapis.com/compute/v1/projects/p/global/healthChecks/a'));
+    assert.ok(
+      sameResource(
+        'https://www.googleapis.com/compute/beta/projects/p/global/healthChecks/a',
+        'https://compute.googleapis.com/compute/v1/projects/p/global/healthChecks/a',
+      ),
+    );
     assert.ok(sameResource('https://www.googleapis.com/compute/v1/projects/p/global/healthChecks/a', 'projects/p/global/healthChecks/a'));
     assert.ok(!sameResource('projects/p/global/healthChecks/a', 'projects/p/regions/r/healthChecks/a'));
     assert.ok(!sameResource(undefined, undefined));
@@ -354,11 +462,12 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
   let hcs: HealthChecksClient;
   let negs: NetworkEndpointGroupsClient;
   let ops: GlobalOperationsClient;
-  const apps: Array<{ close(): Promise<void> }> = [];
+  const apps: { close(): Promise<void> }[] = [];
   let appPort = 0;
   const hcName = negName(CLUSTER_UID, NS, 'web', 80);
 
-  const getHc = async (name = hcName): Promise<protos.google.cloud.compute.v1.IHealthCheck> => (await hcs.get({ project: PROJECT, healthCheck: name }))[0];
+  const getHc = async (name = hcName): Promise<protos.google.cloud.compute.v1.IHealthCheck> =>
+    (await hcs.get({ project: PROJECT, healthCheck: name }))[0];
   const waitOp = async (started: [{ latestResponse?: unknown }, ...unknown[]]): Promise<void> => {
     const op = started[0].latestResponse as protos.google.cloud.compute.v1.IOperation;
     await until('operation', async () => {
@@ -388,7 +497,10 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
       },
     });
     // No kubelet here: the test plays it and reports the Pod IP through pods/status.
-    await core.patchNamespacedPodStatus({ name, namespace: NS, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } } }, merge);
+    await core.patchNamespacedPodStatus(
+      { name, namespace: NS, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } } },
+      merge,
+    );
   }
 
   async function deletePod(name: string): Promise<void> {
@@ -563,7 +675,11 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal(now.httpHealthCheck?.requestPath, '/missing');
 
     await waitOp(
-      await hcs.patch({ project: PROJECT, healthCheck: hcName, healthCheckResource: { httpHealthCheck: { portSpecification: 'USE_FIXED_PORT', port: 9999 } } }),
+      await hcs.patch({
+        project: PROJECT,
+        healthCheck: hcName,
+        healthCheckResource: { httpHealthCheck: { portSpecification: 'USE_FIXED_PORT', port: 9999 } },
+      }),
     );
     await gke.syncNow();
     await gke.syncNow();
@@ -607,7 +723,12 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
       version: 'v1',
       namespace: NS,
       plural: 'backendconfigs',
-      body: { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'api-bc' }, spec: { healthCheck: { requestPath: '/bc', checkIntervalSec: 20 } } },
+      body: {
+        apiVersion: 'cloud.google.com/v1',
+        kind: 'BackendConfig',
+        metadata: { name: 'api-bc' },
+        spec: { healthCheck: { requestPath: '/bc', checkIntervalSec: 20 } },
+      },
     });
     await core.createNamespacedService({
       namespace: NS,
@@ -620,7 +741,13 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
       {
         name: 'shop',
         namespace: NS,
-        body: { spec: { rules: [{ http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] } }] } },
+        body: {
+          spec: {
+            rules: [
+              { http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] } },
+            ],
+          },
+        },
       },
       merge,
     );
@@ -631,7 +758,13 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.deepEqual([hc.httpHealthCheck?.requestPath, hc.checkIntervalSec, hc.timeoutSec], ['/bc', 20, 15]);
 
     const updates = gke.updatesMade();
-    await waitOp(await hcs.patch({ project: PROJECT, healthCheck: apiHc, healthCheckResource: { timeoutSec: 3, httpHealthCheck: { requestPath: '/mine' } } }));
+    await waitOp(
+      await hcs.patch({
+        project: PROJECT,
+        healthCheck: apiHc,
+        healthCheckResource: { timeoutSec: 3, httpHealthCheck: { requestPath: '/mine' } },
+      }),
+    );
     await gke.syncNow();
     assert.equal(gke.updatesMade(), updates + 1);
     assert.deepEqual(gke.updateLog().at(-1)?.diffs, ['RequestPath:/mine -> /bc']);
@@ -642,7 +775,10 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
 
     // A broken annotation is a sync error for that port, never a reason to delete its check.
     const annotate = (value: string) =>
-      core.patchNamespacedService({ name: 'api', namespace: NS, body: { metadata: { annotations: { 'cloud.google.com/backend-config': value } } } }, merge);
+      core.patchNamespacedService(
+        { name: 'api', namespace: NS, body: { metadata: { annotations: { 'cloud.google.com/backend-config': value } } } },
+        merge,
+      );
     await annotate('{not json');
     const broken = await gke.syncNow();
     assert.match(broken.errors.join('\n'), /BackendConfig annotation is invalid json/);
@@ -663,7 +799,16 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
       namespace: NS,
       body: {
         metadata: { name: 'legacy-1', labels: { app: 'legacy' } },
-        spec: { containers: [{ name: 'app', image: 'x', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 } }] },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'x',
+              ports: [{ containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 },
+            },
+          ],
+        },
       },
     });
     const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
@@ -676,7 +821,14 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     const name = igBackendName(CLUSTER_UID, nodePort);
     const hc = await getHc(name);
     assert.deepEqual(
-      [hc.httpHealthCheck?.port, hc.httpHealthCheck?.portSpecification ?? undefined, hc.httpHealthCheck?.requestPath, hc.checkIntervalSec, hc.timeoutSec, hc.unhealthyThreshold],
+      [
+        hc.httpHealthCheck?.port,
+        hc.httpHealthCheck?.portSpecification ?? undefined,
+        hc.httpHealthCheck?.requestPath,
+        hc.checkIntervalSec,
+        hc.timeoutSec,
+        hc.unhealthyThreshold,
+      ],
       [nodePort, undefined, '/healthz', 70, 1, 10],
     );
     const updates = gke.updatesMade();
@@ -694,8 +846,8 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
       },
     });
     assert.deepEqual((await gke.syncNow()).errors, []);
-    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint) as never);
-    const rbs = new RegionBackendServicesClient(computeClientOptions(compute.endpoint) as never);
+    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint));
+    const rbs = new RegionBackendServicesClient(computeClientOptions(compute.endpoint));
     try {
       const [hc] = await rhcs.get({ project: PROJECT, region: REGION, healthCheck: hcName });
       assert.deepEqual(
@@ -727,7 +879,7 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
     assert.equal(compute.loadBalancerAddress(`k8s-um-default-shop--${CLUSTER_UID}`), undefined);
     // Other Ingresses' backends are untouched, and the NEG the regional backend still uses stays.
     assert.deepEqual(await negEndpoints(hcName), []);
-    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint) as never);
+    const rhcs = new RegionHealthChecksClient(computeClientOptions(compute.endpoint));
     await rhcs.get({ project: PROJECT, region: REGION, healthCheck: hcName }).finally(() => rhcs.close());
     const svc = await core.readNamespacedService({ name: 'legacy', namespace: NS });
     await getHc(igBackendName(CLUSTER_UID, svc.spec?.ports?.[0]?.nodePort ?? 0));
@@ -751,7 +903,9 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
         body: { metadata: { name: 'later' }, spec: { defaultBackend: { service: { name: 'api', port: { number: 8080 } } } } },
       });
       const name = negName(CLUSTER_UID, NS, 'api', 8080);
-      await until('the periodic sync to pick up the new Ingress', async () => ((await ingressAnnotations('later'))[BACKENDS_ANNOTATION]?.includes(name) ? true : undefined));
+      await until('the periodic sync to pick up the new Ingress', async () =>
+        (await ingressAnnotations('later'))[BACKENDS_ANNOTATION]?.includes(name) ? true : undefined,
+      );
       await getHc(name);
     } finally {
       await periodic.stop();

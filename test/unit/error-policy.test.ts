@@ -13,7 +13,8 @@ describe('error policy', () => {
     { errorClass: 'not_found', want: { kind: 'backoff', schedule: RETRY_BACKOFF } },
     { errorClass: 'unknown', want: { kind: 'backoff', schedule: RETRY_BACKOFF } },
   ];
-  for (const c of cases) it(`GCP ${c.errorClass} → ${c.want.kind}`, () => assert.deepEqual(errorPolicy(new GcpError(c.errorClass, undefined, 'x')), c.want));
+  for (const c of cases)
+    it(`GCP ${c.errorClass} → ${c.want.kind}`, () => assert.deepEqual(errorPolicy(new GcpError(c.errorClass, undefined, 'x')), c.want));
 
   it('a non-GCP error (e.g. a failed status write) retries with per-key backoff', () => {
     assert.deepEqual(errorPolicy(new Error('writing the condition: Kubernetes API 500')), { kind: 'backoff', schedule: RETRY_BACKOFF });
@@ -23,7 +24,11 @@ describe('error policy', () => {
 
   const outcomes: { name: string; outcome: Outcome; want: Requeue }[] = [
     { name: 'done → forget', outcome: { kind: 'done' }, want: { kind: 'forget' } },
-    { name: 'requeueAfter → after the asked delay', outcome: { kind: 'requeueAfter', ms: 15_000, why: 'not ready' }, want: { kind: 'after', ms: 15_000 } },
+    {
+      name: 'requeueAfter → after the asked delay',
+      outcome: { kind: 'requeueAfter', ms: 15_000, why: 'not ready' },
+      want: { kind: 'after', ms: 15_000 },
+    },
     { name: 'error → the error policy', outcome: { kind: 'error', error: new GcpError('invalid', 400, 'bad') }, want: { kind: 'forget' } },
   ];
   for (const c of outcomes) it(c.name, () => assert.deepEqual(requeueFor(c.outcome), c.want));

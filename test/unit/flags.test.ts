@@ -30,11 +30,29 @@ describe('flags', () => {
   const COUNT = /expected a whole number of at least 1, e\.g\. 4/;
   const numeric: [flag: string, value: string, expected: RegExp][] = [];
   for (const flag of ['resync', 'lease-duration', 'renew-deadline', 'retry-period']) {
-    for (const value of ['0', '0s', '0ms', '0.0001s', '-5s', '-1', '', 'soon', '5 minutes', '1d', '5m30s', '1e3s', 'Infinity', 'NaN', '0x10', '100000h']) {
+    for (const value of [
+      '0',
+      '0s',
+      '0ms',
+      '0.0001s',
+      '-5s',
+      '-1',
+      '',
+      'soon',
+      '5 minutes',
+      '1d',
+      '5m30s',
+      '1e3s',
+      'Infinity',
+      'NaN',
+      '0x10',
+      '100000h',
+    ]) {
       numeric.push([flag, value, DURATION]);
     }
   }
-  for (const value of ['0', '0.0', '-1', '-0.5', '', 'fast', 'Infinity', 'NaN', '0x10', '1e3', ' 1', '1,5']) numeric.push(['gcp-write-qps', value, QPS]);
+  for (const value of ['0', '0.0', '-1', '-0.5', '', 'fast', 'Infinity', 'NaN', '0x10', '1e3', ' 1', '1,5'])
+    numeric.push(['gcp-write-qps', value, QPS]);
   for (const value of ['0', '-1', '1.5', '', 'many', 'Infinity', '0x10', '1e2', '4 ']) numeric.push(['concurrency', value, COUNT]);
   for (const [flag, value, expected] of numeric) {
     it(`--${flag}=${JSON.stringify(value)} is refused with a message naming --${flag} and the expected form`, () => {
@@ -94,7 +112,10 @@ describe('flags', () => {
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${argv.slice(1).join(' ')} with a message naming the flag`, () => {
-      assert.throws(() => parseCommandLine(argv, {}), (e: unknown) => e instanceof ConfigError && message.test((e as Error).message));
+      assert.throws(
+        () => parseCommandLine(argv, {}),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      );
     });
   }
 });

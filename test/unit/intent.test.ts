@@ -17,7 +17,7 @@ interface Case {
 
 const desired = (i: PortIntent) => {
   assert.equal(i.kind, 'desired', JSON.stringify(i));
-  return i as Extract<PortIntent, { kind: 'desired' }>;
+  return i;
 };
 const kind = (k: PortIntent['kind'], includes?: string) => (i: PortIntent) => {
   assert.equal(i.kind, k, JSON.stringify(i));
@@ -29,7 +29,9 @@ const cases: Case[] = [
   // --- rule 4: readinessProbe, read with GKE's rules
   {
     name: 'readinessProbe: path, Host header → host, timeout, period (NEG: no +60)',
-    pods: [readyPod(httpProbe('/ready', 8000, { httpHeaders: [{ name: 'Host', value: 'example.com' }], timeoutSeconds: 3, periodSeconds: 7 }))],
+    pods: [
+      readyPod(httpProbe('/ready', 8000, { httpHeaders: [{ name: 'Host', value: 'example.com' }], timeoutSeconds: 3, periodSeconds: 7 })),
+    ],
     expect: (i) => assert.deepEqual(desired(i).desired, { requestPath: '/ready', host: 'example.com', timeoutSec: 3, checkIntervalSec: 7 }),
   },
   {
@@ -62,7 +64,17 @@ const cases: Case[] = [
   {
     name: 'readinessProbe ignored: probe on another port than the serving port',
     inferFromLiveness: false,
-    pods: [pod([container({ ports: [{ name: 'http', containerPort: 8000 }, { name: 'admin', containerPort: 9090 }], readinessProbe: httpProbe('/ready', 9090) })])],
+    pods: [
+      pod([
+        container({
+          ports: [
+            { name: 'http', containerPort: 8000 },
+            { name: 'admin', containerPort: 9090 },
+          ],
+          readinessProbe: httpProbe('/ready', 9090),
+        }),
+      ]),
+    ],
     expect: kind('none', 'on port 9090, not the serving port 8000'),
   },
   {
@@ -92,7 +104,16 @@ const cases: Case[] = [
   {
     name: 'readinessProbe ignored: more than one header',
     inferFromLiveness: false,
-    pods: [readyPod(httpProbe('/ready', 8000, { httpHeaders: [{ name: 'Host', value: 'a' }, { name: 'X', value: 'b' }] }))],
+    pods: [
+      readyPod(
+        httpProbe('/ready', 8000, {
+          httpHeaders: [
+            { name: 'Host', value: 'a' },
+            { name: 'X', value: 'b' },
+          ],
+        }),
+      ),
+    ],
     expect: kind('none', 'has 2 httpHeaders'),
   },
   {
@@ -122,7 +143,12 @@ const cases: Case[] = [
   },
   {
     name: 'readinessProbe: the first qualifying container wins (sidecar without the port is skipped)',
-    pods: [pod([container({ name: 'sidecar', ports: [], readinessProbe: httpProbe('/sidecar', 15020) }), container({ name: 'app', readinessProbe: httpProbe('/app') })])],
+    pods: [
+      pod([
+        container({ name: 'sidecar', ports: [], readinessProbe: httpProbe('/sidecar', 15020) }),
+        container({ name: 'app', readinessProbe: httpProbe('/app') }),
+      ]),
+    ],
     expect: (i) => assert.equal(desired(i).desired.requestPath, '/app'),
   },
   // --- rollout hold
@@ -160,7 +186,11 @@ const cases: Case[] = [
   },
   {
     name: 'livenessProbe on another port is not used',
-    pods: [pod([container({ ports: [{ name: 'http', containerPort: 8000 }, { containerPort: 9090 }], livenessProbe: httpProbe('/live', 9090) })])],
+    pods: [
+      pod([
+        container({ ports: [{ name: 'http', containerPort: 8000 }, { containerPort: 9090 }], livenessProbe: httpProbe('/live', 9090) }),
+      ]),
+    ],
     expect: kind('none'),
   },
   // --- rule 6
@@ -210,7 +240,11 @@ const cases: Case[] = [
   {
     name: 'BackendConfig by port name beats by number beats default',
     annotations: { 'cloud.google.com/backend-config': '{"default":"d","ports":{"http":"byname","80":"bynumber"}}' },
-    backendConfigs: [backendConfig('d', { requestPath: '/d' }), backendConfig('byname', { requestPath: '/name' }), backendConfig('bynumber', { requestPath: '/number' })],
+    backendConfigs: [
+      backendConfig('d', { requestPath: '/d' }),
+      backendConfig('byname', { requestPath: '/name' }),
+      backendConfig('bynumber', { requestPath: '/number' }),
+    ],
     pods: [],
     expect: (i) => assert.equal(desired(i).backendConfig?.name, 'byname'),
   },

@@ -8,10 +8,19 @@ import { isDrift } from '../../src/plan/states.js';
 import type { PortReport } from '../../src/plan/outcome.js';
 import { liveCheck } from '../support/fixtures.js';
 
-const probeIntent = (desired: Extract<PortIntent, { kind: 'desired' }>['desired'], source: Extract<PortIntent, { kind: 'desired' }>['source'] = 'readinessProbe'): PortIntent => ({ kind: 'desired', source, desired, warnings: [] });
+const probeIntent = (
+  desired: Extract<PortIntent, { kind: 'desired' }>['desired'],
+  source: Extract<PortIntent, { kind: 'desired' }>['source'] = 'readinessProbe',
+): PortIntent => ({ kind: 'desired', source, desired, warnings: [] });
 
 describe('plan: desired vs live', () => {
-  const cases: { name: string; intent: PortIntent; live?: ReturnType<typeof liveCheck>; mode?: 'enforce' | 'observe'; expect: (p: PortPlan) => void }[] = [
+  const cases: {
+    name: string;
+    intent: PortIntent;
+    live?: ReturnType<typeof liveCheck>;
+    mode?: 'enforce' | 'observe';
+    expect: (p: PortPlan) => void;
+  }[] = [
     {
       name: 'no difference → in_sync, nothing to write',
       intent: probeIntent({ requestPath: '/ready', host: '', timeoutSec: 15, checkIntervalSec: 15 }),
@@ -57,7 +66,13 @@ describe('plan: desired vs live', () => {
     },
     {
       name: 'BackendConfig-owned field differs → drifted (ingress-gce restores it), not patched',
-      intent: { kind: 'desired', source: 'BackendConfig', desired: {}, backendConfig: { name: 'bc', fields: { requestPath: '/bc' } }, warnings: [] },
+      intent: {
+        kind: 'desired',
+        source: 'BackendConfig',
+        desired: {},
+        backendConfig: { name: 'bc', fields: { requestPath: '/bc' } },
+        warnings: [],
+      },
       live: liveCheck({ requestPath: '/hand-edited' }),
       expect: (p) => {
         assert.equal(p.state, 'drifted');
@@ -77,7 +92,14 @@ describe('plan: desired vs live', () => {
     },
     {
       name: 'conflict is reported as such',
-      intent: { kind: 'desired', source: 'hcsync.io/health-path', desired: {}, backendConfig: { name: 'bc', fields: { requestPath: '/bc' } }, conflict: 'x disagrees', warnings: [] },
+      intent: {
+        kind: 'desired',
+        source: 'hcsync.io/health-path',
+        desired: {},
+        backendConfig: { name: 'bc', fields: { requestPath: '/bc' } },
+        conflict: 'x disagrees',
+        warnings: [],
+      },
       live: liveCheck({ requestPath: '/bc' }),
       expect: (p) => assert.equal(p.state, 'conflict'),
     },
@@ -99,11 +121,23 @@ describe('plan: desired vs live', () => {
 
 describe('report: condition and events', () => {
   const port = { name: 'http', port: 80, targetPort: 8000 };
-  const report = (outcome: PortReport['outcome'], warnings: string[] = []): PortReport => ({ port, healthCheck: 'k8s1-x', outcome, warnings });
+  const report = (outcome: PortReport['outcome'], warnings: string[] = []): PortReport => ({
+    port,
+    healthCheck: 'k8s1-x',
+    outcome,
+    warnings,
+  });
   const now = '2026-11-25T00:00:00Z';
 
   it('patched → True/Patched naming port, check, old → new and the source', () => {
-    const c = buildCondition({ reports: [report({ state: 'patched', source: 'livenessProbe', changes: [{ field: 'requestPath', live: '/', intended: '/health-check' }] })], previous: undefined, generation: 3, now });
+    const c = buildCondition({
+      reports: [
+        report({ state: 'patched', source: 'livenessProbe', changes: [{ field: 'requestPath', live: '/', intended: '/health-check' }] }),
+      ],
+      previous: undefined,
+      generation: 3,
+      now,
+    });
     assert.equal(c.status, 'True');
     assert.equal(c.reason, 'Patched');
     assert.equal(c.observedGeneration, 3);
@@ -111,7 +145,12 @@ describe('report: condition and events', () => {
   });
 
   it('the worst port decides: InvalidIntent beats InSync', () => {
-    const c = buildCondition({ reports: [report({ state: 'in_sync', source: 'readinessProbe' }), report({ state: 'invalid', why: 'bad' })], previous: undefined, generation: 1, now });
+    const c = buildCondition({
+      reports: [report({ state: 'in_sync', source: 'readinessProbe' }), report({ state: 'invalid', why: 'bad' })],
+      previous: undefined,
+      generation: 1,
+      now,
+    });
     assert.deepEqual([c.status, c.reason], ['False', 'InvalidIntent']);
   });
 
@@ -132,15 +171,35 @@ describe('report: condition and events', () => {
   });
 
   it('a check hcsync patched stays Patched while it holds (not flipped to InSync)', () => {
-    const prev = buildCondition({ reports: [report({ state: 'patched', source: 'readinessProbe', changes: [] })], previous: undefined, generation: 1, now });
-    const next = buildCondition({ reports: [report({ state: 'in_sync', source: 'readinessProbe' })], previous: prev, generation: 1, now: '2026-11-26T00:00:00Z' });
+    const prev = buildCondition({
+      reports: [report({ state: 'patched', source: 'readinessProbe', changes: [] })],
+      previous: undefined,
+      generation: 1,
+      now,
+    });
+    const next = buildCondition({
+      reports: [report({ state: 'in_sync', source: 'readinessProbe' })],
+      previous: prev,
+      generation: 1,
+      now: '2026-11-26T00:00:00Z',
+    });
     assert.equal(next.reason, 'Patched');
     assert.equal(next.lastTransitionTime, now, 'status unchanged → transition time kept');
   });
 
   it('lastTransitionTime moves only when the status changes', () => {
-    const prev = buildCondition({ reports: [report({ state: 'in_sync', source: 'readinessProbe' })], previous: undefined, generation: 1, now });
-    const next = buildCondition({ reports: [report({ state: 'drifted', source: 'readinessProbe', changes: [], why: '' })], previous: prev, generation: 1, now: 'later' });
+    const prev = buildCondition({
+      reports: [report({ state: 'in_sync', source: 'readinessProbe' })],
+      previous: undefined,
+      generation: 1,
+      now,
+    });
+    const next = buildCondition({
+      reports: [report({ state: 'drifted', source: 'readinessProbe', changes: [], why: '' })],
+      previous: prev,
+      generation: 1,
+      now: 'later',
+    });
     assert.equal(next.lastTransitionTime, 'later');
   });
 
@@ -155,7 +214,12 @@ describe('report: condition and events', () => {
   });
 
   it('no write when nothing differs', () => {
-    const c = buildCondition({ reports: [report({ state: 'in_sync', source: 'readinessProbe' })], previous: undefined, generation: 1, now });
+    const c = buildCondition({
+      reports: [report({ state: 'in_sync', source: 'readinessProbe' })],
+      previous: undefined,
+      generation: 1,
+      now,
+    });
     assert.equal(conditionChanged(c, { ...c }), false);
     assert.equal(conditionChanged(c, { ...c, message: 'other' }), true);
   });
@@ -163,20 +227,36 @@ describe('report: condition and events', () => {
   it('events: an unchanged condition repeats no Warning; a patch is always an Event', () => {
     const drift = report({ state: 'drifted', source: 'readinessProbe', changes: [], why: '' });
     assert.deepEqual(plannedEvents([drift], false), []);
-    assert.deepEqual(plannedEvents([drift], true).map((e) => e.reason), ['HealthCheckDrifted']);
+    assert.deepEqual(
+      plannedEvents([drift], true).map((e) => e.reason),
+      ['HealthCheckDrifted'],
+    );
     const patched = report({ state: 'patched', source: 'readinessProbe', changes: [] });
-    assert.deepEqual(plannedEvents([patched], false).map((e) => [e.type, e.reason]), [['Normal', 'HealthCheckPatched']]);
+    assert.deepEqual(
+      plannedEvents([patched], false).map((e) => [e.type, e.reason]),
+      [['Normal', 'HealthCheckPatched']],
+    );
   });
 
   it('events: liveness fallback warns once with the condition change', () => {
     const r = report({ state: 'patched', source: 'livenessProbe', changes: [] }, ['add a readinessProbe']);
-    assert.deepEqual(plannedEvents([r], true).map((e) => e.reason), ['HealthCheckPatched', 'LivenessProbeFallback']);
-    assert.deepEqual(plannedEvents([r], false).map((e) => e.reason), ['HealthCheckPatched']);
+    assert.deepEqual(
+      plannedEvents([r], true).map((e) => e.reason),
+      ['HealthCheckPatched', 'LivenessProbeFallback'],
+    );
+    assert.deepEqual(
+      plannedEvents([r], false).map((e) => e.reason),
+      ['HealthCheckPatched'],
+    );
   });
 
   it('events: invalid, conflict and failed patches have their own reasons', () => {
     const reasons = plannedEvents(
-      [report({ state: 'invalid', why: 'x' }), report({ state: 'conflict', why: 'y', changes: [] }), report({ state: 'patch_failed', source: 'readinessProbe', changes: [], error: 'z' })],
+      [
+        report({ state: 'invalid', why: 'x' }),
+        report({ state: 'conflict', why: 'y', changes: [] }),
+        report({ state: 'patch_failed', source: 'readinessProbe', changes: [], error: 'z' }),
+      ],
       true,
     ).map((e) => e.reason);
     assert.deepEqual(reasons, ['InvalidHealthIntent', 'HealthCheckConflict', 'HealthCheckPatchFailed']);

@@ -20,7 +20,15 @@ class FakeCompute implements HealthCheckApi {
   calls: Record<string, number> = {};
   failNextPatch: GcpError | undefined;
   failLists: GcpError | undefined;
-  listed: BackendServiceRef[] = [{ name: HC, scope: { kind: 'global' }, healthCheck: { name: HC, scope: { kind: 'global' } }, service: { namespace: 'default', name: 'web', port: '80' }, backendKind: 'neg' }];
+  listed: BackendServiceRef[] = [
+    {
+      name: HC,
+      scope: { kind: 'global' },
+      healthCheck: { name: HC, scope: { kind: 'global' } },
+      service: { namespace: 'default', name: 'web', port: '80' },
+      backendKind: 'neg',
+    },
+  ];
   constructor(public check: LiveHealthCheck) {}
   private count(m: string) {
     this.calls[m] = (this.calls[m] ?? 0) + 1;
@@ -60,7 +68,9 @@ class RecordingEvents implements EventRecorder {
   }
 }
 
-function setup(o: { annotations?: Record<string, string>; livePath?: string; mode?: 'enforce' | 'observe'; allowServiceEnforce?: boolean } = {}) {
+function setup(
+  o: { annotations?: Record<string, string>; livePath?: string; mode?: 'enforce' | 'observe'; allowServiceEnforce?: boolean } = {},
+) {
   const compute = new FakeCompute(liveCheck({ name: HC, requestPath: o.livePath ?? '/' }));
   const inventory = new HealthCheckInventory(compute, { minRefreshIntervalMs: 60_000 });
   const status = new RecordingStatus();
@@ -69,7 +79,8 @@ function setup(o: { annotations?: Record<string, string>; livePath?: string; mod
   let svc = service(o.annotations ? { annotations: o.annotations } : {});
   const pods = [pod([container({ livenessProbe: httpProbe('/health-check') })])];
   const view = {
-    current: () => new StaticClusterView({ services: [svc], pods, ingresses: [ingress({ gkeBackends: { [HC]: 'UNHEALTHY' } })], backendConfigs: [] }),
+    current: () =>
+      new StaticClusterView({ services: [svc], pods, ingresses: [ingress({ gkeBackends: { [HC]: 'UNHEALTHY' } })], backendConfigs: [] }),
   };
   const deps: ReconcileDeps = {
     view: {
@@ -112,7 +123,10 @@ describe('reconcile', () => {
     assert.equal(t.status.writes.length, 1);
     assert.deepEqual([t.status.writes[0]?.status, t.status.writes[0]?.reason], ['True', 'Patched']);
     assert.match(t.status.writes[0]!.message, /from livenessProbe/);
-    assert.deepEqual(t.events.events.map((e) => e.reason), ['HealthCheckPatched', 'LivenessProbeFallback']);
+    assert.deepEqual(
+      t.events.events.map((e) => e.reason),
+      ['HealthCheckPatched', 'LivenessProbeFallback'],
+    );
     assert.equal(await driftValue(t.metrics), 0);
   });
 
@@ -136,7 +150,10 @@ describe('reconcile', () => {
     assert.equal(t.compute.calls['healthChecks.patch'], undefined);
     assert.equal(t.status.writes[0]?.reason, 'Drifted');
     assert.equal(await driftValue(t.metrics), 1);
-    assert.deepEqual(t.events.events.map((e) => e.reason), ['HealthCheckDrifted', 'LivenessProbeFallback']);
+    assert.deepEqual(
+      t.events.events.map((e) => e.reason),
+      ['HealthCheckDrifted', 'LivenessProbeFallback'],
+    );
   });
 
   it('--mode observe: a Service with hcsync.io/mode: enforce is patched, unless --allow-service-enforce=false', async () => {
@@ -168,7 +185,7 @@ describe('reconcile', () => {
     await t.reconciler.reconcile('default/web');
     assert.equal(t.compute.calls['healthChecks.patch'], undefined);
     assert.equal(t.status.writes[0]?.reason, 'InvalidIntent');
-    assert.match(t.status.writes[0]!.message, /hcsync.io\/mode: "sometimes" is not one of enforce, observe, ignore/);
+    assert.match(t.status.writes[0].message, /hcsync.io\/mode: "sometimes" is not one of enforce, observe, ignore/);
   });
 
   it('a 400 from GCP → PatchFailed with GCP’s message, and the same patch is not re-sent', async () => {
@@ -177,9 +194,13 @@ describe('reconcile', () => {
     t.compute.failNextPatch = new GcpError('invalid', 400, 'Invalid value for field requestPath');
     const outcome = await t.reconciler.reconcile('default/web');
     assert.equal(outcome.kind, 'error');
-    assert.equal(outcome.kind === 'error' && outcome.error instanceof GcpError && outcome.error.errorClass, 'invalid', 'a terminal error for the error policy');
+    assert.equal(
+      outcome.kind === 'error' && outcome.error instanceof GcpError && outcome.error.errorClass,
+      'invalid',
+      'a terminal error for the error policy',
+    );
     assert.equal(t.status.writes[0]?.reason, 'PatchFailed');
-    assert.match(t.status.writes[0]!.message, /Invalid value for field requestPath/);
+    assert.match(t.status.writes[0].message, /Invalid value for field requestPath/);
     assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' }, 'the next pass reports, without an error');
     assert.equal(t.compute.calls['healthChecks.patch'], 1);
   });
@@ -252,7 +273,15 @@ describe('reconcile', () => {
 
   it('an unexpected throw (here: from the cluster view) becomes an error outcome', async () => {
     const t = setup();
-    const deps = { ...t.deps, view: { ...t.deps.view, service: () => { throw new Error('cache bug'); } } };
+    const deps = {
+      ...t.deps,
+      view: {
+        ...t.deps.view,
+        service: () => {
+          throw new Error('cache bug');
+        },
+      },
+    };
     const outcome = await new ServiceReconciler(deps).reconcile('default/web');
     assert.deepEqual(outcome.kind === 'error' && outcome.error.message, 'cache bug');
   });

@@ -10,7 +10,10 @@ import {
 import type { SlimIngress, SlimPod, SlimService } from '../../src/model/kube.js';
 import { backendConfig, container, ingress, pod, service } from '../support/fixtures.js';
 
-const inNamespace = <T extends SlimPod | SlimIngress | SlimService>(o: T, namespace: string): T => ({ ...o, metadata: { ...o.metadata, namespace } });
+const inNamespace = <T extends SlimPod | SlimIngress | SlimService>(o: T, namespace: string): T => ({
+  ...o,
+  metadata: { ...o.metadata, namespace },
+});
 const sorted = (keys: Iterable<string>) => [...keys].sort();
 
 describe('service index: selectorMatches', () => {
@@ -28,7 +31,17 @@ describe('service index: selectorMatches', () => {
 describe('service index: Ingress → Services', () => {
   const cases: { name: string; ing: SlimIngress; want: string[] }[] = [
     { name: 'one backend', ing: ingress(), want: ['default/web'] },
-    { name: 'several backends, deduplicated', ing: ingress({ backends: [{ service: 'web', port: 80 }, { service: 'web', port: 'http' }, { service: 'api', port: 8080 }] }), want: ['default/api', 'default/web'] },
+    {
+      name: 'several backends, deduplicated',
+      ing: ingress({
+        backends: [
+          { service: 'web', port: 80 },
+          { service: 'web', port: 'http' },
+          { service: 'api', port: 8080 },
+        ],
+      }),
+      want: ['default/api', 'default/web'],
+    },
     { name: 'keys are in the Ingress namespace', ing: inNamespace(ingress(), 'shop'), want: ['shop/web'] },
     { name: 'no backends', ing: ingress({ backends: [] }), want: [] },
   ];
@@ -56,12 +69,25 @@ describe('service index: BackendConfig → Services', () => {
   const bc = backendConfig('hc-config');
   const cases: { name: string; annotations?: Record<string, string>; namespace?: string; want: string[] }[] = [
     { name: 'named as default', annotations: { 'cloud.google.com/backend-config': '{"default":"hc-config"}' }, want: ['default/web'] },
-    { name: 'named for a port', annotations: { 'cloud.google.com/backend-config': '{"ports":{"http":"hc-config"}}' }, want: ['default/web'] },
-    { name: 'named by the beta key', annotations: { 'beta.cloud.google.com/backend-config': '{"default":"hc-config"}' }, want: ['default/web'] },
+    {
+      name: 'named for a port',
+      annotations: { 'cloud.google.com/backend-config': '{"ports":{"http":"hc-config"}}' },
+      want: ['default/web'],
+    },
+    {
+      name: 'named by the beta key',
+      annotations: { 'beta.cloud.google.com/backend-config': '{"default":"hc-config"}' },
+      want: ['default/web'],
+    },
     { name: 'another BackendConfig named', annotations: { 'cloud.google.com/backend-config': '{"default":"other"}' }, want: [] },
     { name: 'an unreadable annotation', annotations: { 'cloud.google.com/backend-config': 'not json' }, want: [] },
     { name: 'no annotation', want: [] },
-    { name: 'same name, other namespace', annotations: { 'cloud.google.com/backend-config': '{"default":"hc-config"}' }, namespace: 'shop', want: [] },
+    {
+      name: 'same name, other namespace',
+      annotations: { 'cloud.google.com/backend-config': '{"default":"hc-config"}' },
+      namespace: 'shop',
+      want: [],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

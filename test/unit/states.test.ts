@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { PORT_STATES, isDrift, metricStateOf, worstState } from '../../src/plan/states.js';
 import type { PortOutcome, PortState } from '../../src/plan/outcome.js';
 import { portLabel } from '../../src/model/kube.js';
-import { backendNameServesPort, isIngressGceBackendName, isInstanceGroupBackendName, isNegBackendName } from '../../src/model/ingress-gce-names.js';
+import {
+  backendNameServesPort,
+  isIngressGceBackendName,
+  isInstanceGroupBackendName,
+  isNegBackendName,
+} from '../../src/model/ingress-gce-names.js';
 import { Backoff, backoffDelay } from '../../src/lib/backoff.js';
 
 describe('port states', () => {
@@ -27,13 +32,20 @@ describe('port states', () => {
 
   it('severity orders the table as listed: problems, then waiting, then good news', () => {
     const bySeverity = (Object.keys(PORT_STATES) as PortState[]).sort((a, b) => PORT_STATES[a].severity - PORT_STATES[b].severity);
-    assert.deepEqual(bySeverity, table.map((c) => c.state));
+    assert.deepEqual(
+      bySeverity,
+      table.map((c) => c.state),
+    );
     assert.equal(worstState(['in_sync', 'drifted', 'patched']).reason, 'Drifted');
     assert.equal(worstState([]).reason, 'NoIntent');
   });
 
   it('metric state and drift read the same table', () => {
-    const conflict = (n: number): PortOutcome => ({ state: 'conflict', why: '', changes: Array.from({ length: n }, () => ({ field: 'requestPath', live: '/', intended: '/x' })) });
+    const conflict = (n: number): PortOutcome => ({
+      state: 'conflict',
+      why: '',
+      changes: Array.from({ length: n }, () => ({ field: 'requestPath', live: '/', intended: '/x' })),
+    });
     assert.equal(metricStateOf({ state: 'hold', why: '' }), 'drifted');
     assert.equal(isDrift(conflict(0)), false);
     assert.equal(isDrift(conflict(1)), true);
@@ -56,7 +68,12 @@ describe('ingress-gce names', () => {
     { name: 'my-backend', any: false, ig: false, neg: false },
   ];
   for (const c of cases) {
-    it(c.name, () => assert.deepEqual([isIngressGceBackendName(c.name), isInstanceGroupBackendName(c.name), isNegBackendName(c.name)], [c.any, c.ig, c.neg]));
+    it(c.name, () =>
+      assert.deepEqual(
+        [isIngressGceBackendName(c.name), isInstanceGroupBackendName(c.name), isNegBackendName(c.name)],
+        [c.any, c.ig, c.neg],
+      ),
+    );
   }
   const svc = { namespace: 'default', name: 'web' };
   const serves = [
@@ -66,12 +83,16 @@ describe('ingress-gce names', () => {
     { name: 'k8s-be-31000--0123456789abcdef', port: { port: 80, nodePort: 31000 }, want: true },
     { name: 'k8s-be-31001--0123456789abcdef', port: { port: 80, nodePort: 31000 }, want: false },
   ];
-  for (const c of serves) it(`${c.name} serves ${JSON.stringify(c.port)}: ${c.want}`, () => assert.equal(backendNameServesPort(c.name, svc, c.port), c.want));
+  for (const c of serves)
+    it(`${c.name} serves ${JSON.stringify(c.port)}: ${c.want}`, () => assert.equal(backendNameServesPort(c.name, svc, c.port), c.want));
 });
 
 describe('backoff', () => {
   it('doubles from the base and stops at the cap', () => {
-    assert.deepEqual([0, 1, 2, 3, 10].map((n) => backoffDelay({ baseMs: 100, maxMs: 500 }, n)), [100, 200, 400, 500, 500]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 10].map((n) => backoffDelay({ baseMs: 100, maxMs: 500 }, n)),
+      [100, 200, 400, 500, 500],
+    );
   });
   it('Backoff walks the schedule and starts over on reset', () => {
     const b = new Backoff({ baseMs: 1000, maxMs: 30_000 });

@@ -8,23 +8,38 @@ import { liveCheck } from '../support/fixtures.js';
 
 function assessment(intent: PortIntent, gkeState: string, livePath: string): PortAssessment {
   const live = liveCheck({ requestPath: livePath });
-  return { port: { name: 'http', port: 8000, targetPort: 8000 }, gkeState, live, intent, plan: planPort({ intent, live, mode: 'enforce' }) };
+  return {
+    port: { name: 'http', port: 8000, targetPort: 8000 },
+    gkeState,
+    live,
+    intent,
+    plan: planPort({ intent, live, mode: 'enforce' }),
+  };
 }
 
 describe('diagnose verdicts', () => {
   it('the blog case: UNHEALTHY, probes / but the app serves /health-check (livenessProbe)', () => {
-    const d = diagnose(assessment({ kind: 'desired', source: 'livenessProbe', desired: { requestPath: '/health-check' }, warnings: [] }, 'UNHEALTHY', '/'));
+    const d = diagnose(
+      assessment({ kind: 'desired', source: 'livenessProbe', desired: { requestPath: '/health-check' }, warnings: [] }, 'UNHEALTHY', '/'),
+    );
     assert.equal(d.problem, true);
-    assert.equal(d.text, 'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path');
+    assert.equal(
+      d.text,
+      'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path',
+    );
   });
 
   it('in sync and HEALTHY is OK (exit 0)', () => {
-    const d = diagnose(assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'HEALTHY', '/ready'));
+    const d = diagnose(
+      assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'HEALTHY', '/ready'),
+    );
     assert.deepEqual([d.verdict, d.problem], ['OK', false]);
   });
 
   it('UNHEALTHY with the intended path points at the app or the firewall', () => {
-    const d = diagnose(assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'UNHEALTHY', '/ready'));
+    const d = diagnose(
+      assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'UNHEALTHY', '/ready'),
+    );
     assert.equal(d.problem, true);
     assert.match(d.text, /HTTP 200/);
   });
@@ -36,7 +51,9 @@ describe('diagnose verdicts', () => {
   });
 
   it('a drifted HEALTHY backend is still a problem (exit 1)', () => {
-    const d = diagnose(assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'HEALTHY', '/'));
+    const d = diagnose(
+      assessment({ kind: 'desired', source: 'readinessProbe', desired: { requestPath: '/ready' }, warnings: [] }, 'HEALTHY', '/'),
+    );
     assert.deepEqual([d.verdict, d.problem], ['DRIFTED', true]);
   });
 });

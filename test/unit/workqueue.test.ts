@@ -9,11 +9,14 @@ const decide = (r: Result): Requeue => (r === 'ok' ? { kind: 'forget' } : { kind
 describe('work queue', () => {
   it('keeps at most one pending entry per key', async () => {
     const runs: string[] = [];
-    const q = new WorkQueue<Result>(async (k) => {
-      runs.push(k);
-      await sleep(5);
-      return 'ok';
-    }, { concurrency: 1, decide, onThrow: FAST });
+    const q = new WorkQueue<Result>(
+      async (k) => {
+        runs.push(k);
+        await sleep(5);
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: FAST },
+    );
     q.add('blocker');
     for (let i = 0; i < 10; i++) q.add('a');
     q.add('b');
@@ -26,11 +29,14 @@ describe('work queue', () => {
     let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue<Result>(async () => {
-      runs += 1;
-      if (runs === 1) await gate;
-      return 'ok';
-    }, { concurrency: 2, decide, onThrow: FAST });
+    const q = new WorkQueue<Result>(
+      async () => {
+        runs += 1;
+        if (runs === 1) await gate;
+        return 'ok';
+      },
+      { concurrency: 2, decide, onThrow: FAST },
+    );
     q.add('a');
     await sleep(5);
     q.add('a');
@@ -44,10 +50,18 @@ describe('work queue', () => {
   it('backs off per key exponentially on the schedule the outcome names, and forgets on success', async () => {
     const times: number[] = [];
     let retries = 0;
-    const q = new WorkQueue<Result>(async () => {
-      times.push(Date.now());
-      return times.length < 4 ? 'fail' : 'ok';
-    }, { concurrency: 1, decide: (r) => (r === 'ok' ? { kind: 'forget' } : { kind: 'backoff', schedule: { baseMs: 20, maxMs: 1000 } }), onThrow: FAST, onRetry: () => retries++ });
+    const q = new WorkQueue<Result>(
+      async () => {
+        times.push(Date.now());
+        return times.length < 4 ? 'fail' : 'ok';
+      },
+      {
+        concurrency: 1,
+        decide: (r) => (r === 'ok' ? { kind: 'forget' } : { kind: 'backoff', schedule: { baseMs: 20, maxMs: 1000 } }),
+        onThrow: FAST,
+        onRetry: () => retries++,
+      },
+    );
     q.add('a');
     await sleep(400);
     assert.equal(times.length, 4);
@@ -60,10 +74,18 @@ describe('work queue', () => {
   it('requeues after the delay an outcome asks for, without counting a retry', async () => {
     const times: number[] = [];
     let retries = 0;
-    const q = new WorkQueue<number>(async () => {
-      times.push(Date.now());
-      return times.length;
-    }, { concurrency: 1, decide: (n) => (n === 1 ? { kind: 'after', ms: 40 } : { kind: 'forget' }), onThrow: FAST, onRetry: () => retries++ });
+    const q = new WorkQueue<number>(
+      async () => {
+        times.push(Date.now());
+        return times.length;
+      },
+      {
+        concurrency: 1,
+        decide: (n) => (n === 1 ? { kind: 'after', ms: 40 } : { kind: 'forget' }),
+        onThrow: FAST,
+        onRetry: () => retries++,
+      },
+    );
     q.add('a');
     await sleep(150);
     assert.equal(times.length, 2);
@@ -73,11 +95,14 @@ describe('work queue', () => {
 
   it('work that throws is retried with the onThrow backoff (the queue never stops)', async () => {
     let runs = 0;
-    const q = new WorkQueue<Result>(async () => {
-      runs += 1;
-      if (runs === 1) throw new Error('bug');
-      return 'ok';
-    }, { concurrency: 1, decide, onThrow: { baseMs: 10, maxMs: 10 } });
+    const q = new WorkQueue<Result>(
+      async () => {
+        runs += 1;
+        if (runs === 1) throw new Error('bug');
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: { baseMs: 10, maxMs: 10 } },
+    );
     q.add('a');
     await sleep(80);
     assert.equal(runs, 2);
@@ -86,13 +111,16 @@ describe('work queue', () => {
 
   it('shutdown drops pending work and waits for the running one', async () => {
     let finished = false;
-    const q = new WorkQueue<Result>(async (k) => {
-      if (k === 'slow') {
-        await sleep(30);
-        finished = true;
-      }
-      return 'ok';
-    }, { concurrency: 1, decide, onThrow: FAST });
+    const q = new WorkQueue<Result>(
+      async (k) => {
+        if (k === 'slow') {
+          await sleep(30);
+          finished = true;
+        }
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: FAST },
+    );
     q.add('slow');
     q.add('never');
     await sleep(5);

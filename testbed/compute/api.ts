@@ -10,9 +10,22 @@ import type { Route } from './router.js';
 import { COLLECTIONS, type CollectionSpec } from './collections.js';
 import { aggregatedList, list, pageToken, pageWindow } from './listing.js';
 import {
-  allocateId, deleteResource, getResource, listResources, normaliseLink, putResource, referencesTo,
-  resourcePath, resolveLink, scopeLink, selfLink,
-  type Json, type JsonObject, type NetworkEndpoint, type Scope, type Store,
+  allocateId,
+  deleteResource,
+  getResource,
+  listResources,
+  normaliseLink,
+  putResource,
+  referencesTo,
+  resourcePath,
+  resolveLink,
+  scopeLink,
+  selfLink,
+  type Json,
+  type JsonObject,
+  type NetworkEndpoint,
+  type Scope,
+  type Store,
 } from './store.js';
 import { groupEndpoints, healthKey } from './topology.js';
 import { stripOutputOnly, validateName } from './validation.js';
@@ -166,8 +179,8 @@ function checkFingerprint(existing: JsonObject, incoming: JsonObject, required: 
   if (fp !== existing['fingerprint']) {
     throw conditionNotMet(
       fp === undefined
-        ? 'Required field \'resource.fingerprint\' not specified'
-        : "Invalid fingerprint: the resource was modified since it was read. Get the resource again and retry.",
+        ? "Required field 'resource.fingerprint' not specified"
+        : 'Invalid fingerprint: the resource was modified since it was read. Get the resource again and retry.',
     );
   }
 }
@@ -219,11 +232,12 @@ function customMethod(ctx: ApiContext, route: Route, existing: JsonObject, body:
 function getHealth(store: Store, bs: JsonObject, body: JsonObject): JsonObject {
   const group = body['group'];
   const backends = Array.isArray(bs['backends']) ? bs['backends'] : [];
-  const isBackend = typeof group === 'string' &&
+  const isBackend =
+    typeof group === 'string' &&
     backends.some((b) => isObject(b) && typeof b['group'] === 'string' && normaliseLink(b['group']) === normaliseLink(group));
   if (!isBackend) throw invalid('resource.group', group, 'The group is not a backend of this backend service.');
-  const neg = resolveLink(store, group as string);
-  const healthStatus: Json[] = groupEndpoints(store, group as string).map((ep) => {
+  const neg = resolveLink(store, group);
+  const healthStatus: Json[] = groupEndpoints(store, group).map((ep) => {
     const seen = store.health.get(healthKey(String(bs['selfLink']), ep));
     // getHealth only knows HEALTHY and UNHEALTHY; a not-yet-probed endpoint counts as unhealthy.
     const status: JsonObject = { ipAddress: ep.ipAddress, port: ep.port, healthState: seen?.state === 'HEALTHY' ? 'HEALTHY' : 'UNHEALTHY' };

@@ -7,7 +7,7 @@ export interface CollectionSpec {
   listKind: string;
   aggregatedKind: string;
   /** Which scope kinds the collection lives in. */
-  scopes: ReadonlyArray<'global' | 'regions' | 'zones'>;
+  scopes: readonly ('global' | 'regions' | 'zones')[];
   normalise: (r: JsonObject) => JsonObject;
   /** Backend services and URL maps carry a fingerprint for optimistic concurrency; HCs do not. */
   fingerprint: boolean;
@@ -17,20 +17,39 @@ export interface CollectionSpec {
 
 export const COLLECTIONS: Record<string, CollectionSpec> = {
   healthChecks: {
-    kind: 'compute#healthCheck', listKind: 'compute#healthCheckList', aggregatedKind: 'compute#healthChecksAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseHealthCheck, fingerprint: false, noun: 'health_check',
+    kind: 'compute#healthCheck',
+    listKind: 'compute#healthCheckList',
+    aggregatedKind: 'compute#healthChecksAggregatedList',
+    scopes: ['global', 'regions'],
+    normalise: normaliseHealthCheck,
+    fingerprint: false,
+    noun: 'health_check',
   },
   backendServices: {
-    kind: 'compute#backendService', listKind: 'compute#backendServiceList', aggregatedKind: 'compute#backendServiceAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseBackendService, fingerprint: true, noun: 'backend_service',
+    kind: 'compute#backendService',
+    listKind: 'compute#backendServiceList',
+    aggregatedKind: 'compute#backendServiceAggregatedList',
+    scopes: ['global', 'regions'],
+    normalise: normaliseBackendService,
+    fingerprint: true,
+    noun: 'backend_service',
   },
   urlMaps: {
-    kind: 'compute#urlMap', listKind: 'compute#urlMapList', aggregatedKind: 'compute#urlMapsAggregatedList',
-    scopes: ['global', 'regions'], normalise: normaliseUrlMap, fingerprint: true, noun: 'url_map',
+    kind: 'compute#urlMap',
+    listKind: 'compute#urlMapList',
+    aggregatedKind: 'compute#urlMapsAggregatedList',
+    scopes: ['global', 'regions'],
+    normalise: normaliseUrlMap,
+    fingerprint: true,
+    noun: 'url_map',
   },
   networkEndpointGroups: {
-    kind: 'compute#networkEndpointGroup', listKind: 'compute#networkEndpointGroupList', aggregatedKind: 'compute#networkEndpointGroupAggregatedList',
-    scopes: ['zones'], normalise: normaliseNeg, fingerprint: false, noun: 'network_endpoint_group',
+    kind: 'compute#networkEndpointGroup',
+    listKind: 'compute#networkEndpointGroupList',
+    aggregatedKind: 'compute#networkEndpointGroupAggregatedList',
+    scopes: ['zones'],
+    normalise: normaliseNeg,
+    fingerprint: false,
+    noun: 'network_endpoint_group',
   },
 };
-

@@ -15,7 +15,7 @@ export interface ErrorBody {
     message: string;
     errors: LegacyErrorItem[];
     status?: string;
-    details?: Array<Record<string, unknown>>;
+    details?: Record<string, unknown>[];
   };
 }
 
@@ -26,7 +26,7 @@ export class ApiError extends Error {
     readonly reason: string,
     message: string,
     // Compute uses domain 'global' for almost everything; quota errors come from 'usageLimits'.
-    readonly domain: string = 'global',
+    readonly domain = 'global',
     readonly extra: Pick<ErrorBody['error'], 'status' | 'details'> = {},
   ) {
     super(message);
@@ -61,11 +61,7 @@ export function alreadyExists(resourcePath: string): ApiError {
 }
 
 export function inUse(kind: string, resourcePath: string, user: string): ApiError {
-  return new ApiError(
-    400,
-    'resourceInUseByAnotherResource',
-    `The ${kind} resource '${resourcePath}' is already being used by '${user}'`,
-  );
+  return new ApiError(400, 'resourceInUseByAnotherResource', `The ${kind} resource '${resourcePath}' is already being used by '${user}'`);
 }
 
 export function conditionNotMet(message: string): ApiError {

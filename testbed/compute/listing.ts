@@ -16,7 +16,11 @@ export function pageWindow(route: Route): { offset: number; max: number } {
   }
   const token = route.query.get('pageToken');
   if (!token) return { offset: 0, max: max === 0 ? MAX_RESULTS : max };
-  const offset = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, ''));
+  const offset = Number(
+    Buffer.from(token, 'base64url')
+      .toString('utf8')
+      .replace(/^offset:/, ''),
+  );
   if (!Number.isInteger(offset) || offset < 0) throw invalid('pageToken', token, 'Invalid page token.');
   return { offset, max: max === 0 ? MAX_RESULTS : max };
 }
@@ -41,7 +45,12 @@ function filterPredicate(filter: string | null): (r: JsonObject) => boolean {
     return (r) => re.test(String(r[field] ?? '')) === (op === 'eq');
   }
   // '=' supports a '*' wildcard in GCE; literal otherwise.
-  const re = new RegExp(`^${value.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${value
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (r) => re.test(String(r[field] ?? '')) === (op === '=');
 }
 
@@ -63,7 +72,7 @@ export function list(store: Store, route: Route, spec: CollectionSpec, all: Json
 export function aggregatedList(store: Store, route: Route, spec: CollectionSpec): JsonObject {
   const keep = filterPredicate(route.query.get('filter'));
   const scopes = scopesFor(store, route.collection).filter((s) => spec.scopes.includes(s.split('/')[0] as 'global'));
-  const flat: Array<[string, JsonObject]> = [];
+  const flat: [string, JsonObject][] = [];
   for (const scope of scopes) {
     for (const r of listResources(store, scope, route.collection)) if (keep(r)) flat.push([scope, r]);
   }
@@ -72,15 +81,16 @@ export function aggregatedList(store: Store, route: Route, spec: CollectionSpec)
   const items: JsonObject = {};
   for (const scope of scopes) {
     const inScope = page.filter(([s]) => s === scope).map(([, r]) => clone(r));
-    items[scope] = inScope.length > 0
-      ? { [route.collection]: inScope }
-      : {
-          warning: {
-            code: 'NO_RESULTS_ON_PAGE',
-            message: `There are no results for scope '${scope}' on this page.`,
-            data: [{ key: 'scope', value: scope }],
-          },
-        };
+    items[scope] =
+      inScope.length > 0
+        ? { [route.collection]: inScope }
+        : {
+            warning: {
+              code: 'NO_RESULTS_ON_PAGE',
+              message: `There are no results for scope '${scope}' on this page.`,
+              data: [{ key: 'scope', value: scope }],
+            },
+          };
   }
   const out: JsonObject = {
     kind: spec.aggregatedKind,
@@ -93,4 +103,3 @@ export function aggregatedList(store: Store, route: Route, spec: CollectionSpec)
   if (route.query.get('returnPartialSuccess') === 'true') out['unreachables'] = [];
   return out;
 }
-

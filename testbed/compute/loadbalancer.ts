@@ -55,7 +55,7 @@ export class LoadBalancers {
     for (const name of maps.keys()) {
       if (!this.listeners.has(name) && !this.opening.has(name)) this.opening.set(name, this.open(name));
     }
-    const closing: Array<Promise<void>> = [];
+    const closing: Promise<void>[] = [];
     for (const [name, l] of this.listeners) {
       if (!maps.has(name)) {
         this.listeners.delete(name);
@@ -87,14 +87,23 @@ export class LoadBalancers {
     const target = backendTarget(this.store, bs);
     const healthy = target.endpoints.filter((ep) => this.store.health.get(healthKey(target.backendServiceLink, ep))?.state === 'HEALTHY');
     if (healthy.length === 0) {
-      res.writeHead(502, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': Buffer.byteLength(GFE_502_BODY) }).end(GFE_502_BODY);
+      res
+        .writeHead(502, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': Buffer.byteLength(GFE_502_BODY) })
+        .end(GFE_502_BODY);
       return;
     }
     const n = this.roundRobin.get(target.backendServiceLink) ?? 0;
     this.roundRobin.set(target.backendServiceLink, n + 1);
     const ep = healthy[n % healthy.length] as (typeof healthy)[number];
     const upstream = http.request(
-      { host: ep.ipAddress, port: ep.port, method: req.method, path: req.url, headers: { ...req.headers, via: '1.1 google', 'x-forwarded-for': req.socket.remoteAddress ?? '' }, agent: false },
+      {
+        host: ep.ipAddress,
+        port: ep.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, via: '1.1 google', 'x-forwarded-for': req.socket.remoteAddress ?? '' },
+        agent: false,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -113,7 +122,9 @@ export class LoadBalancers {
 export function pickService(urlMap: JsonObject, host: string, path: string): string | undefined {
   const hostRules = Array.isArray(urlMap['hostRules']) ? urlMap['hostRules'].filter(isObject) : [];
   const matchers = Array.isArray(urlMap['pathMatchers']) ? urlMap['pathMatchers'].filter(isObject) : [];
-  const rule = hostRules.find((r) => Array.isArray(r['hosts']) && r['hosts'].some((h) => typeof h === 'string' && hostMatches(h.toLowerCase(), host)));
+  const rule = hostRules.find(
+    (r) => Array.isArray(r['hosts']) && r['hosts'].some((h) => typeof h === 'string' && hostMatches(h.toLowerCase(), host)),
+  );
   const matcher = rule ? matchers.find((m) => m['name'] === rule['pathMatcher']) : undefined;
   if (!matcher) return typeof urlMap['defaultService'] === 'string' ? urlMap['defaultService'] : undefined;
   let best: { len: number; service: string } | undefined;

@@ -20,7 +20,7 @@ export interface OperationSpec {
 
 interface Pending {
   timers: NodeJS.Timeout[];
-  waiters: Array<() => void>;
+  waiters: (() => void)[];
 }
 
 export class Operations {
@@ -82,9 +82,10 @@ export class Operations {
       try {
         spec.apply();
       } catch (err) {
-        failure = err instanceof ApiError
-          ? { status: err.status, reason: err.reason, message: err.message }
-          : { status: 500, reason: 'internalError', message: String(err) };
+        failure =
+          err instanceof ApiError
+            ? { status: err.status, reason: err.reason, message: err.message }
+            : { status: 500, reason: 'internalError', message: String(err) };
       }
       await this.onApplied();
     }
@@ -97,7 +98,9 @@ export class Operations {
       op['httpErrorStatusCode'] = failure.status;
       op['httpErrorMessage'] = httpErrorMessage(failure.status);
     }
-    this.log(`compute: operation ${String(op['name'])} ${String(op['operationType'])} DONE${failure ? ` with error ${failure.reason}` : ''}`);
+    this.log(
+      `compute: operation ${String(op['name'])} ${String(op['operationType'])} DONE${failure ? ` with error ${failure.reason}` : ''}`,
+    );
     const entry = this.pending.get(key);
     this.pending.delete(key);
     for (const wake of entry?.waiters ?? []) wake();

@@ -71,7 +71,12 @@ export class Prober {
   }
 
   private record(key: string, hc: JsonObject, result: { ok: boolean; detail: string }): void {
-    const h: EndpointHealth = this.store.health.get(key) ?? { state: 'UNKNOWN', consecutiveSuccesses: 0, consecutiveFailures: 0, lastDetail: '' };
+    const h: EndpointHealth = this.store.health.get(key) ?? {
+      state: 'UNKNOWN',
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 0,
+      lastDetail: '',
+    };
     h.lastDetail = result.detail;
     if (result.ok) {
       h.consecutiveSuccesses += 1;

@@ -27,13 +27,25 @@ export function parseRoute(method: string, rawUrl: string): Route | undefined {
   const m = PREFIX.exec(url.pathname);
   if (!m) return undefined;
   const project = decodeURIComponent(m[1] as string);
-  const parts = (m[2] as string).split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = (m[2] as string)
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
 
   let scope: Scope | undefined;
   let rest: string[];
   if (parts[0] === 'aggregated' && parts.length === 2 && method === 'GET') {
     const collection = parts[1] as string;
-    return { api: `${apiPrefix(undefined, collection)}.aggregatedList`, project, scope: undefined, collection, name: undefined, action: 'aggregatedList', verb: undefined, query: url.searchParams };
+    return {
+      api: `${apiPrefix(undefined, collection)}.aggregatedList`,
+      project,
+      scope: undefined,
+      collection,
+      name: undefined,
+      action: 'aggregatedList',
+      verb: undefined,
+      query: url.searchParams,
+    };
   }
   if (parts[0] === 'global') {
     scope = 'global';

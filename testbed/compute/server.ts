@@ -23,7 +23,7 @@ export class ComputeServer {
   private readonly server = http.createServer((req, res) => this.track(this.serve(req, res)));
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts = new Map<string, number>();
-  private readonly failures = new Map<string, Array<InjectedFailure & { remaining: number }>>();
+  private readonly failures = new Map<string, (InjectedFailure & { remaining: number })[]>();
   private quota: number | undefined;
   private quotaWindow = -1;
   private quotaUsed = 0;
@@ -114,7 +114,9 @@ export class ComputeServer {
       if (injected && !injected.operationLevel) {
         throw new ApiError(injected.status, injected.reason, injected.message ?? `Injected failure: ${injected.reason}`);
       }
-      const failure = injected ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) } : undefined;
+      const failure = injected
+        ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) }
+        : undefined;
       const result = handle({ store: this.store, operations: this.operations, operationFailure: failure }, route, raw);
       status = result.status;
       body = result.deferred ? await result.deferred : result.body;

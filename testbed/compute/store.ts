@@ -2,7 +2,7 @@
 // scope and collection. Functions here only read and write that data; no HTTP, no timers.
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+export type JsonObject = Record<string, Json>;
 
 /** 'global', 'regions/us-central1' or 'zones/us-central1-a', exactly as in URLs and aggregatedList keys. */
 export type Scope = string;
@@ -112,7 +112,10 @@ export function scopesFor(store: Store, collection: string): Scope[] {
 }
 
 /** Finds the resource a full or partial Compute URL points at, ignoring the API version. */
-export function resolveLink(store: Store, link: string): { scope: Scope; collection: string; name: string; resource: JsonObject } | undefined {
+export function resolveLink(
+  store: Store,
+  link: string,
+): { scope: Scope; collection: string; name: string; resource: JsonObject } | undefined {
   const m = /projects\/([^/]+)\/((?:global)|(?:regions|zones)\/[^/]+)\/([^/]+)\/([^/?]+)$/.exec(link);
   if (!m || m[1] !== store.project) return undefined;
   const [, , scope, collection, name] = m as unknown as [string, string, string, string, string];

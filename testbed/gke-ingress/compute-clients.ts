@@ -71,7 +71,8 @@ export class ComputeClients {
     let op = started[0].latestResponse as IOperation | undefined;
     const deadline = Date.now() + WAIT_BUDGET_MS;
     for (let i = 0; op !== undefined && op.status !== 'DONE'; i++) {
-      if (Date.now() > deadline) throw new Error(`operation ${op.name ?? '?'} not DONE after ${WAIT_BUDGET_MS} ms (status ${String(op.status)})`);
+      if (Date.now() > deadline)
+        throw new Error(`operation ${op.name ?? '?'} not DONE after ${WAIT_BUDGET_MS} ms (status ${String(op.status)})`);
       // A server whose wait returns early would otherwise be hammered.
       if (i > 0) await new Promise((r) => setTimeout(r, Math.min(10 * i, 500)));
       const name = op.name ?? '';
@@ -89,15 +90,29 @@ export class ComputeClients {
 
   async close(): Promise<void> {
     await Promise.allSettled(
-      [this.healthChecks, this.regionHealthChecks, this.backendServices, this.regionBackendServices, this.negs, this.urlMaps, this.regionUrlMaps, this.globalOps, this.regionOps, this.zoneOps].map(
-        (c) => c.close(),
-      ),
+      [
+        this.healthChecks,
+        this.regionHealthChecks,
+        this.backendServices,
+        this.regionBackendServices,
+        this.negs,
+        this.urlMaps,
+        this.regionUrlMaps,
+        this.globalOps,
+        this.regionOps,
+        this.zoneOps,
+      ].map((c) => c.close()),
     );
   }
 }
 
 function lastSegment(url: string): string {
-  return url.split('/').filter((s) => s !== '').pop() ?? url;
+  return (
+    url
+      .split('/')
+      .filter((s) => s !== '')
+      .pop() ?? url
+  );
 }
 
 /** 404 in both error styles: compute 7 maps it to gRPC NOT_FOUND (5) and keeps the HTTP status. */

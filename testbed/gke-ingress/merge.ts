@@ -39,13 +39,18 @@ export function calculateDiff(old: HealthCheckModel, neu: HealthCheckModel, c: B
     d.push(`${f}:${o} -> ${n}`);
   };
   if (old.type !== neu.type) add('Protocol', old.type, neu.type);
-  if (old.http.portSpecification !== neu.http.portSpecification) add('PortSpecification', old.http.portSpecification, neu.http.portSpecification);
+  if (old.http.portSpecification !== neu.http.portSpecification)
+    add('PortSpecification', old.http.portSpecification, neu.http.portSpecification);
   if (c === undefined) return d;
-  if (c.checkIntervalSec !== undefined && old.checkIntervalSec !== neu.checkIntervalSec) add('CheckIntervalSec', old.checkIntervalSec, neu.checkIntervalSec);
+  if (c.checkIntervalSec !== undefined && old.checkIntervalSec !== neu.checkIntervalSec)
+    add('CheckIntervalSec', old.checkIntervalSec, neu.checkIntervalSec);
   if (c.timeoutSec !== undefined && old.timeoutSec !== neu.timeoutSec) add('TimeoutSec', old.timeoutSec, neu.timeoutSec);
-  if (c.healthyThreshold !== undefined && old.healthyThreshold !== neu.healthyThreshold) add('HeathyThreshold', old.healthyThreshold, neu.healthyThreshold);
-  if (c.unhealthyThreshold !== undefined && old.unhealthyThreshold !== neu.unhealthyThreshold) add('UnhealthyThreshold', old.unhealthyThreshold, neu.unhealthyThreshold);
-  if (c.requestPath !== undefined && old.http.requestPath !== neu.http.requestPath) add('RequestPath', old.http.requestPath, neu.http.requestPath);
+  if (c.healthyThreshold !== undefined && old.healthyThreshold !== neu.healthyThreshold)
+    add('HeathyThreshold', old.healthyThreshold, neu.healthyThreshold);
+  if (c.unhealthyThreshold !== undefined && old.unhealthyThreshold !== neu.unhealthyThreshold)
+    add('UnhealthyThreshold', old.unhealthyThreshold, neu.unhealthyThreshold);
+  if (c.requestPath !== undefined && old.http.requestPath !== neu.http.requestPath)
+    add('RequestPath', old.http.requestPath, neu.http.requestPath);
   if (c.port !== undefined && old.http.port !== neu.http.port) add('Port', old.http.port, neu.http.port);
   // Description is compared upstream, but blanked on both sides unless
   // --enable-update-hc-description is on (default off), so it never differs here.

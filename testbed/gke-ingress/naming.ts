@@ -37,7 +37,10 @@ export function shortUid(clusterUid: string): string {
 
 /** namer.go: negSuffix — first 8 hex of sha256("<uid8>;<ns>;<svc>;<port>"). */
 export function negHash8(clusterUid: string, namespace: string, service: string, port: number): string {
-  return createHash('sha256').update([shortUid(clusterUid), namespace, service, String(port)].join(';')).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update([shortUid(clusterUid), namespace, service, String(port)].join(';'))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 /**

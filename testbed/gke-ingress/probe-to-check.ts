@@ -152,7 +152,12 @@ export function defaultHealthCheck(
     healthyThreshold: 1,
     unhealthyThreshold: neg ? 2 : 10,
     // new() sets Port = NodePort for every kind; for NEG the serving-port spec zeroes it on the wire.
-    http: { ...emptyHttpSettings(), port: nodePort, portSpecification: neg ? 'USE_SERVING_PORT' : '', requestPath: isDefaultBackend ? '/healthz' : '/' },
+    http: {
+      ...emptyHttpSettings(),
+      port: nodePort,
+      portSpecification: neg ? 'USE_SERVING_PORT' : '',
+      requestPath: isDefaultBackend ? '/healthz' : '/',
+    },
     forNEG: neg,
   };
 }

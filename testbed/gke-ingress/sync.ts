@@ -21,7 +21,14 @@ import {
 import type { protos } from '@google-cloud/compute';
 import { createHash } from 'node:crypto';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf, type BackendConfigHealthCheck } from './backend-config.js';
-import { clientOptionsForEndpoint, ComputeClients, isInUse, isNotFound, sameResource, type ComputeClientOptions } from './compute-clients.js';
+import {
+  clientOptionsForEndpoint,
+  ComputeClients,
+  isInUse,
+  isNotFound,
+  sameResource,
+  type ComputeClientOptions,
+} from './compute-clients.js';
 import { planExisting } from './merge.js';
 import { cloneModel, fromCompute, isRegional, toCompute, type AppProtocol, type BackendKind, type ComputeHealthCheck } from './model.js';
 import { igBackendName, negName, ownedBackendName, ownedUrlMapName, rxlbBackendName, urlMapName } from './naming.js';
@@ -116,7 +123,7 @@ interface IngressPlan {
   cls: IngressClass;
   urlMap: string;
   defaultBackend: string | undefined;
-  rules: Array<{ host: string; paths: Array<{ paths: string[]; backend: string }> }>;
+  rules: { host: string; paths: { paths: string[]; backend: string }[] }[];
   backends: string[];
 }
 
@@ -156,7 +163,9 @@ export class GkeIngressStandIn {
     this.networking = opts.kubeConfig.makeApiClient(NetworkingV1Api);
     this.custom = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     // Option objects without gax's index signature are still plain client options.
-    this.gce = new ComputeClients(typeof opts.compute === 'string' ? clientOptionsForEndpoint(opts.compute) : (opts.compute as ComputeClientOptions));
+    this.gce = new ComputeClients(
+      typeof opts.compute === 'string' ? clientOptionsForEndpoint(opts.compute) : (opts.compute as ComputeClientOptions),
+    );
     this.log = opts.log ?? (() => {});
   }
 
@@ -298,7 +307,7 @@ export class GkeIngressStandIn {
       };
       plan.defaultBackend = await resolve(ing.spec?.defaultBackend);
       for (const rule of ing.spec?.rules ?? []) {
-        const r = { host: rule.host ?? '', paths: [] as Array<{ paths: string[]; backend: string }> };
+        const r = { host: rule.host ?? '', paths: [] as { paths: string[]; backend: string }[] };
         for (const p of rule.http?.paths ?? []) {
           const key = await resolve(p.backend);
           if (key !== undefined) r.paths.push({ paths: gcePaths(p.path ?? '/', p.pathType ?? 'ImplementationSpecific'), backend: key });
@@ -351,7 +360,10 @@ export class GkeIngressStandIn {
     try {
       const cm = await this.core.readNamespacedConfigMap({ name, namespace });
       if (cm.data?.['uid'] === data.uid) return;
-      await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await this.core.patchNamespacedConfigMap(
+        { name, namespace, body: { data } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     } catch (e) {
       if (!(e instanceof ApiException && e.code === 404)) throw e;
       await this.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace }, data } });
@@ -418,12 +430,18 @@ export class GkeIngressStandIn {
     const portRef = ref.port?.number ?? ref.port?.name;
     const port = (service.spec?.ports ?? []).find((p) => (typeof portRef === 'number' ? p.port === portRef : p.name === portRef));
     if (port === undefined) throw new MissingBackendError(`Service ${ns}/${ref.name} has no port ${String(portRef)}`);
-    const kind: BackendKind = cls === 'gce-internal' ? 'ilb' : cls === 'gce-regional-external' ? 'rxlb' : this.negEnabled(service) ? 'neg' : 'ig';
+    const kind: BackendKind =
+      cls === 'gce-internal' ? 'ilb' : cls === 'gce-regional-external' ? 'rxlb' : this.negEnabled(service) ? 'neg' : 'ig';
     const nodePort = port.nodePort ?? 0;
-    if (kind === 'ig' && nodePort === 0) throw new Error(`Service ${ns}/${ref.name} is not of type NodePort or LoadBalancer (IG backends need a nodePort)`);
+    if (kind === 'ig' && nodePort === 0)
+      throw new Error(`Service ${ns}/${ref.name} is not of type NodePort or LoadBalancer (IG backends need a nodePort)`);
     const uid = this.opts.clusterUid;
     const name =
-      kind === 'ig' ? igBackendName(uid, nodePort) : kind === 'rxlb' ? rxlbBackendName(uid, ns, ref.name, port.port) : negName(uid, ns, ref.name, port.port);
+      kind === 'ig'
+        ? igBackendName(uid, nodePort)
+        : kind === 'rxlb'
+          ? rxlbBackendName(uid, ns, ref.name, port.port)
+          : negName(uid, ns, ref.name, port.port);
     const protocol = appProtocolOf(service, port);
     const backendConfig = await this.backendConfigFor(service, port, backendConfigs);
     return {
@@ -440,7 +458,11 @@ export class GkeIngressStandIn {
   }
 
   /** The BackendConfig `healthCheck` for a Service port. A missing CRD or object counts as none. */
-  private async backendConfigFor(service: V1Service, port: V1ServicePort, cache: Map<string, unknown>): Promise<BackendConfigHealthCheck | undefined> {
+  private async backendConfigFor(
+    service: V1Service,
+    port: V1ServicePort,
+    cache: Map<string, unknown>,
+  ): Promise<BackendConfigHealthCheck | undefined> {
     const configs = backendConfigsOf(service);
     if (configs === undefined) return undefined;
     const name = backendConfigNameFor(configs, port);
@@ -451,7 +473,13 @@ export class GkeIngressStandIn {
       let found: unknown;
       for (const version of ['v1', 'v1beta1']) {
         try {
-          found = await this.custom.getNamespacedCustomObject({ group: 'cloud.google.com', version, namespace, plural: 'backendconfigs', name });
+          found = await this.custom.getNamespacedCustomObject({
+            group: 'cloud.google.com',
+            version,
+            namespace,
+            plural: 'backendconfigs',
+            name,
+          });
           break;
         } catch (e) {
           if (!(e instanceof ApiException && e.code === 404)) throw e;
@@ -524,12 +552,15 @@ export class GkeIngressStandIn {
       want.set(`${ip}:${port}`, { ipAddress: ip, port });
     }
     const have = new Map<string, { ipAddress: string; port: number }>();
-    for await (const e of this.gce.negs.listNetworkEndpointsAsync({
-      project,
-      zone,
-      networkEndpointGroup: negNameStr,
-      networkEndpointGroupsListEndpointsRequestResource: {},
-    }, NO_AUTOPAGINATE)) {
+    for await (const e of this.gce.negs.listNetworkEndpointsAsync(
+      {
+        project,
+        zone,
+        networkEndpointGroup: negNameStr,
+        networkEndpointGroupsListEndpointsRequestResource: {},
+      },
+      NO_AUTOPAGINATE,
+    )) {
       const ep = e.networkEndpoint;
       if (ep?.ipAddress && ep.port) have.set(`${ep.ipAddress}:${ep.port}`, { ipAddress: ep.ipAddress, port: ep.port });
     }
@@ -578,7 +609,14 @@ export class GkeIngressStandIn {
     const regional = isRegional(b.kind);
     const probe = findReadinessProbe(b.service, b.port, b.protocol, pods);
     const isDefaultBackend = namespaceOf(b.service) === DEFAULT_BACKEND.namespace && nameOf(b.service) === DEFAULT_BACKEND.name;
-    const desired = desiredBeforeBackendConfig({ kind: b.kind, name: b.name, protocol: b.protocol, nodePort: b.nodePort, probe, isDefaultBackend });
+    const desired = desiredBeforeBackendConfig({
+      kind: b.kind,
+      name: b.name,
+      protocol: b.protocol,
+      nodePort: b.nodePort,
+      probe,
+      isDefaultBackend,
+    });
 
     const live = await this.getHealthCheck(b.name, regional);
     if (live === undefined) {
@@ -777,7 +815,12 @@ export class GkeIngressStandIn {
     for (const group of b.groups ?? []) {
       try {
         const [res] = isRegional(b.kind)
-          ? await this.gce.regionBackendServices.getHealth({ project, region, backendService: b.name, resourceGroupReferenceResource: { group } })
+          ? await this.gce.regionBackendServices.getHealth({
+              project,
+              region,
+              backendService: b.name,
+              resourceGroupReferenceResource: { group },
+            })
           : await this.gce.backendServices.getHealth({ project, backendService: b.name, resourceGroupReferenceResource: { group } });
         for (const s of res.healthStatus ?? []) {
           if (s.healthState === 'HEALTHY') state = 'HEALTHY';
@@ -806,7 +849,9 @@ export class GkeIngressStandIn {
       }
     };
     for (const regional of [false, true]) {
-      const maps = regional ? this.gce.regionUrlMaps.listAsync({ project, region }, NO_AUTOPAGINATE) : this.gce.urlMaps.listAsync({ project }, NO_AUTOPAGINATE);
+      const maps = regional
+        ? this.gce.regionUrlMaps.listAsync({ project, region }, NO_AUTOPAGINATE)
+        : this.gce.urlMaps.listAsync({ project }, NO_AUTOPAGINATE);
       for await (const um of maps) {
         const name = um.name ?? '';
         if (!ownedUrlMapName(clusterUid, name) || wantUrlMaps.has(`${regional ? 'r' : 'g'}/${name}`)) continue;
@@ -814,13 +859,17 @@ export class GkeIngressStandIn {
         await ignore404(async () =>
           this.gce.wait(
             project,
-            regional ? await this.gce.regionUrlMaps.delete({ project, region, urlMap: name }) : await this.gce.urlMaps.delete({ project, urlMap: name }),
+            regional
+              ? await this.gce.regionUrlMaps.delete({ project, region, urlMap: name })
+              : await this.gce.urlMaps.delete({ project, urlMap: name }),
           ),
         );
       }
     }
     const wantNegs = new Set(
-      [...backends.values()].filter((b) => b.kind !== 'ig').map((b) => negName(clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port)),
+      [...backends.values()]
+        .filter((b) => b.kind !== 'ig')
+        .map((b) => negName(clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port)),
     );
     for (const regional of [false, true]) {
       const list = regional
@@ -844,7 +893,9 @@ export class GkeIngressStandIn {
         await ignore404(async () =>
           this.gce.wait(
             project,
-            regional ? await this.gce.regionHealthChecks.delete({ project, region, healthCheck: name }) : await this.gce.healthChecks.delete({ project, healthCheck: name }),
+            regional
+              ? await this.gce.regionHealthChecks.delete({ project, region, healthCheck: name })
+              : await this.gce.healthChecks.delete({ project, healthCheck: name }),
           ),
         );
         if (name.startsWith('k8s1-') && !wantNegs.has(name)) {
