@@ -25,8 +25,8 @@ export type RequestObserver = (method: string, code: number, seconds: number) =>
 /** `…/projects/p/global/healthChecks/n` or `…/regions/r/healthChecks/n` (any API version). */
 export function parseResourceLink(link: string): { name: string; scope: Scope } | undefined {
   const m = /\/(global|regions\/([^/]+))\/[A-Za-z]+\/([^/?]+)$/.exec(link);
-  if (!m) return undefined;
-  return { name: m[3]!, scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
+  if (!m?.[3]) return undefined;
+  return { name: m[3], scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
 }
 
 function scopeOfAggregatedKey(key: string): Scope {
@@ -86,7 +86,7 @@ export class ComputeAdapter implements HealthCheckApi {
   constructor(
     private readonly clients: ComputeClients,
     private readonly project: string,
-    private readonly observe: RequestObserver = () => {},
+    private readonly observe: RequestObserver = () => undefined,
   ) {}
 
   private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {

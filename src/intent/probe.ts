@@ -72,11 +72,11 @@ export function readReadinessProbe(
       continue;
     }
     const bad = readinessDisqualification(probe, appProtocol);
-    if (bad) {
-      reasons.push(`readinessProbe of container ${c.name} ${bad}`);
+    const get = probe.httpGet;
+    if (bad || !get) {
+      reasons.push(`readinessProbe of container ${c.name} ${bad ?? 'has no httpGet'}`);
       continue;
     }
-    const get = probe.httpGet!;
     if (!probeOnPort(get.port, cp)) {
       reasons.push(
         `readinessProbe of container ${c.name} is on port ${JSON.stringify(get.port)}, not the serving port ${cp.containerPort}`,

@@ -87,13 +87,13 @@ export function planPort({ intent, live, mode }: PlanInput): PortPlan {
     if (bad) return { state: 'invalid', why: `${bad} once applied to the live check (from ${intent.source})` };
   }
 
-  if (ownerChanges.length > 0) {
+  if (intent.backendConfig && ownerChanges.length > 0) {
     // ingress-gce re-imposes BackendConfig fields on its next sync; hcsync only reports.
     return {
       state: 'drifted',
       source: 'BackendConfig',
       changes: [...ownerChanges, ...changes],
-      why: `BackendConfig ${intent.backendConfig!.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync`,
+      why: `BackendConfig ${intent.backendConfig.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync`,
     };
   }
   if (changes.length === 0) {

@@ -62,7 +62,7 @@ export function isSimpleHttpProbe(probe: V1Probe | undefined): boolean {
 function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   // labels.SelectorFromSet: an empty/absent selector matches every Pod.
   for (const [k, v] of Object.entries(selector ?? {})) {
-    if ((labels ?? {})[k] !== v) return false;
+    if (labels?.[k] !== v) return false;
   }
   return true;
 }
