@@ -14,8 +14,6 @@ import { httpGet, freeLoopbackPort, sleep } from './loopback-http.js';
 import { kubeBinaries } from './kube-binaries.js';
 import { kubeconfigText } from './kubeconfig.js';
 
-export { kubeBinaries } from './kube-binaries.js';
-
 export interface ControlPlane {
   readonly server: string; // https://127.0.0.1:PORT
   readonly kubeconfigPath: string; // admin kubeconfig file (user in system:masters)

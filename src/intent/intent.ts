@@ -17,7 +17,7 @@ import { validateFields } from './validate.js';
 export type IntentSource =
   'BackendConfig' | typeof ANNOTATION.healthPaths | typeof ANNOTATION.healthPath | 'readinessProbe' | 'livenessProbe';
 
-export interface BackendConfigOwnership {
+interface BackendConfigOwnership {
   readonly name: string;
   /** Fields the BackendConfig sets: ingress-gce owns and enforces them, hcsync never patches them. */
   readonly fields: OwnedFields;
@@ -62,7 +62,7 @@ function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFie
  * Pods that serve or will serve — not terminating and not finished (a rollout's old and new Pods) —
  * oldest first, so that intent reads the same Pods in the same order on every pass.
  */
-export function servingPods(pods: readonly SlimPod[]): SlimPod[] {
+function servingPods(pods: readonly SlimPod[]): SlimPod[] {
   return pods
     .filter((p) => !p.metadata.deletionTimestamp && p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed')
     .sort(

@@ -26,7 +26,7 @@ export type PortPlan =
   | { readonly state: 'not_ready'; readonly why: string };
 
 /** Live values as GCE means them: an absent path is "/", an absent host is "" (docs/gke-ingress-healthchecks.md §6.1). */
-export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
+function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
   switch (field) {
     case 'requestPath':
       return live.block?.requestPath || '/';
@@ -40,7 +40,7 @@ export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string
 }
 
 /** The owned fields whose intended value differs from the live check, in OWNED_FIELDS order. */
-export function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
+function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const field of OWNED_FIELDS) {
     const want = intended[field];

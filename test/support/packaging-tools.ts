@@ -12,7 +12,7 @@ export const toolsDir = path.join(repoRoot, '.cache', 'tools');
 
 export type ToolName = 'kustomize' | 'helm' | 'promtool' | 'controller-gen' | 'dockerfile-lint';
 
-export function tool(name: ToolName): string {
+function tool(name: ToolName): string {
   const file = path.join(toolsDir, name);
   try {
     accessSync(file, constants.X_OK);

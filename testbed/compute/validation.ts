@@ -10,7 +10,7 @@ const REQUEST_PATH_RE = /^\/[A-Za-z0-9/\-._~%!?$&'()*+,;=:@]*$/;
 const HOST_RE = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/;
 
 /** Health check type → the one protocol block that must accompany it. */
-export const PROTOCOL_BLOCKS: Record<string, string> = {
+const PROTOCOL_BLOCKS: Record<string, string> = {
   TCP: 'tcpHealthCheck',
   SSL: 'sslHealthCheck',
   HTTP: 'httpHealthCheck',

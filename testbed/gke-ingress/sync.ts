@@ -50,14 +50,14 @@ const NO_AUTOPAGINATE = { autoPaginate: false } as const;
 
 export const BACKENDS_ANNOTATION = 'ingress.kubernetes.io/backends';
 export const URL_MAP_ANNOTATION = 'ingress.kubernetes.io/url-map';
-export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-export const NEG_ANNOTATION = 'cloud.google.com/neg';
-export const NEG_STATUS_ANNOTATION = 'cloud.google.com/neg-status';
+const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const NEG_ANNOTATION = 'cloud.google.com/neg';
+const NEG_STATUS_ANNOTATION = 'cloud.google.com/neg-status';
 /** Where GKE keeps the cluster UID that every ingress-gce name embeds (namer: ConfigMap kube-system/ingress-uid). */
-export const INGRESS_UID_CONFIGMAP = { namespace: 'kube-system', name: 'ingress-uid' } as const;
+const INGRESS_UID_CONFIGMAP = { namespace: 'kube-system', name: 'ingress-uid' } as const;
 
 /** The shape of the Compute stand-in's computeClientOptions(), which lacks gax's index signature. */
-export interface EndpointClientOptions {
+interface EndpointClientOptions {
   apiEndpoint: string;
   port: number;
   protocol: string;
