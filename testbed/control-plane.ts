@@ -14,8 +14,6 @@ import { httpGet, freeLoopbackPort, sleep } from './loopback-http.js';
 import { kubeBinaries } from './kube-binaries.js';
 import { kubeconfigText } from './kubeconfig.js';
 
-export { kubeBinaries } from './kube-binaries.js';
-
 export interface ControlPlane {
   readonly server: string; // https://127.0.0.1:PORT
   readonly kubeconfigPath: string; // admin kubeconfig file (user in system:masters)
@@ -31,7 +29,7 @@ const STOP_GRACE_MS = 10_000;
 const ADMIN_USER = 'hcsync-admin';
 
 export async function startControlPlane(opts?: { log?: (line: string) => void }): Promise<ControlPlane> {
-  const log = opts?.log ?? (() => {});
+  const log = opts?.log ?? (() => undefined);
   const binaries = kubeBinaries();
   // Free ports are picked, then released, then bound by the servers: another process can take
   // one in between. Rare, and a second attempt with new ports cures it.
@@ -93,7 +91,7 @@ async function startOnce(binaries: { apiserver: string; etcd: string }, log: (li
     await Promise.all(processes.map((p) => p.terminate(STOP_GRACE_MS)));
     removeDir(dir);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`control plane failed to start: ${reason}\n${tails}`);
+    throw new Error(`control plane failed to start: ${reason}\n${tails}`, { cause: error });
   }
 }
 
@@ -155,7 +153,7 @@ function apiserverArgs(dir: string, etcdUrl: string, port: number): string[] {
 }
 
 async function waitFor(what: string, deadline: number, processes: readonly ManagedProcess[], check: () => Promise<boolean>): Promise<void> {
-  let lastError = '';
+  let lastError: string;
   for (;;) {
     const dead = processes.find((p) => p.hasExited());
     if (dead !== undefined) throw new Error(`${dead.name} exited (${await dead.exited}) while waiting for ${what}`);

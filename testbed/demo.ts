@@ -65,7 +65,7 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
         'error',
       ],
       { env: { ...process.env } },
-    ).catch((e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code }));
+    ).catch((e: unknown) => ({ stdout: (e as { stdout?: string }).stdout ?? '', code: (e as { code?: number }).code }));
     for (const line of diag.stdout.trimEnd().split('\n')) say(`      ${line}`);
     say(`      (exit code ${'code' in diag ? String(diag.code) : '0'}: a backend has a problem)`);
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wrapperModuleDir = path.join(repoRoot, 'test', 'kube');
 
-export function kubeBinaryDir(): string {
+function kubeBinaryDir(): string {
   const goMod = readFileSync(path.join(wrapperModuleDir, 'go.mod'));
   const goSum = readFileSync(path.join(wrapperModuleDir, 'go.sum'));
   const version = /^\s*k8s\.io\/kubernetes (v[0-9][^\s]*)/m.exec(goMod.toString('utf8'))?.[1];

@@ -18,7 +18,7 @@ export function loadKubeConfig(config: Config): KubeConfig {
 }
 
 /** --project, else the metadata server (only when talking to the real Compute API). */
-export async function resolveProject(config: Config): Promise<string> {
+async function resolveProject(config: Config): Promise<string> {
   if (config.project) return config.project;
   if (config.gcpApiEndpoint?.startsWith('http://')) throw new ConfigError('--project is required with an http:// --gcp-api-endpoint');
   try {

@@ -97,8 +97,8 @@ export function parseDuration(flag: string, raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (!m) throw new ConfigError(`--${flag}: "${raw}" is not a duration; ${expected}`);
   const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+  const unit = (m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'; // the only units the pattern admits
+  const ms = Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]);
   if (ms <= 0) throw new ConfigError(`--${flag}: "${raw}" is not more than 0; ${expected}`);
   if (ms > MAX_DURATION_MS) throw new ConfigError(`--${flag}: "${raw}" is longer than 24 days; ${expected}`);
   return ms;
@@ -153,9 +153,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const v = get(flag);
     return v === undefined || v === '' ? undefined : v;
   };
+  const project = opt('project');
+  const kubeconfig = opt('kubeconfig');
+  const namespace = opt('namespace');
   const config: Config = {
-    ...(opt('project') ? { project: opt('project')! } : {}),
-    ...(opt('kubeconfig') ? { kubeconfig: opt('kubeconfig')! } : {}),
+    ...(project ? { project } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
     namespaces: (get('namespaces') ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -177,7 +180,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     concurrency: parsePositive('concurrency', get('concurrency') ?? '4', true),
     allowServiceEnforce: parseBool('allow-service-enforce', get('allow-service-enforce') ?? 'true'),
     metricsAuth: parseBool('metrics-auth', get('metrics-auth') ?? 'false'),
-    ...(opt('namespace') ? { namespace: opt('namespace')! } : {}),
+    ...(namespace ? { namespace } : {}),
     output,
   };
   // client-go's leader election refuses the same: the renew deadline must leave the lease time to

@@ -109,6 +109,11 @@ export class Controller {
     await this.resync();
   }
 
+  /** stop() may run during resync's `await`s: read the flag through a call, which TS does not narrow. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
   private async resync(): Promise<void> {
     if (this.stopped) return;
     try {
@@ -120,7 +125,7 @@ export class Controller {
       this.deps.log.warn('reading health checks from GCP failed; will retry at the next resync', { error: (err as Error).message });
     }
     for (const k of this.cluster.managedServiceKeys()) this.queue.add(k);
-    if (!this.stopped) {
+    if (!this.isStopped()) {
       this.resyncTimer = setTimeout(() => void this.resync(), this.deps.config.resyncMs);
       this.resyncTimer.unref();
     }

@@ -200,7 +200,8 @@ async function applyPatch(
     }
     if (isTerminal(e)) {
       // A 400 will not pass on retry: remember it (bounded) until the intent or the check changes.
-      if (rejected.size >= REJECTED_LIMIT) rejected.delete(rejected.keys().next().value!);
+      const oldest = rejected.keys().next();
+      if (rejected.size >= REJECTED_LIMIT && !oldest.done) rejected.delete(oldest.value);
       rejected.set(memoKey, signature);
     }
     return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message }, error: e };

@@ -23,17 +23,17 @@ export interface HealthCheckApi extends HealthCheckPatcher {
 export type RequestObserver = (method: string, code: number, seconds: number) => void;
 
 /** `…/projects/p/global/healthChecks/n` or `…/regions/r/healthChecks/n` (any API version). */
-export function parseResourceLink(link: string): { name: string; scope: Scope } | undefined {
+function parseResourceLink(link: string): { name: string; scope: Scope } | undefined {
   const m = /\/(global|regions\/([^/]+))\/[A-Za-z]+\/([^/?]+)$/.exec(link);
-  if (!m) return undefined;
-  return { name: m[3]!, scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
+  if (!m?.[3]) return undefined;
+  return { name: m[3], scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
 }
 
 function scopeOfAggregatedKey(key: string): Scope {
   return key.startsWith('regions/') ? { kind: 'region', region: key.slice('regions/'.length) } : { kind: 'global' };
 }
 
-export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
+function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
   const type = hc.type ?? '';
   const blockName = protocolBlockFor(type);
   const block = blockName ? hc[blockName] : undefined;
@@ -52,7 +52,7 @@ export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthChe
   };
 }
 
-export function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceRef {
+function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceRef {
   const link = bs.healthChecks?.[0];
   const healthCheck = link ? parseResourceLink(link) : undefined;
   let service: BackendServiceRef['service'];
@@ -86,7 +86,7 @@ export class ComputeAdapter implements HealthCheckApi {
   constructor(
     private readonly clients: ComputeClients,
     private readonly project: string,
-    private readonly observe: RequestObserver = () => {},
+    private readonly observe: RequestObserver = () => undefined,
   ) {}
 
   private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {

@@ -17,7 +17,7 @@ import { validateFields } from './validate.js';
 export type IntentSource =
   'BackendConfig' | typeof ANNOTATION.healthPaths | typeof ANNOTATION.healthPath | 'readinessProbe' | 'livenessProbe';
 
-export interface BackendConfigOwnership {
+interface BackendConfigOwnership {
   readonly name: string;
   /** Fields the BackendConfig sets: ingress-gce owns and enforces them, hcsync never patches them. */
   readonly fields: OwnedFields;
@@ -62,7 +62,7 @@ function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFie
  * Pods that serve or will serve — not terminating and not finished (a rollout's old and new Pods) —
  * oldest first, so that intent reads the same Pods in the same order on every pass.
  */
-export function servingPods(pods: readonly SlimPod[]): SlimPod[] {
+function servingPods(pods: readonly SlimPod[]): SlimPod[] {
   return pods
     .filter((p) => !p.metadata.deletionTimestamp && p.status.phase !== 'Succeeded' && p.status.phase !== 'Failed')
     .sort(
@@ -121,9 +121,10 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
   const appProtocol = (port.name !== undefined ? protocols.value.get(port.name) : undefined) ?? 'HTTP';
 
   const pods = servingPods(input.pods);
-  if (pods.length === 0)
-    return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
   const readings = pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, input, appProtocol) }));
+  const first = readings[0]?.intent;
+  if (first === undefined)
+    return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
   const variants = new Map<string, string[]>();
   for (const r of readings) {
     const sig = probeSignature(r.intent);
@@ -133,7 +134,6 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
     const list = [...variants].map(([sig, names]) => `${names.length} Pod(s) with ${sig}`).join(', ');
     return { kind: 'hold', why: `Pods disagree (rollout in progress): ${list}; holding until every serving Pod agrees` };
   }
-  const first = readings[0]!.intent;
   switch (first.kind) {
     case 'readiness':
       return { kind: 'desired', source: 'readinessProbe', desired: first.fields, warnings: [] };

@@ -18,7 +18,7 @@ export type ProbeReading =
 const DEFAULT_TIMEOUT_SECONDS = 1;
 const DEFAULT_PERIOD_SECONDS = 10;
 /** GKE adds 60 s to the probe period for instance-group backends ("flooding", ingress-gce #772). */
-export const IG_INTERVAL_EXTRA_SEC = 60;
+const IG_INTERVAL_EXTRA_SEC = 60;
 
 function servingContainerPort(container: SlimContainer, targetPort: number | string) {
   return container.ports.find((p) => (typeof targetPort === 'number' ? p.containerPort === targetPort : p.name === targetPort));
@@ -72,11 +72,11 @@ export function readReadinessProbe(
       continue;
     }
     const bad = readinessDisqualification(probe, appProtocol);
-    if (bad) {
-      reasons.push(`readinessProbe of container ${c.name} ${bad}`);
+    const get = probe.httpGet;
+    if (bad || !get) {
+      reasons.push(`readinessProbe of container ${c.name} ${bad ?? 'has no httpGet'}`);
       continue;
     }
-    const get = probe.httpGet!;
     if (!probeOnPort(get.port, cp)) {
       reasons.push(
         `readinessProbe of container ${c.name} is on port ${JSON.stringify(get.port)}, not the serving port ${cp.containerPort}`,

@@ -1,14 +1,14 @@
 // Validation before anything is sent to GCP (contract: "Invalid intent is never sent").
 import type { OwnedFields } from '../model/health-check.js';
 
-export const MAX_PATH_LENGTH = 1024;
-export const MAX_INTERVAL_SEC = 300;
+const MAX_PATH_LENGTH = 1024;
+const MAX_INTERVAL_SEC = 300;
 /** RFC 3986 path and query characters (unreserved, pct-encoded, sub-delims, ":", "@", "/", "?"). */
 const PATH_CHARS = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 /** Why GCE would reject this requestPath (RFC 3986 characters, leading "/", ≤ 1024), or undefined when it is valid. */
-export function validatePath(path: string): string | undefined {
+function validatePath(path: string): string | undefined {
   if (!path.startsWith('/')) return `requestPath ${JSON.stringify(path)} must start with "/"`;
   if (path.length > MAX_PATH_LENGTH) return `requestPath is ${path.length} characters; at most ${MAX_PATH_LENGTH} are allowed`;
   if (!PATH_CHARS.test(path)) {
@@ -20,7 +20,7 @@ export function validatePath(path: string): string | undefined {
 }
 
 /** Why this host is not a DNS name GCE accepts, or undefined ("" — the endpoint's IP — is valid). */
-export function validateHost(host: string): string | undefined {
+function validateHost(host: string): string | undefined {
   if (host === '') return undefined; // empty means "the endpoint's IP", as in GCE
   return DNS_NAME.test(host) ? undefined : `host ${JSON.stringify(host)} is not a DNS name`;
 }

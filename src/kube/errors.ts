@@ -6,7 +6,7 @@ export function describeKubeError(err: unknown): string {
   if (err instanceof ApiException) {
     let message: string | undefined;
     try {
-      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { message?: string };
+      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { message?: string } | null | undefined;
       message = body?.message;
     } catch {
       // not a Status object

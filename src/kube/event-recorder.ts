@@ -5,7 +5,7 @@ import type { SlimService } from '../model/kube.js';
 import type { EventRecorder } from '../model/ports.js';
 import type { PlannedEvent } from '../model/report.js';
 
-export const REPORTING_CONTROLLER = 'hcsync.io/controller';
+const REPORTING_CONTROLLER = 'hcsync.io/controller';
 /** events.k8s.io rejects notes over 1 KiB. */
 const MAX_NOTE = 1024;
 

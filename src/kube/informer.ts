@@ -112,14 +112,14 @@ export class SlimInformer<T extends HasMeta> {
 
   private onError(err: unknown): void {
     if (this.stopped) return;
-    const code = (err as { code?: unknown; statusCode?: unknown })?.code ?? (err as { statusCode?: unknown })?.statusCode;
+    const code = (err as { code?: unknown } | undefined)?.code ?? (err as { statusCode?: unknown } | undefined)?.statusCode;
     // A missing CRD (404) is normal on clusters without BackendConfig: keep retrying quietly.
     const level = code === 404 ? 'debug' : 'warn';
     const delay = this.restartBackoff.next();
     this.log.log(level, 'watch failed; restarting', {
       informer: this.description,
       code,
-      error: (err as Error)?.message,
+      error: (err as Error | undefined)?.message,
       retry_in_ms: delay,
     });
     if (code === 404) this.synced = true;

@@ -129,22 +129,27 @@ export class LeaderElector {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** stop() may run during any `await` of the loop: read the flag through a call, which TS does not narrow. */
+  private stopRequested(): boolean {
+    return this.stopping;
+  }
+
   private async electionLoop(): Promise<void> {
-    while (!this.stopping) {
+    while (!this.stopRequested()) {
       // Acquire: try until we hold the Lease, waiting a jittered retryPeriod between tries.
-      while (!this.stopping) {
+      while (!this.stopRequested()) {
         if (await this.tryAcquireOrRenew(this.cfg.renewDeadlineMs)) break;
         await this.sleep(this.cfg.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR));
       }
-      if (this.stopping) return;
+      if (this.stopRequested()) return;
       this.leading = true;
       this.log.info('acquired leader lease', { lease: this.leaseRef(), identity: this.cfg.identity });
       this.invoke('onStartedLeading');
 
       // Renew: every retryPeriod; give up once renewDeadline passes without a success.
-      while (!this.stopping) {
+      while (!this.stopRequested()) {
         await this.sleep(this.cfg.retryPeriodMs);
-        if (this.stopping) return;
+        if (this.stopRequested()) return;
         if (!(await this.renewWithinDeadline())) {
           this.log.warn('failed to renew leader lease within the renew deadline; stepping down', {
             lease: this.leaseRef(),
@@ -255,7 +260,7 @@ export class LeaderElector {
 
   /** The record we write when acquiring or renewing, given the record we read. */
   private desiredSpec(now: Date, old: LeaseRecord | undefined): V1LeaseSpec {
-    const keepAcquireTime = old !== undefined && old.holderIdentity === this.cfg.identity && old.acquireTime !== undefined;
+    const keepAcquireTime = old?.holderIdentity === this.cfg.identity && old.acquireTime !== undefined;
     const transitions = old === undefined ? 0 : old.holderIdentity === this.cfg.identity ? old.leaseTransitions : old.leaseTransitions + 1;
     return {
       holderIdentity: this.cfg.identity,

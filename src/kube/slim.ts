@@ -20,6 +20,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const time = (v: unknown): string | undefined => (v instanceof Date ? v.toISOString() : str(v));
 const intOrString = (v: unknown): number | string | undefined => (typeof v === 'number' || typeof v === 'string' ? v : undefined);
+// `{ key: v }` to spread into a slim object when v is there (`present`: not undefined; `nonEmpty`: not
+// undefined or ''), else `{}`: slim objects carry no `key: undefined`.
+const present = <K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> =>
+  v === undefined ? {} : ({ [key]: v } as Record<K, V>);
+const nonEmpty = <K extends string>(key: K, v: string | undefined): Partial<Record<K, string>> =>
+  v ? ({ [key]: v } as Record<K, string>) : {};
 
 function stringMap(v: unknown): Record<string, string> | undefined {
   const o = obj(v);
@@ -46,11 +52,11 @@ function meta(raw: unknown, keepLabels: boolean): SlimMeta {
     name: str(m['name']) ?? '',
     uid: str(m['uid']) ?? '',
     resourceVersion: str(m['resourceVersion']) ?? '',
-    ...(num(m['generation']) !== undefined ? { generation: num(m['generation'])! } : {}),
+    ...present('generation', num(m['generation'])),
     ...(labels ? { labels } : {}),
     ...(annotations ? { annotations } : {}),
-    ...(time(m['creationTimestamp']) ? { creationTimestamp: time(m['creationTimestamp'])! } : {}),
-    ...(time(m['deletionTimestamp']) ? { deletionTimestamp: time(m['deletionTimestamp'])! } : {}),
+    ...nonEmpty('creationTimestamp', time(m['creationTimestamp'])),
+    ...nonEmpty('deletionTimestamp', time(m['deletionTimestamp'])),
   };
 }
 
@@ -65,7 +71,7 @@ export function slimService(raw: unknown): SlimService {
       status: status === 'True' || status === 'False' ? status : 'Unknown',
       reason: str(r['reason']) ?? '',
       message: str(r['message']) ?? '',
-      ...(num(r['observedGeneration']) !== undefined ? { observedGeneration: num(r['observedGeneration'])! } : {}),
+      ...present('observedGeneration', num(r['observedGeneration'])),
       lastTransitionTime: time(r['lastTransitionTime']) ?? '',
     };
   });
@@ -78,10 +84,10 @@ export function slimService(raw: unknown): SlimService {
         const r = obj(p);
         const port = num(r['port']) ?? 0;
         return {
-          ...(str(r['name']) ? { name: str(r['name'])! } : {}),
+          ...nonEmpty('name', str(r['name'])),
           port,
           targetPort: intOrString(r['targetPort']) ?? port,
-          ...(num(r['nodePort']) !== undefined ? { nodePort: num(r['nodePort'])! } : {}),
+          ...present('nodePort', num(r['nodePort'])),
         };
       }),
     },
@@ -93,8 +99,8 @@ function slimProbe(raw: unknown): SlimProbe | undefined {
   if (raw === undefined || raw === null) return undefined;
   const p = obj(raw);
   const timing = {
-    ...(num(p['timeoutSeconds']) !== undefined ? { timeoutSeconds: num(p['timeoutSeconds'])! } : {}),
-    ...(num(p['periodSeconds']) !== undefined ? { periodSeconds: num(p['periodSeconds'])! } : {}),
+    ...present('timeoutSeconds', num(p['timeoutSeconds'])),
+    ...present('periodSeconds', num(p['periodSeconds'])),
   };
   if (p['httpGet']) {
     const g = obj(p['httpGet']);
@@ -102,10 +108,10 @@ function slimProbe(raw: unknown): SlimProbe | undefined {
     return {
       handler: 'httpGet',
       httpGet: {
-        ...(str(g['path']) !== undefined ? { path: str(g['path'])! } : {}),
+        ...present('path', str(g['path'])),
         port: intOrString(g['port']) ?? 0,
-        ...(str(g['host']) ? { host: str(g['host'])! } : {}),
-        ...(str(g['scheme']) ? { scheme: str(g['scheme'])! } : {}),
+        ...nonEmpty('host', str(g['host'])),
+        ...nonEmpty('scheme', str(g['scheme'])),
         ...(headers.length > 0 ? { httpHeaders: headers } : {}),
       },
       ...timing,
@@ -125,7 +131,7 @@ export function slimPod(raw: unknown): SlimPod {
       name: str(r['name']) ?? '',
       ports: arr(r['ports']).map((p) => {
         const q = obj(p);
-        return { ...(str(q['name']) ? { name: str(q['name'])! } : {}), containerPort: num(q['containerPort']) ?? 0 };
+        return { ...nonEmpty('name', str(q['name'])), containerPort: num(q['containerPort']) ?? 0 };
       }),
       ...(readinessProbe ? { readinessProbe } : {}),
       ...(livenessProbe ? { livenessProbe } : {}),
@@ -161,7 +167,7 @@ export function slimBackendConfig(raw: unknown): SlimBackendConfig {
   const o = obj(raw);
   const hc = obj(obj(o['spec'])['healthCheck']);
   const healthCheck: Record<string, string | number> = {};
-  for (const f of ['checkIntervalSec', 'timeoutSec'] as const) if (num(hc[f]) !== undefined) healthCheck[f] = num(hc[f])!;
-  if (str(hc['requestPath']) !== undefined) healthCheck['requestPath'] = str(hc['requestPath'])!;
+  for (const f of ['checkIntervalSec', 'timeoutSec'] as const) Object.assign(healthCheck, present(f, num(hc[f])));
+  Object.assign(healthCheck, present('requestPath', str(hc['requestPath'])));
   return { metadata: meta(o['metadata'], false), ...(Object.keys(healthCheck).length > 0 ? { healthCheck } : {}) };
 }

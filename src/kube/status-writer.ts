@@ -4,7 +4,7 @@ import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@ku
 import type { SlimCondition, SlimService } from '../model/kube.js';
 import type { StatusWriter } from '../model/ports.js';
 
-export const FIELD_MANAGER = 'hcsync';
+const FIELD_MANAGER = 'hcsync';
 
 export class ServiceStatusWriter implements StatusWriter {
   private readonly core: CoreV1Api;

@@ -40,7 +40,7 @@ export interface SlimService {
   readonly status: { readonly conditions: readonly SlimCondition[] };
 }
 
-export interface HttpHeader {
+interface HttpHeader {
   readonly name: string;
   readonly value: string;
 }

@@ -40,7 +40,7 @@ export interface AssessOptions {
 }
 
 /** Whether a backend service serves this Service port: by ingress-gce's description, else by its name. */
-export function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
+function backendServesPort(bs: BackendServiceRef, svc: SlimService, port: SlimServicePort): boolean {
   const { namespace, name } = svc.metadata;
   if (bs.service) {
     return (

@@ -44,7 +44,7 @@ function conditionWith(c: {
   generation: number | undefined;
   now: string;
 }): SlimCondition {
-  const lastTransitionTime = c.previous && c.previous.status === c.status ? c.previous.lastTransitionTime : c.now;
+  const lastTransitionTime = c.previous?.status === c.status ? c.previous.lastTransitionTime : c.now;
   return {
     type: CONDITION_TYPE,
     status: c.status,
@@ -58,8 +58,7 @@ function conditionWith(c: {
 /** Whether writing `next` would change what the cluster already has (no write otherwise). */
 export function conditionChanged(previous: SlimCondition | undefined, next: SlimCondition): boolean {
   return (
-    !previous ||
-    previous.status !== next.status ||
+    previous?.status !== next.status ||
     previous.reason !== next.reason ||
     previous.message !== next.message ||
     previous.observedGeneration !== next.observedGeneration

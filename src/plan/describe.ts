@@ -9,7 +9,7 @@ const changeText = (changes: readonly FieldChange[], arrow: string) =>
   changes.map((c) => `${c.field} ${show(c.live)} ${arrow} ${show(c.intended)}`).join(', ');
 
 /** One port's outcome in words: what changed or differs, from which source, and why. */
-export function describeOutcome(o: PortOutcome): string {
+function describeOutcome(o: PortOutcome): string {
   switch (o.state) {
     case 'in_sync':
       // Name the BackendConfig for the fields it owns: the lower source gave only the rest.

@@ -26,7 +26,7 @@ export type PortPlan =
   | { readonly state: 'not_ready'; readonly why: string };
 
 /** Live values as GCE means them: an absent path is "/", an absent host is "" (docs/gke-ingress-healthchecks.md §6.1). */
-export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
+function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | number {
   switch (field) {
     case 'requestPath':
       return live.block?.requestPath || '/';
@@ -40,7 +40,7 @@ export function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string
 }
 
 /** The owned fields whose intended value differs from the live check, in OWNED_FIELDS order. */
-export function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
+function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const field of OWNED_FIELDS) {
     const want = intended[field];
@@ -87,13 +87,13 @@ export function planPort({ intent, live, mode }: PlanInput): PortPlan {
     if (bad) return { state: 'invalid', why: `${bad} once applied to the live check (from ${intent.source})` };
   }
 
-  if (ownerChanges.length > 0) {
+  if (intent.backendConfig && ownerChanges.length > 0) {
     // ingress-gce re-imposes BackendConfig fields on its next sync; hcsync only reports.
     return {
       state: 'drifted',
       source: 'BackendConfig',
       changes: [...ownerChanges, ...changes],
-      why: `BackendConfig ${intent.backendConfig!.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync`,
+      why: `BackendConfig ${intent.backendConfig.name} owns ${ownerChanges.map((c) => c.field).join(', ')}; ingress-gce restores it on its next sync`,
     };
   }
   if (changes.length === 0) {

@@ -4,7 +4,7 @@ import type { PortAssessment } from './assess.js';
 import { ANNOTATION } from '../parse/annotations.js';
 import { describePlan } from './describe.js';
 
-export type Verdict = 'OK' | 'UNHEALTHY' | 'DRIFTED' | 'NOT_READY' | 'NO_INTENT' | 'INVALID' | 'ROLLOUT' | 'CONFLICT';
+type Verdict = 'OK' | 'UNHEALTHY' | 'DRIFTED' | 'NOT_READY' | 'NO_INTENT' | 'INVALID' | 'ROLLOUT' | 'CONFLICT';
 
 export interface Diagnosis {
   readonly verdict: Verdict;

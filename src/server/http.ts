@@ -15,7 +15,7 @@ export type Route = (req: IncomingMessage) => Promise<{ status: number; type: st
 export async function listen(flag: string, addr: string, routes: Record<string, Route>): Promise<Server> {
   const { host, port } = parseAddr(flag, addr);
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[path];
     if (!route || req.method !== 'GET') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

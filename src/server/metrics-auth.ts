@@ -93,14 +93,14 @@ export class MetricsAuth {
 
   async check(headers: IncomingHttpHeaders): Promise<AuthDecision> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-    if (!m) return { status: 401, message: 'Unauthorized: a bearer token is required' };
-    const key = createHash('sha256').update(m[1]!).digest('hex');
+    if (!m?.[1]) return { status: 401, message: 'Unauthorized: a bearer token is required' };
+    const key = createHash('sha256').update(m[1]).digest('hex');
     const now = this.now();
     const cached = this.cache.get(key);
     if (cached && cached.until > now) return cached.decision;
     let decision: AuthDecision;
     try {
-      const user = await this.reviews.authenticate(m[1]!);
+      const user = await this.reviews.authenticate(m[1]);
       if (!user) decision = { status: 401, message: 'Unauthorized: the token was not accepted' };
       else if (await this.reviews.authorize(user, 'get', this.path)) decision = { status: 200 };
       else decision = { status: 403, message: `Forbidden: ${user.username} may not get ${this.path}` };
@@ -110,7 +110,8 @@ export class MetricsAuth {
     }
     if (this.cache.size >= this.maxEntries) {
       for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
-      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      const oldest = this.cache.keys().next();
+      if (this.cache.size >= this.maxEntries && !oldest.done) this.cache.delete(oldest.value);
     }
     this.cache.set(key, { until: now + this.ttlMs, decision });
     return decision;

@@ -11,7 +11,6 @@ import {
   V1MicroTime,
   type KubeConfig,
   type V1Lease,
-  type V1Role,
   type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { LeaderElector, type LeaderElectionConfig } from '../../src/kube/leader-election.js';

@@ -7,7 +7,7 @@
 // project, the Compute endpoint, and loopback ports instead of :8080/:8081.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CoordinationV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { HealthChecksClient } from '@google-cloud/compute';
 import nock from 'nock';
 import { httpGet, TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -58,6 +58,7 @@ describe('e2e: the Deployment in deploy/base runs hcsync as its manifests say', 
       }
       hcsync = await bed.spawnHcsync(container.args, kubeconfig);
     } finally {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- process.env is a record: `delete` unsets a variable
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }
@@ -149,6 +150,7 @@ describe('e2e: deploy/overlays/namespaced — hcsync with --namespaces under nam
       process.env.POD_NAME = 'hcsync-ns-0';
       hcsync = await bed.spawnHcsync([...c.args, '--resync=3s'], kubeconfig);
     } finally {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- process.env is a record: `delete` unsets a variable
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }

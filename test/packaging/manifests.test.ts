@@ -187,7 +187,7 @@ function rulesOf(o: KubeObject | undefined): PolicyRule[] {
 function stripHelmLabels(o: KubeObject): KubeObject {
   const copy = structuredClone(o);
   const strip = (labels: Record<string, string> | undefined): void => {
-    for (const k of HELM_ONLY_LABELS) if (labels) delete labels[k];
+    for (const k of HELM_ONLY_LABELS) if (labels) delete labels[k]; // eslint-disable-line @typescript-eslint/no-dynamic-delete -- labels is a manifest's plain JSON map
   };
   strip(copy.metadata.labels);
   const template = (copy.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template;
@@ -375,7 +375,7 @@ describe('deploy/ and crds/ on a real API server', function () {
     for (const c of weakened.containers) delete c.securityContext;
     const refused = await rest.create(pod('hcsync-admission-control', weakened), { dryRun: true });
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
-    assert.match(String((refused.body as { message: string }).message), /violates PodSecurity "restricted/);
+    assert.match((refused.body as { message: string }).message, /violates PodSecurity "restricted/);
   });
 
   it('the Deployment runs 2 leader-electing replicas with probes, limits and POD_NAMESPACE', () => {

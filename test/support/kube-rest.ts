@@ -33,7 +33,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   'authorization.k8s.io/v1/SubjectAccessReview': { plural: 'subjectaccessreviews', namespaced: false },
 };
 
-export function collectionPath(apiVersion: string, kind: string, namespace?: string): string {
+function collectionPath(apiVersion: string, kind: string, namespace?: string): string {
   const r = RESOURCES[`${apiVersion}/${kind}`];
   if (!r) throw new Error(`test REST client does not know ${apiVersion} ${kind}: add it to RESOURCES`);
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
@@ -42,7 +42,7 @@ export function collectionPath(apiVersion: string, kind: string, namespace?: str
   return `${prefix}/namespaces/${namespace}/${r.plural}`;
 }
 
-export function objectPath(o: KubeObject): string {
+function objectPath(o: KubeObject): string {
   return `${collectionPath(o.apiVersion, o.kind, o.metadata.namespace)}/${o.metadata.name}`;
 }
 

@@ -12,7 +12,7 @@ export const toolsDir = path.join(repoRoot, '.cache', 'tools');
 
 export type ToolName = 'kustomize' | 'helm' | 'promtool' | 'controller-gen' | 'dockerfile-lint';
 
-export function tool(name: ToolName): string {
+function tool(name: ToolName): string {
   const file = path.join(toolsDir, name);
   try {
     accessSync(file, constants.X_OK);
@@ -33,7 +33,7 @@ export function runTool(name: ToolName, args: readonly string[], opts: { cwd?: s
     });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${name} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    throw new Error(`${name} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: err });
   }
 }
 

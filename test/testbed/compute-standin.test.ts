@@ -538,7 +538,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
     before(async () => {
       app = http.createServer((req, res) => {
         if (req.url === '/health-check') appHosts.push(String(req.headers.host));
-        if (req.url === '/health-check' || req.url?.startsWith('/app')) res.writeHead(200).end(`app ${String(req.url)}`);
+        if (req.url === '/health-check' || req.url?.startsWith('/app')) res.writeHead(200).end(`app ${req.url}`);
         else res.writeHead(404).end('not found');
       });
       await new Promise<void>((r) => app.listen(0, '127.0.0.2', r));

@@ -110,8 +110,6 @@ const probe = (path: string, extra: Partial<NonNullable<V1Probe['httpGet']>> = {
 });
 
 describe('gke-ingress stand-in: readinessProbe → health check at creation', () => {
-  const port = svc().spec!.ports![0]!;
-
   it('NEG defaults when no Pod qualifies', () => {
     const hc = healthCheckAtCreation({ kind: 'neg', name: 'n', protocol: 'HTTP', nodePort: 0 });
     assert.deepEqual(

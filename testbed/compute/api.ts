@@ -13,6 +13,7 @@ import {
   allocateId,
   deleteResource,
   getResource,
+  jsonText,
   listResources,
   normaliseLink,
   putResource,
@@ -105,10 +106,10 @@ function ok(body: JsonObject): ApiResult {
 }
 
 function startOperation(ctx: ApiContext, scope: Scope, operationType: string, target: JsonObject, apply: () => void): JsonObject {
-  const spec: OperationSpec = { scope, operationType, targetLink: String(target['selfLink']), targetId: String(target['id']), apply };
+  const spec: OperationSpec = { scope, operationType, targetLink: jsonText(target['selfLink']), targetId: jsonText(target['id']), apply };
   if (ctx.operationFailure) spec.failure = ctx.operationFailure;
   const op = ctx.operations.start(spec);
-  if (ctx.pendingRequestId) ctx.store.requestIds.set(ctx.pendingRequestId, `${scope}/operations/${String(op['name'])}`);
+  if (ctx.pendingRequestId) ctx.store.requestIds.set(ctx.pendingRequestId, `${scope}/operations/${jsonText(op['name'])}`);
   return op;
 }
 
@@ -203,7 +204,7 @@ function remove(ctx: ApiContext, route: Route, spec: CollectionSpec, existing: J
   const { store } = ctx;
   const scope = route.scope as Scope;
   const name = route.name as string;
-  const link = String(existing['selfLink']);
+  const link = jsonText(existing['selfLink']);
   const users = referencesTo(store, link);
   if (users[0] !== undefined) throw inUse(spec.noun, resourcePath(store, scope, route.collection, name), normaliseLink(users[0]));
   return startOperation(ctx, scope, 'delete', existing, () => {
@@ -238,7 +239,7 @@ function getHealth(store: Store, bs: JsonObject, body: JsonObject): JsonObject {
   if (!isBackend) throw invalid('resource.group', group, 'The group is not a backend of this backend service.');
   const neg = resolveLink(store, group);
   const healthStatus: Json[] = groupEndpoints(store, group).map((ep) => {
-    const seen = store.health.get(healthKey(String(bs['selfLink']), ep));
+    const seen = store.health.get(healthKey(jsonText(bs['selfLink']), ep));
     // getHealth only knows HEALTHY and UNHEALTHY; a not-yet-probed endpoint counts as unhealthy.
     const status: JsonObject = { ipAddress: ep.ipAddress, port: ep.port, healthState: seen?.state === 'HEALTHY' ? 'HEALTHY' : 'UNHEALTHY' };
     if (ep.instance && neg) status['instance'] = `${scopeLink(store, neg.scope)}/instances/${ep.instance}`;
@@ -269,7 +270,7 @@ function parseEndpoints(neg: JsonObject, body: JsonObject): NetworkEndpoint[] {
 function changeEndpoints(ctx: ApiContext, route: Route, neg: JsonObject, body: JsonObject): JsonObject {
   const { store } = ctx;
   const endpoints = parseEndpoints(neg, body);
-  const link = normaliseLink(String(neg['selfLink']));
+  const link = normaliseLink(jsonText(neg['selfLink']));
   const attach = route.verb === 'attachNetworkEndpoints';
   const same = (a: NetworkEndpoint, b: NetworkEndpoint): boolean => a.ipAddress === b.ipAddress && a.port === b.port;
   return startOperation(ctx, route.scope as Scope, attach ? 'attachNetworkEndpoints' : 'detachNetworkEndpoints', neg, () => {
@@ -287,7 +288,7 @@ function changeEndpoints(ctx: ApiContext, route: Route, neg: JsonObject, body: J
 }
 
 function listNetworkEndpoints(store: Store, route: Route, neg: JsonObject): JsonObject {
-  const all = store.negEndpoints.get(normaliseLink(String(neg['selfLink']))) ?? [];
+  const all = store.negEndpoints.get(normaliseLink(jsonText(neg['selfLink']))) ?? [];
   const { offset, max } = pageWindow(route);
   const page = all.slice(offset, offset + max);
   const out: JsonObject = { kind: 'compute#networkEndpointGroupsListNetworkEndpoints' };

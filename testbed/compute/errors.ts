@@ -3,7 +3,7 @@
 // `google.rpc.ErrorInfo` detail to `GoogleError.reason`).
 
 /** One entry of the legacy `errors[]` array that Compute still sends. */
-export interface LegacyErrorItem {
+interface LegacyErrorItem {
   domain: string;
   reason: string;
   message: string;

@@ -6,9 +6,8 @@ import { Prober } from './prober.js';
 import { ComputeServer, type InjectedFailure } from './server.js';
 import { createStore } from './store.js';
 
-export { computeClientOptions, type ComputeClientOptions } from './client-options.js';
+export { computeClientOptions } from './client-options.js';
 export { GFE_502_BODY } from './loadbalancer.js';
-export type { InjectedFailure } from './server.js';
 
 export interface ComputeStandIn {
   readonly endpoint: string; // 'http://127.0.0.1:PORT'

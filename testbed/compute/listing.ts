@@ -4,7 +4,7 @@ import type { CollectionSpec } from './collections.js';
 import { invalid } from './errors.js';
 import { clone } from './merge-patch.js';
 import type { Route } from './router.js';
-import { listResources, scopeLink, scopesFor, SELF_LINK_BASE, type JsonObject, type Store } from './store.js';
+import { jsonText, listResources, scopeLink, scopesFor, SELF_LINK_BASE, type JsonObject, type Store } from './store.js';
 
 const MAX_RESULTS = 500;
 
@@ -42,7 +42,7 @@ function filterPredicate(filter: string | null): (r: JsonObject) => boolean {
     } catch {
       throw invalid('filter', filter, 'Invalid regular expression.');
     }
-    return (r) => re.test(String(r[field] ?? '')) === (op === 'eq');
+    return (r) => re.test(jsonText(r[field] ?? '')) === (op === 'eq');
   }
   // '=' supports a '*' wildcard in GCE; literal otherwise.
   const re = new RegExp(
@@ -51,7 +51,7 @@ function filterPredicate(filter: string | null): (r: JsonObject) => boolean {
       .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       .join('.*')}$`,
   );
-  return (r) => re.test(String(r[field] ?? '')) === (op === '=');
+  return (r) => re.test(jsonText(r[field] ?? '')) === (op === '=');
 }
 
 export function list(store: Store, route: Route, spec: CollectionSpec, all: JsonObject[]): JsonObject {

@@ -6,7 +6,7 @@ export function mergePatch(target: JsonObject, patch: JsonObject): JsonObject {
   const out: JsonObject = { ...target };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) {
-      delete out[key];
+      delete out[key]; // eslint-disable-line @typescript-eslint/no-dynamic-delete -- RFC 7396: null removes the member the patch names
     } else if (isObject(value)) {
       const current = out[key];
       out[key] = mergePatch(isObject(current) ? current : {}, value);

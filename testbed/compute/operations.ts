@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, httpErrorMessage, notFound, operationErrorCode } from './errors.js';
 import { clone } from './merge-patch.js';
-import { allocateId, scopeLink, type JsonObject, type Scope, type Store } from './store.js';
+import { allocateId, jsonText, scopeLink, type JsonObject, type Scope, type Store } from './store.js';
 
 export interface OperationSpec {
   scope: Scope;
@@ -99,7 +99,7 @@ export class Operations {
       op['httpErrorMessage'] = httpErrorMessage(failure.status);
     }
     this.log(
-      `compute: operation ${String(op['name'])} ${String(op['operationType'])} DONE${failure ? ` with error ${failure.reason}` : ''}`,
+      `compute: operation ${jsonText(op['name'])} ${jsonText(op['operationType'])} DONE${failure ? ` with error ${failure.reason}` : ''}`,
     );
     const entry = this.pending.get(key);
     this.pending.delete(key);

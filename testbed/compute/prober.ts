@@ -2,7 +2,7 @@
 // behind each backend service, every checkIntervalSec (scaled), counting only HTTP 200 as success,
 // flipping state after healthyThreshold / unhealthyThreshold consecutive results.
 import http from 'node:http';
-import type { EndpointHealth, JsonObject, NetworkEndpoint, Store } from './store.js';
+import { jsonText, type EndpointHealth, type JsonObject, type NetworkEndpoint, type Store } from './store.js';
 import { allBackendTargets, healthKey, protocolBlock } from './topology.js';
 
 /** How often the scheduler looks for due probes; small against any scaled interval we use. */
@@ -101,10 +101,10 @@ export class Prober {
       // Only plain HTTP checks are modelled; anything else never passes, which is loud in tests.
       // (TCP was tried: nock 15, loaded in every test process, fakes the 'connect' event of raw
       // sockets before the real attempt fails, so a TCP probe cannot tell open from closed there.)
-      return Promise.resolve({ ok: false, detail: `type ${String(hc['type'])} not probed by the stand-in` });
+      return Promise.resolve({ ok: false, detail: `type ${jsonText(hc['type'])} not probed by the stand-in` });
     }
     const port = block['portSpecification'] === 'USE_SERVING_PORT' ? ep.port : Number(block['port'] ?? 80);
-    const path = String(block['requestPath'] ?? '/');
+    const path = jsonText(block['requestPath'] ?? '/');
     const host = typeof block['host'] === 'string' && block['host'] !== '' ? block['host'] : ep.ipAddress;
     const expected = typeof block['response'] === 'string' ? block['response'] : undefined;
     const timeoutMs = Math.max(1, Number(hc['timeoutSec'] ?? 5) * 1000 * this.timeScale);

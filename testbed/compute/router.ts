@@ -3,7 +3,7 @@
 // 'regionOperations.wait', ...). Pure parsing; no state.
 import type { Scope } from './store.js';
 
-export type Action = 'list' | 'aggregatedList' | 'get' | 'insert' | 'patch' | 'update' | 'delete' | 'verb';
+type Action = 'list' | 'aggregatedList' | 'get' | 'insert' | 'patch' | 'update' | 'delete' | 'verb';
 
 export interface Route {
   /** API method name as in the Compute discovery document, e.g. 'regionHealthChecks.get'. */

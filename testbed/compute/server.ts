@@ -104,7 +104,7 @@ export class ComputeServer {
     const route = parseRoute(method, req.url ?? '/');
     const api = route?.api ?? 'unknown';
     this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
-    let status = 500;
+    let status: number;
     let body: JsonObject;
     try {
       const raw = await readBody(req);

@@ -4,6 +4,11 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = Record<string, Json>;
 
+/** A scalar field as text, as String() prints it; an object or array (not a scalar) as its JSON. */
+export function jsonText(v: Json | undefined): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
 /** 'global', 'regions/us-central1' or 'zones/us-central1-a', exactly as in URLs and aggregatedList keys. */
 export type Scope = string;
 
@@ -83,7 +88,7 @@ export function putResource(store: Store, scope: Scope, collection: string, reso
     byName = new Map();
     store.resources.set(key, byName);
   }
-  byName.set(String(resource['name']), resource);
+  byName.set(jsonText(resource['name']), resource);
 }
 
 export function deleteResource(store: Store, scope: Scope, collection: string, name: string): boolean {
@@ -117,7 +122,7 @@ export function resolveLink(
   link: string,
 ): { scope: Scope; collection: string; name: string; resource: JsonObject } | undefined {
   const m = /projects\/([^/]+)\/((?:global)|(?:regions|zones)\/[^/]+)\/([^/]+)\/([^/?]+)$/.exec(link);
-  if (!m || m[1] !== store.project) return undefined;
+  if (m?.[1] !== store.project) return undefined;
   const [, , scope, collection, name] = m as unknown as [string, string, string, string, string];
   const resource = getResource(store, scope, collection, name);
   return resource ? { scope, collection, name, resource } : undefined;
@@ -129,8 +134,8 @@ export function referencesTo(store: Store, link: string): string[] {
   const users: string[] = [];
   for (const byName of store.resources.values()) {
     for (const r of byName.values()) {
-      if (normaliseLink(String(r['selfLink'])) === target) continue;
-      if (mentions(r, target)) users.push(String(r['selfLink']));
+      if (normaliseLink(jsonText(r['selfLink'])) === target) continue;
+      if (mentions(r, target)) users.push(jsonText(r['selfLink']));
     }
   }
   return users;

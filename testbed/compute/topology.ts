@@ -1,7 +1,7 @@
 // Read-only views over the store that the prober, the load balancer and getHealth share: which
 // endpoints sit behind a backend service, and which health check probes them.
 import { isObject } from './merge-patch.js';
-import { normaliseLink, resolveLink, type JsonObject, type NetworkEndpoint, type Store } from './store.js';
+import { jsonText, normaliseLink, resolveLink, type JsonObject, type NetworkEndpoint, type Store } from './store.js';
 
 export interface BackendTarget {
   backendServiceLink: string;
@@ -16,8 +16,8 @@ export function healthKey(backendServiceLink: string, ep: NetworkEndpoint): stri
 /** Endpoints of one backend group (a NEG link). Instance groups are not modelled. */
 export function groupEndpoints(store: Store, groupLink: string): NetworkEndpoint[] {
   const neg = resolveLink(store, groupLink);
-  if (!neg || neg.collection !== 'networkEndpointGroups') return [];
-  return store.negEndpoints.get(normaliseLink(String(neg.resource['selfLink']))) ?? [];
+  if (neg?.collection !== 'networkEndpointGroups') return [];
+  return store.negEndpoints.get(normaliseLink(jsonText(neg.resource['selfLink']))) ?? [];
 }
 
 export function backendTarget(store: Store, bs: JsonObject): BackendTarget {
@@ -27,7 +27,7 @@ export function backendTarget(store: Store, bs: JsonObject): BackendTarget {
   for (const b of Array.isArray(bs['backends']) ? bs['backends'] : []) {
     if (isObject(b) && typeof b['group'] === 'string') endpoints.push(...groupEndpoints(store, b['group']));
   }
-  return { backendServiceLink: String(bs['selfLink']), healthCheck: hc, endpoints };
+  return { backendServiceLink: jsonText(bs['selfLink']), healthCheck: hc, endpoints };
 }
 
 /** Every backend service, global and regional. */

@@ -10,7 +10,7 @@ const REQUEST_PATH_RE = /^\/[A-Za-z0-9/\-._~%!?$&'()*+,;=:@]*$/;
 const HOST_RE = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/;
 
 /** Health check type → the one protocol block that must accompany it. */
-export const PROTOCOL_BLOCKS: Record<string, string> = {
+const PROTOCOL_BLOCKS: Record<string, string> = {
   TCP: 'tcpHealthCheck',
   SSL: 'sslHealthCheck',
   HTTP: 'httpHealthCheck',
@@ -26,9 +26,7 @@ const PORT_SPECS = new Set(['USE_FIXED_PORT', 'USE_NAMED_PORT', 'USE_SERVING_POR
 const OUTPUT_ONLY = ['id', 'creationTimestamp', 'selfLink', 'kind', 'region', 'zone'];
 
 export function stripOutputOnly(resource: JsonObject): JsonObject {
-  const out = { ...resource };
-  for (const f of OUTPUT_ONLY) delete out[f];
-  return out;
+  return Object.fromEntries(Object.entries(resource).filter(([k]) => !OUTPUT_ONLY.includes(k)));
 }
 
 export function validateName(name: unknown): string {

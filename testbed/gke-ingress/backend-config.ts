@@ -3,8 +3,8 @@
 // spec.healthCheck read from the untyped CRD object.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 
-export const BACKEND_CONFIG_KEY = 'cloud.google.com/backend-config';
-export const BETA_BACKEND_CONFIG_KEY = 'beta.cloud.google.com/backend-config';
+const BACKEND_CONFIG_KEY = 'cloud.google.com/backend-config';
+const BETA_BACKEND_CONFIG_KEY = 'beta.cloud.google.com/backend-config';
 
 /** backendconfigv1.HealthCheckConfig: every field optional; set ones override and are enforced. */
 export interface BackendConfigHealthCheck {
@@ -22,7 +22,7 @@ export interface BackendConfigsAnnotation {
   ports?: Record<string, string>;
 }
 
-export class BackendConfigError extends Error {}
+class BackendConfigError extends Error {}
 
 /**
  * The parsed annotation, undefined when the Service has none. The GA key wins over the beta key.

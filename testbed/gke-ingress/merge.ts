@@ -10,7 +10,7 @@ import { applyBackendConfig } from './probe-to-check.js';
  * logConfig; re-impose ingress-gce's port model (NEG: serving port, no port; IG: nodePort, no
  * port specification). Type, name and description come from `desired`.
  */
-export function mergeUserSettings(existing: HealthCheckModel, desired: HealthCheckModel): HealthCheckModel {
+function mergeUserSettings(existing: HealthCheckModel, desired: HealthCheckModel): HealthCheckModel {
   const hc = cloneModel(desired);
   hc.http = { ...existing.http };
   hc.checkIntervalSec = existing.checkIntervalSec;
@@ -33,7 +33,7 @@ export function mergeUserSettings(existing: HealthCheckModel, desired: HealthChe
  * healthCheck also the fields it sets. Host is never compared (upstream TODO). Returns
  * "Field:old -> new" entries like ingress-gce's log line; empty means no update.
  */
-export function calculateDiff(old: HealthCheckModel, neu: HealthCheckModel, c: BackendConfigHealthCheck | undefined): string[] {
+function calculateDiff(old: HealthCheckModel, neu: HealthCheckModel, c: BackendConfigHealthCheck | undefined): string[] {
   const d: string[] = [];
   const add = (f: string, o: string | number, n: string | number): void => {
     d.push(`${f}:${o} -> ${n}`);

@@ -27,11 +27,11 @@ export function trimFieldsEvenly(max: number, ...fields: string[]): string[] {
 }
 
 /** namer.go: truncate — names over 62 characters are cut and end in '0' so they never end in '-'. */
-export function truncateName(key: string): string {
+function truncateName(key: string): string {
   return key.length > NAME_LEN_LIMIT ? `${key.slice(0, NAME_LEN_LIMIT)}0` : key;
 }
 
-export function shortUid(clusterUid: string): string {
+function shortUid(clusterUid: string): string {
   return clusterUid.length <= 8 ? clusterUid : clusterUid.slice(0, 8);
 }
 

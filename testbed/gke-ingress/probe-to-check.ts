@@ -6,13 +6,13 @@ import type { V1Pod, V1Probe, V1Service, V1ServicePort } from '@kubernetes/clien
 import type { BackendConfigHealthCheck } from './backend-config.js';
 import { emptyHttpSettings, type AppProtocol, type BackendKind, type HealthCheckModel } from './model.js';
 
-export const SERVICE_APP_PROTOCOLS_KEY = 'service.alpha.kubernetes.io/app-protocols';
-export const GOOGLE_APP_PROTOCOLS_KEY = 'cloud.google.com/app-protocols';
+const SERVICE_APP_PROTOCOLS_KEY = 'service.alpha.kubernetes.io/app-protocols';
+const GOOGLE_APP_PROTOCOLS_KEY = 'cloud.google.com/app-protocols';
 
-export const DESCRIPTION_DEFAULT = 'Default kubernetes L7 Loadbalancing health check.';
+const DESCRIPTION_DEFAULT = 'Default kubernetes L7 Loadbalancing health check.';
 export const DESCRIPTION_DEFAULT_NEG = 'Default kubernetes L7 Loadbalancing health check for NEG.';
-export const DESCRIPTION_DEFAULT_ILB = 'Default kubernetes L7 Loadbalancing health check for ILB.';
-export const DESCRIPTION_DEFAULT_RXLB = 'Default kubernetes L7 Loadbalancing health check for Regional XLB.';
+const DESCRIPTION_DEFAULT_ILB = 'Default kubernetes L7 Loadbalancing health check for ILB.';
+const DESCRIPTION_DEFAULT_RXLB = 'Default kubernetes L7 Loadbalancing health check for Regional XLB.';
 export const DESCRIPTION_FROM_PROBE = 'Kubernetes L7 health check generated with readiness probe settings.';
 
 /** The +60 s ingress-gce adds to probe-derived intervals on IG backends ("flooding", #772). */
@@ -46,7 +46,7 @@ export function appProtocolOf(service: V1Service, port: V1ServicePort): AppProto
 }
 
 /** translator.go: getProbeScheme — HTTP2 ports need an HTTPS probe. */
-export function probeSchemeFor(protocol: AppProtocol): 'HTTP' | 'HTTPS' {
+function probeSchemeFor(protocol: AppProtocol): 'HTTP' | 'HTTPS' {
   return protocol === 'HTTP' ? 'HTTP' : 'HTTPS';
 }
 
@@ -62,7 +62,7 @@ export function isSimpleHttpProbe(probe: V1Probe | undefined): boolean {
 function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   // labels.SelectorFromSet: an empty/absent selector matches every Pod.
   for (const [k, v] of Object.entries(selector ?? {})) {
-    if ((labels ?? {})[k] !== v) return false;
+    if (labels?.[k] !== v) return false;
   }
   return true;
 }
@@ -81,7 +81,7 @@ export function podsSelectedBy(service: V1Service, pods: readonly V1Pod[]): V1Po
 }
 
 /** translator.go: orderedPods — oldest creationTimestamp first, ties broken by name. */
-export function orderPods(pods: readonly V1Pod[]): V1Pod[] {
+function orderPods(pods: readonly V1Pod[]): V1Pod[] {
   return [...pods].sort((a, b) => {
     const ta = timestampMs(a.metadata?.creationTimestamp);
     const tb = timestampMs(b.metadata?.creationTimestamp);
@@ -127,7 +127,7 @@ export function findReadinessProbe(
 }
 
 /** healthchecks.go: new + translator Default*HealthCheck + pathFromSvcPort. */
-export function defaultHealthCheck(
+function defaultHealthCheck(
   kind: BackendKind,
   name: string,
   protocol: string,
@@ -163,7 +163,7 @@ export function defaultHealthCheck(
 }
 
 /** translator/healthchecks.go: ApplyProbeSettingsToHC. */
-export function applyProbe(hc: HealthCheckModel, probe: V1Probe): void {
+function applyProbe(hc: HealthCheckModel, probe: V1Probe): void {
   const g = probe.httpGet;
   if (g === undefined) return;
   const path = g.path ?? '';

@@ -50,14 +50,14 @@ const NO_AUTOPAGINATE = { autoPaginate: false } as const;
 
 export const BACKENDS_ANNOTATION = 'ingress.kubernetes.io/backends';
 export const URL_MAP_ANNOTATION = 'ingress.kubernetes.io/url-map';
-export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-export const NEG_ANNOTATION = 'cloud.google.com/neg';
-export const NEG_STATUS_ANNOTATION = 'cloud.google.com/neg-status';
+const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const NEG_ANNOTATION = 'cloud.google.com/neg';
+const NEG_STATUS_ANNOTATION = 'cloud.google.com/neg-status';
 /** Where GKE keeps the cluster UID that every ingress-gce name embeds (namer: ConfigMap kube-system/ingress-uid). */
-export const INGRESS_UID_CONFIGMAP = { namespace: 'kube-system', name: 'ingress-uid' } as const;
+const INGRESS_UID_CONFIGMAP = { namespace: 'kube-system', name: 'ingress-uid' } as const;
 
 /** The shape of the Compute stand-in's computeClientOptions(), which lacks gax's index signature. */
-export interface EndpointClientOptions {
+interface EndpointClientOptions {
   apiEndpoint: string;
   port: number;
   protocol: string;
@@ -166,7 +166,7 @@ export class GkeIngressStandIn {
     this.gce = new ComputeClients(
       typeof opts.compute === 'string' ? clientOptionsForEndpoint(opts.compute) : (opts.compute as ComputeClientOptions),
     );
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? (() => undefined);
   }
 
   /** Runs a first sync, then one every syncPeriodMs until stop(). */
@@ -294,7 +294,7 @@ export class GkeIngressStandIn {
       const resolve = async (b: V1IngressBackend | undefined): Promise<string | undefined> => {
         if (b?.service === undefined) return undefined;
         try {
-          const bp = await this.planBackend(cls, ns, b, services, backendConfigs);
+          const bp = await this.planBackend(cls, ns, b.service, services, backendConfigs);
           const existing = backends.get(bp.key);
           if (existing === undefined) backends.set(bp.key, bp);
           if (!plan.backends.includes(bp.key)) plan.backends.push(bp.key);
@@ -310,7 +310,7 @@ export class GkeIngressStandIn {
         const r = { host: rule.host ?? '', paths: [] as { paths: string[]; backend: string }[] };
         for (const p of rule.http?.paths ?? []) {
           const key = await resolve(p.backend);
-          if (key !== undefined) r.paths.push({ paths: gcePaths(p.path ?? '/', p.pathType ?? 'ImplementationSpecific'), backend: key });
+          if (key !== undefined) r.paths.push({ paths: gcePaths(p.path ?? '/', p.pathType), backend: key });
         }
         plan.rules.push(r);
       }
@@ -341,6 +341,7 @@ export class GkeIngressStandIn {
       }
     }
 
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- resolve() above clears gcSafe; TS does not see assignments in closures
     if (!gcSafe) {
       this.log('garbage collection skipped: some backends could not be planned');
       return report;
@@ -420,11 +421,10 @@ export class GkeIngressStandIn {
   private async planBackend(
     cls: IngressClass,
     ns: string,
-    b: V1IngressBackend,
+    ref: NonNullable<V1IngressBackend['service']>,
     services: Map<string, V1Service>,
     backendConfigs: Map<string, unknown>,
   ): Promise<BackendPlan> {
-    const ref = b.service!;
     const service = services.get(`${ns}/${ref.name}`);
     if (service === undefined) throw new MissingBackendError(`Service ${ns}/${ref.name} not found`);
     const portRef = ref.port?.number ?? ref.port?.name;
@@ -718,7 +718,7 @@ export class GkeIngressStandIn {
         this.log('backend service updated', { backend_service: b.name, linkOk, groupsOk });
       }
     }
-    b.selfLink = live?.selfLink ?? b.name;
+    b.selfLink = live.selfLink ?? b.name;
     b.groups = (want.backends ?? []).map((x) => x.group ?? '').filter((g) => g !== '');
   }
 
@@ -780,7 +780,7 @@ export class GkeIngressStandIn {
       const port = Number(address.slice(address.lastIndexOf(':') + 1));
       const want = [{ ip: '127.0.0.1', ports: [{ port, protocol: 'TCP' }] }];
       const have = plan.ingress.status?.loadBalancer?.ingress ?? [];
-      const same = have.length === 1 && have[0]?.ip === '127.0.0.1' && have[0]?.ports?.length === 1 && have[0]?.ports?.[0]?.port === port;
+      const same = have.length === 1 && have[0]?.ip === '127.0.0.1' && have[0].ports?.length === 1 && have[0].ports[0]?.port === port;
       if (!same) {
         await this.networking.patchNamespacedIngressStatus(
           { name, namespace: ns, body: { status: { loadBalancer: { ingress: want } } } },
