@@ -74,7 +74,7 @@ describe('e2e: start-up while an informer cannot list (BackendConfig list forbid
 
   it('SIGTERM while the caches cannot sync: exits 0 promptly and never takes the Lease', async () => {
     const p = await bed.spawnHcsync(
-      ['run', '--leader-elect', 'true', '--leader-election-namespace', 'hcsync-system', '--leader-election-id', 'unsynced-sigterm'],
+      ['run', '--leader-elect', 'true', '--leader-election-namespace', 'hcsync-system'], // the shipped Role allows Lease "hcsync" only
       kubeconfig,
     );
     await until('/readyz answers', async () =>
@@ -86,7 +86,7 @@ describe('e2e: start-up while an informer cannot list (BackendConfig list forbid
     assert.ok(Date.now() - started < 5_000, `exited after ${Date.now() - started} ms`);
     const leases = bed.kc.makeApiClient(CoordinationV1Api);
     // Campaigning waits for synced caches: the Lease was never even created.
-    const lease = await leases.readNamespacedLease({ name: 'unsynced-sigterm', namespace: 'hcsync-system' }).catch(() => undefined);
+    const lease = await leases.readNamespacedLease({ name: 'hcsync', namespace: 'hcsync-system' }).catch(() => undefined);
     assert.equal(lease, undefined, `Lease ${JSON.stringify(lease?.spec)} taken by a replica whose caches never synced`);
   });
 
