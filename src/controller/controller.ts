@@ -1,5 +1,8 @@
 // The controller: informers feed Service keys into the work queue; a worker reconciles each
-// key; a resync re-reads GCP and re-enqueues every managed Service. Only the leader works.
+// key; a resync re-reads GCP and re-enqueues every managed Service. Only the leader works, and
+// only once every informer has listed successfully: a cache that failed to list (403, 429, 5xx)
+// would hide an owner (a BackendConfig) and make hcsync write on a guess. Every write port is
+// fenced on leadership (fence.ts).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/flags.js';
 import { ClusterState } from '../kube/cluster-state.js';
@@ -15,6 +18,7 @@ import { RETRY_BACKOFF, errorClassOf, isTerminal, requeueFor, type Outcome } fro
 import { ServiceReconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 import { RateLimitedPatcher } from './write-limiter.js';
+import { Fence, FencedEventRecorder, FencedPatcher, FencedStatusWriter } from './fence.js';
 
 export interface ControllerDeps {
   readonly kc: KubeConfig;
@@ -25,10 +29,22 @@ export interface ControllerDeps {
   readonly identity: string;
   readonly status?: StatusWriter;
   readonly events?: EventRecorder;
+  /** Asked right before every write (LeaderElector.isLeader); without leader election, always true. */
+  readonly isLeader?: () => boolean;
+  /** How long stop() lets in-flight reconciles finish before abandoning their waits (default 10 s). */
+  readonly stopBudgetMs?: number;
 }
 
 /** A backend GKE has not created yet is looked for again this soon (and GCP re-listed at most this often). */
 const NOT_READY_REQUEUE_MS = 15_000;
+/** How often start-up looks whether the caches synced, and how often it says which have not. */
+const SYNC_POLL_MS = 100;
+const SYNC_REPORT_MS = 30_000;
+/**
+ * What stop() waits for in-flight reconciles before abandoning their Operation waits. With the
+ * Lease release after it, shutdown stays well inside terminationGracePeriodSeconds (30 s).
+ */
+const STOP_BUDGET_MS = 10_000;
 
 /**
  * The manager of one hcsync process: caches on every replica, the work queue and resync on the
@@ -38,6 +54,8 @@ export class Controller {
   readonly cluster: ClusterState;
   readonly inventory: HealthCheckInventory;
   private readonly queue: WorkQueue<Outcome>;
+  private readonly fence: Fence;
+  private readonly limiter: RateLimitedPatcher;
   private resyncTimer: NodeJS.Timeout | undefined;
   private working = false;
   private stopped = false;
@@ -50,12 +68,17 @@ export class Controller {
       if (!this.working) return;
       for (const k of keys) this.queue.add(k);
     });
+    this.fence = new Fence(deps.isLeader ?? (() => true));
+    // The fence sits inside the limiter: leadership is checked when the patch leaves the queue, not when it joined it.
+    this.limiter = new RateLimitedPatcher(new FencedPatcher(api, this.fence), config.gcpWriteQps, {
+      onPause: (ms, error) => log.warn('GCP rate-limited a write; pausing all writes', { pause_ms: ms, error: error.message }),
+    });
     const reconciler = new ServiceReconciler({
       view: this.cluster,
       backends: this.inventory,
-      patcher: new RateLimitedPatcher(api, config.gcpWriteQps),
-      status: deps.status ?? new ServiceStatusWriter(kc),
-      events: deps.events ?? new KubeEventRecorder(kc, deps.identity),
+      patcher: this.limiter,
+      status: new FencedStatusWriter(deps.status ?? new ServiceStatusWriter(kc), this.fence),
+      events: new FencedEventRecorder(deps.events ?? new KubeEventRecorder(kc, deps.identity), this.fence),
       metrics,
       log,
       mode: config.mode,
@@ -103,8 +126,25 @@ export class Controller {
     await this.cluster.start();
   }
 
-  /** Starts reconciling: the leader only. */
+  /**
+   * Resolves true once every informer has listed successfully (a missing BackendConfig CRD counts
+   * as listed-empty), false if stop() came first. Says every 30 s which informers are not synced.
+   */
+  async waitForCacheSync(): Promise<boolean> {
+    let reportAt = performance.now() + SYNC_REPORT_MS;
+    while (!this.stopped && !this.cluster.hasSynced()) {
+      if (performance.now() >= reportAt) {
+        this.deps.log.warn('informer caches not synced; holding all reconciles', { not_synced: this.cluster.notSynced() });
+        reportAt = performance.now() + SYNC_REPORT_MS;
+      }
+      await new Promise((r) => setTimeout(r, SYNC_POLL_MS));
+    }
+    return !this.stopped;
+  }
+
+  /** Starts reconciling (the leader only), once the caches have synced; nothing is reconciled before. */
   async startWorking(): Promise<void> {
+    if (!(await this.waitForCacheSync())) return;
     this.working = true;
     await this.resync();
   }
@@ -112,6 +152,16 @@ export class Controller {
   /** stop() may run during resync's `await`s: read the flag through a call, which TS does not narrow. */
   private isStopped(): boolean {
     return this.stopped;
+  }
+
+  /**
+   * This replica stopped leading: no write leaves it from now on. Writes waiting in the limiter
+   * are dropped, Operation waits abandoned, and every later write is refused by the fence.
+   */
+  stepDown(why: string): void {
+    this.working = false;
+    this.fence.close(why);
+    this.limiter.dropQueued(why);
   }
 
   private async resync(): Promise<void> {
@@ -131,19 +181,30 @@ export class Controller {
     }
   }
 
-  /** For /readyz: informer caches synced and, on the leader, GCP read once. */
+  /** For /readyz: informer caches synced (else which are not, and why) and, on the leader, GCP read once. */
   ready(): { ok: boolean; why?: string } {
-    if (!this.cluster.hasSynced()) return { ok: false, why: 'informer caches not synced' };
+    if (!this.cluster.hasSynced()) return { ok: false, why: `informer caches not synced: ${this.cluster.notSynced().join('; ')}` };
     if (this.working && this.inventory.lastRefresh < 0) return { ok: false, why: 'GCP health checks not read yet' };
     return { ok: true };
   }
 
-  /** Stops taking work and lets in-flight reconciles (and their patches) finish. */
+  /**
+   * Stops taking work. Patches still waiting in the write limiter are dropped (the next leader
+   * sends them); in-flight reconciles get stopBudgetMs to finish, then their Operation waits are
+   * abandoned (the Operation itself goes on in GCP; the next reconcile sees its result).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.working = false;
     clearTimeout(this.resyncTimer);
-    await this.queue.shutdown();
+    this.limiter.dropQueued('shutting down');
+    const drained = this.queue.shutdown();
+    const budget = new Promise<'late'>((r) => setTimeout(() => r('late'), this.deps.stopBudgetMs ?? STOP_BUDGET_MS).unref());
+    if ((await Promise.race([drained, budget])) === 'late') {
+      this.deps.log.warn('in-flight reconciles did not finish in time; abandoning their waits', {});
+      this.fence.close('shutting down');
+      await drained;
+    }
     await this.cluster.stop();
   }
 }

@@ -31,7 +31,8 @@ export class WorkQueue<O> {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Pending delayed adds: the timer and when it is due (monotonic ms). */
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private shuttingDown = false;
 
   constructor(
@@ -59,15 +60,25 @@ export class WorkQueue<O> {
     void this.queue.add(() => this.run(key));
   }
 
-  /** Adds after a delay; an earlier pending delay for the key wins (it runs sooner). */
+  /**
+   * Adds after a delay. With a delayed add already pending for the key, the sooner of the two
+   * stays (client-go's delaying queue keeps the earliest ready time): a later call with a shorter
+   * delay replaces the pending timer, one with a longer delay is dropped.
+   */
   addAfter(key: string, ms: number): void {
-    if (this.shuttingDown || this.timers.has(key)) return;
-    const t = setTimeout(() => {
+    if (this.shuttingDown) return;
+    const due = performance.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    t.unref();
-    this.timers.set(key, t);
+    timer.unref();
+    this.timers.set(key, { timer, due });
   }
 
   /** Failures of this key since its last success (0 once it succeeded or was forgotten). */
@@ -106,7 +117,7 @@ export class WorkQueue<O> {
   /** Stops taking work, drops pending timers and waits for running work (in-flight patches) to end. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.clear();
     this.queued.clear();

@@ -79,14 +79,22 @@ function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceR
 }
 
 const PAGE_SIZE = 500;
-/** compute's wait returns after ~2 min at most, possibly earlier; never wait forever. */
-const OPERATION_DEADLINE_MS = 10 * 60_000;
+/**
+ * How long a patch waits for its Operation. compute's operations.wait itself returns after ~2 min
+ * at most; a health-check patch is normally DONE in seconds. The bound keeps a slow Operation from
+ * holding a reconcile worker for minutes and keeps shutdown (which lets in-flight reconciles
+ * finish) well inside terminationGracePeriodSeconds (30 s). An Operation still running then is
+ * not an error GCP made: the patch reports `retryable`, the key is retried with backoff, and the
+ * next reconcile sees the check as the Operation left it (the patch is idempotent).
+ */
+export const OPERATION_DEADLINE_MS = 20_000;
 
 export class ComputeAdapter implements HealthCheckApi {
   constructor(
     private readonly clients: ComputeClients,
     private readonly project: string,
     private readonly observe: RequestObserver = () => undefined,
+    private readonly operationDeadlineMs = OPERATION_DEADLINE_MS,
   ) {}
 
   private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
@@ -172,22 +180,37 @@ export class ComputeAdapter implements HealthCheckApi {
   }
 
   private async waitForOperation(op: IOperation | undefined, scope: Scope, target: string): Promise<void> {
-    const deadline = Date.now() + OPERATION_DEADLINE_MS;
+    const deadline = Date.now() + this.operationDeadlineMs;
+    const late = () =>
+      new GcpError(
+        'retryable',
+        undefined,
+        `operation ${current?.name ?? ''} on ${target} did not finish within ${this.operationDeadlineMs / 1000} s; checked again later`,
+      );
     let current = op;
     while (current && current.status !== 'DONE') {
-      if (Date.now() > deadline)
-        throw new GcpError('retryable', undefined, `operation ${current.name} on ${target} did not finish in time`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw late();
       const name = current.name ?? '';
-      current =
-        scope.kind === 'global'
-          ? (
-              await this.call('globalOperations.wait', () => this.clients.globalOperations.wait({ project: this.project, operation: name }))
-            )[0]
-          : (
-              await this.call('regionOperations.wait', () =>
-                this.clients.regionOperations.wait({ project: this.project, region: scope.region, operation: name }),
-              )
-            )[0];
+      // Each wait call is bounded by what is left of the deadline (gax's per-call timeout).
+      const options = { timeout: Math.max(1, remaining) };
+      try {
+        current =
+          scope.kind === 'global'
+            ? (
+                await this.call('globalOperations.wait', () =>
+                  this.clients.globalOperations.wait({ project: this.project, operation: name }, options),
+                )
+              )[0]
+            : (
+                await this.call('regionOperations.wait', () =>
+                  this.clients.regionOperations.wait({ project: this.project, region: scope.region, operation: name }, options),
+                )
+              )[0];
+      } catch (err) {
+        if (Date.now() >= deadline) throw late();
+        throw err;
+      }
     }
     // DONE does not mean success: the Operation carries the error (kubernetes/kubernetes#4938).
     const errors = current?.error?.errors ?? [];
@@ -196,6 +219,8 @@ export class ComputeAdapter implements HealthCheckApi {
         errors.map((e) => `${e.code ?? ''}: ${e.message ?? ''}`.trim()).join('; ') || current?.httpErrorMessage || 'operation failed';
       throw classify({
         httpStatusCode: current?.httpErrorStatusCode ?? 400,
+        // The Operation's error code (e.g. QUOTA_EXCEEDED, RATE_LIMIT_EXCEEDED) is what says "rate limited".
+        reason: errors.map((e) => e.code ?? '').join(' '),
         message: `operation ${current?.name ?? ''} on ${target}: ${message}`,
       });
     }

@@ -40,9 +40,14 @@ export function classify(err: unknown): GcpError {
   const message = typeof e.message === 'string' ? e.message : String(err);
   const status = httpStatusOf(err);
   // compute 7 drops the legacy errors[].reason; the quota error still names itself in the text.
-  const quota = (typeof e.reason === 'string' && /rate_?limit/i.test(e.reason)) || /rate ?limit|quota exceeded/i.test(message);
+  const quota =
+    (typeof e.reason === 'string' && /rate_?limit|quota_?exceeded/i.test(e.reason)) || /rate ?limit|quota exceeded/i.test(message);
+  // An Operation that ended in QUOTA_EXCEEDED / RATE_LIMIT_EXCEEDED is rate limiting whatever
+  // httpErrorStatusCode it carries (403, 429, or none).
+  const operationQuota = typeof e.reason === 'string' && /\b(QUOTA_EXCEEDED|RATE_LIMIT_EXCEEDED)\b/.test(e.reason);
   let cls: GcpErrorClass;
-  if (status === 404) cls = 'not_found';
+  if (operationQuota) cls = 'rate_limited';
+  else if (status === 404) cls = 'not_found';
   else if (status === 429 || (status === 403 && quota)) cls = 'rate_limited';
   else if (status === 403 || status === 401) cls = 'forbidden';
   else if (status === 400 && /resourceNotReady|not ready/i.test(message)) cls = 'retryable';

@@ -56,6 +56,7 @@ export class ClusterState implements ClusterView {
       path: (ns: string) => string,
       list: (ns: string, token: string | undefined) => Promise<unknown>,
       slim: (raw: unknown) => T,
+      missingMeansEmpty = false,
     ) =>
       new Family<T>(
         new Map(
@@ -68,6 +69,7 @@ export class ClusterState implements ClusterView {
               (token) => list(ns, token) as Promise<ListPage>,
               slim,
               log,
+              missingMeansEmpty,
             ),
           ]),
         ),
@@ -106,6 +108,7 @@ export class ClusterState implements ClusterView {
           ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace: ns, limit, _continue: token })
           : custom.listClusterCustomObject({ ...BACKENDCONFIG, limit, _continue: token }),
       slimBackendConfig,
+      true, // no CRD on the cluster: no BackendConfigs (a 403/429/5xx is not that)
     );
 
     for (const inf of this.services.informers) {
@@ -139,6 +142,14 @@ export class ClusterState implements ClusterView {
 
   hasSynced(): boolean {
     return this.all().every((i) => i.hasSynced());
+  }
+
+  /** The informers not synced yet and why ("backendconfigs: 403: Forbidden"), for /readyz and logs. */
+  notSynced(): string[] {
+    return this.all().flatMap((i) => {
+      const why = i.notSyncedBecause();
+      return why === undefined ? [] : [`${i.description}: ${why}`];
+    });
   }
 
   async stop(): Promise<void> {

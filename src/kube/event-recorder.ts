@@ -5,9 +5,28 @@ import type { SlimService } from '../model/kube.js';
 import type { EventRecorder } from '../model/ports.js';
 import type { PlannedEvent } from '../model/report.js';
 
-const REPORTING_CONTROLLER = 'hcsync.io/controller';
-/** events.k8s.io rejects notes over 1 KiB. */
-const MAX_NOTE = 1024;
+export const REPORTING_CONTROLLER = 'hcsync.io/controller';
+/** events.k8s.io rejects notes over 1 KiB — bytes, not characters (k8s.io/kubernetes pkg/apis/events/validation: len(note) on the UTF-8 string). */
+export const MAX_NOTE_BYTES = 1024;
+const ELLIPSIS = '…';
+
+/**
+ * The note cut to at most `maxBytes` of UTF-8, ending in "…" when cut. It cuts between
+ * characters (code points), never inside a multi-byte one, so the result stays valid UTF-8.
+ */
+export function truncateNote(note: string, maxBytes = MAX_NOTE_BYTES): string {
+  if (Buffer.byteLength(note, 'utf8') <= maxBytes) return note;
+  const budget = maxBytes - Buffer.byteLength(ELLIPSIS, 'utf8');
+  let used = 0;
+  let out = '';
+  for (const ch of note) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > budget) break;
+    used += n;
+    out += ch;
+  }
+  return out + ELLIPSIS;
+}
 
 let counter = 0;
 function uniqueSuffix(): string {
@@ -38,7 +57,7 @@ export class KubeEventRecorder implements EventRecorder {
         action: event.reason === 'HealthCheckPatched' ? 'Patch' : 'Reconcile',
         reason: event.reason,
         type: event.type,
-        note: event.note.length > MAX_NOTE ? `${event.note.slice(0, MAX_NOTE - 1)}…` : event.note,
+        note: truncateNote(event.note),
         regarding: { apiVersion: 'v1', kind: 'Service', namespace, name, uid },
       },
     });

@@ -1,9 +1,14 @@
 // A client-node ListWatch whose cache holds slim objects: list pages are slimmed before the
 // cache sees them and watch events are slimmed by a Watch subclass, so no full object is kept.
-// ListWatch stops for good on any error other than 410; this restarts it with backoff.
+// ListWatch stops for good on any error other than 410 (and a client-side timeout) — a 401/403,
+// a 5xx, a connection reset, a failed list — so this restarts it with backoff, forever.
+// "Synced" means one list succeeded; a failed list (403, 429, 5xx) leaves it unsynced, with the
+// reason kept for /readyz. Only an informer whose resource may be absent (a CRD) counts a 404 on
+// its list as synced-empty, and it keeps retrying so a CRD installed later is picked up.
 import { type KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
 import { Backoff } from '../lib/backoff.js';
 import type { Logger } from '../observability/log.js';
+import { describeKubeError } from './errors.js';
 
 interface HasMeta {
   metadata: { namespace: string; name: string; resourceVersion: string };
@@ -33,6 +38,22 @@ class SlimmingWatch<T> extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
+    // Watch.watch rejects (instead of calling done) when it cannot even build the request, e.g.
+    // credentials that fail to load. ListWatch awaits it inside its own done handler, where a
+    // rejection goes nowhere: the informer would stop for good and Node would see an unhandled
+    // rejection. Report it through done like any other watch failure, so it is restarted.
+    return this.watchOrFail(path, queryParams, callback, done).catch((err: unknown) => {
+      done(err);
+      return new AbortController();
+    });
+  }
+
+  private watchOrFail(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
     return super.watch(
       path,
       queryParams,
@@ -51,6 +72,8 @@ export class SlimInformer<T extends HasMeta> {
   private readonly restartBackoff = new Backoff(RESTART_BACKOFF);
   private stopped = false;
   private synced = false;
+  /** Why the informer is not synced: the last list or watch failure (cleared by a successful list). */
+  private lastFailure: string | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,6 +83,8 @@ export class SlimInformer<T extends HasMeta> {
     listPage: PageLister,
     slim: (raw: unknown) => T,
     private readonly log: Logger,
+    /** A 404 on the list means "no such resource here" (a CRD not installed): synced, empty. */
+    private readonly missingMeansEmpty = false,
   ) {
     const listFn = async () => {
       const items: T[] = [];
@@ -72,6 +97,7 @@ export class SlimInformer<T extends HasMeta> {
         token = page.metadata?._continue || undefined;
       } while (token);
       this.synced = true;
+      this.lastFailure = undefined;
       this.restartBackoff.reset();
       return { items, metadata: { resourceVersion } };
     };
@@ -96,6 +122,12 @@ export class SlimInformer<T extends HasMeta> {
     return this.synced;
   }
 
+  /** For /readyz and logs: undefined once synced, else why not (never listed yet, or the last failure). */
+  notSyncedBecause(): string | undefined {
+    if (this.synced) return undefined;
+    return this.lastFailure ?? 'first list not finished';
+  }
+
   get(namespace: string, name: string): T | undefined {
     return this.lw.get(name, namespace);
   }
@@ -116,16 +148,25 @@ export class SlimInformer<T extends HasMeta> {
     // A missing CRD (404) is normal on clusters without BackendConfig: keep retrying quietly.
     const level = code === 404 ? 'debug' : 'warn';
     const delay = this.restartBackoff.next();
-    this.log.log(level, 'watch failed; restarting', {
+    this.log.log(level, this.synced ? 'watch failed; restarting' : 'list failed; cache not synced, retrying', {
       informer: this.description,
       code,
-      error: (err as Error | undefined)?.message,
+      error: describeFailure(err, code),
       retry_in_ms: delay,
     });
-    if (code === 404) this.synced = true;
+    if (code === 404 && this.missingMeansEmpty) this.synced = true;
+    else this.lastFailure = describeFailure(err, code);
+    clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
       this.lw.start().catch((e: unknown) => this.onError(e));
     }, delay);
     this.restartTimer.unref();
   }
+}
+
+/** A short account of a list/watch failure: the API server's code and message, not the whole response. */
+function describeFailure(err: unknown, code: unknown): string {
+  const text = describeKubeError(err).slice(0, 300);
+  return typeof code === 'number' && !text.includes(String(code)) ? `HTTP ${code}: ${text}` : text;
 }

@@ -157,6 +157,61 @@ describe('Compute adapter (nock)', () => {
     );
   });
 
+  for (const [code, status] of [
+    ['QUOTA_EXCEEDED', 403],
+    ['RATE_LIMIT_EXCEEDED', 429],
+    ['QUOTA_EXCEEDED', 400],
+  ] as const) {
+    it(`an Operation that ends in ${code} (httpErrorStatusCode ${status}) is rate_limited, so writes back off globally`, async () => {
+      nock(ENDPOINT)
+        .patch(`${BASE}/global/healthChecks/hc`)
+        .query(true)
+        .reply(200, { name: 'op-q', status: 'RUNNING' })
+        .post(`${BASE}/global/operations/op-q/wait`)
+        .reply(200, {
+          name: 'op-q',
+          status: 'DONE',
+          httpErrorStatusCode: status,
+          error: { errors: [{ code, message: "Quota 'HEALTH_CHECKS' exceeded.  Limit: 75.0 globally." }] },
+        });
+      await assert.rejects(
+        adapter.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/x' }, 'r'),
+        (e: unknown) => {
+          assert.ok(e instanceof GcpError);
+          assert.equal(e.errorClass, 'rate_limited', e.message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('a slow Operation is waited for only up to the deadline (retryable), however long each wait call blocks', async () => {
+    const quick = new ComputeAdapter(clients, 'p', () => undefined, 400);
+    nock(ENDPOINT)
+      .patch(`${BASE}/global/healthChecks/hc`)
+      .query(true)
+      .reply(200, { name: 'op-slow', status: 'RUNNING' })
+      .post(`${BASE}/global/operations/op-slow/wait`)
+      .times(20)
+      .delay(150)
+      .reply(200, { name: 'op-slow', status: 'RUNNING' })
+      .post(`${BASE}/global/operations/op-slow/wait`)
+      .delay(60_000) // GCE's wait can block up to ~2 min
+      .reply(200, { name: 'op-slow', status: 'RUNNING' });
+    const start = Date.now();
+    await assert.rejects(
+      quick.patchHealthCheck({ name: 'hc', scope: { kind: 'global' }, type: 'HTTP' }, { requestPath: '/x' }, 'r'),
+      (e: unknown) => {
+        assert.ok(e instanceof GcpError);
+        assert.equal(e.errorClass, 'retryable');
+        assert.match(e.message, /did not finish within 0.4 s/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - start < 1_500, `gave up after ${Date.now() - start} ms`);
+    nock.abortPendingRequests();
+  });
+
   const errorClasses: [string, number, object, GcpError['errorClass']][] = [
     [
       '404 notFound → not_found (BackendNotReady, requeue)',

@@ -67,6 +67,12 @@ describe('e2e: two replicas with leader election', function () {
     await handEdit('/'); // the drift hcsync must repair
   });
 
+  // A takeover that does not happen is only explained by the replicas' own logs.
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const p of [a, b] as (HcsyncProcess | undefined)[])
+      if (p) console.log(`--- hcsync pid ${p.pid}\n${p.lines.slice(-25).join('\n')}`);
+  });
   after(async () => {
     await hcs?.close();
     await ops?.close();

@@ -93,6 +93,25 @@ describe('work queue', () => {
     assert.equal(retries, 0);
   });
 
+  it('addAfter twice for a key keeps the sooner of the two timers', async () => {
+    const runs: number[] = [];
+    const start = Date.now();
+    const q = new WorkQueue<Result>(
+      async () => {
+        runs.push(Date.now() - start);
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: FAST },
+    );
+    q.addAfter('a', 2_000); // e.g. a slow backoff already pending…
+    q.addAfter('a', 20); // …and then something asks for it soon: the sooner one runs
+    q.addAfter('a', 5_000); // a later ask does not push it back
+    await sleep(120);
+    assert.equal(runs.length, 1, `ran ${runs.length} times by 120 ms`);
+    assert.ok(runs[0]! < 120, `ran after ${runs[0]} ms`);
+    await q.shutdown();
+  });
+
   it('work that throws is retried with the onThrow backoff (the queue never stops)', async () => {
     let runs = 0;
     const q = new WorkQueue<Result>(
