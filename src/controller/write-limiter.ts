@@ -11,7 +11,7 @@ import type { OwnedFields } from '../model/health-check.js';
 import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
 
 /** After a rate-limited write, writes pause 15 s, 30 s, 60 s … at most 5 min; a write that succeeds starts over. */
-export const RATE_LIMIT_PAUSE: BackoffSchedule = { baseMs: 15_000, maxMs: 5 * 60_000 };
+const RATE_LIMIT_PAUSE: BackoffSchedule = { baseMs: 15_000, maxMs: 5 * 60_000 };
 
 /** A queued write that will not be sent: the limiter dropped it (this replica stopped leading or is shutting down). */
 export class WriteDroppedError extends Error {

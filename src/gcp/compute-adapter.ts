@@ -87,7 +87,7 @@ const PAGE_SIZE = 500;
  * not an error GCP made: the patch reports `retryable`, the key is retried with backoff, and the
  * next reconcile sees the check as the Operation left it (the patch is idempotent).
  */
-export const OPERATION_DEADLINE_MS = 20_000;
+const OPERATION_DEADLINE_MS = 20_000;
 
 export class ComputeAdapter implements HealthCheckApi {
   constructor(

@@ -5,7 +5,7 @@ import type { SlimService } from '../model/kube.js';
 import type { EventRecorder } from '../model/ports.js';
 import type { PlannedEvent } from '../model/report.js';
 
-export const REPORTING_CONTROLLER = 'hcsync.io/controller';
+const REPORTING_CONTROLLER = 'hcsync.io/controller';
 /** events.k8s.io rejects notes over 1 KiB — bytes, not characters (k8s.io/kubernetes pkg/apis/events/validation: len(note) on the UTF-8 string). */
 export const MAX_NOTE_BYTES = 1024;
 const ELLIPSIS = '…';
