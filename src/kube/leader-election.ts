@@ -199,6 +199,7 @@ export class LeaderElector {
         );
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
+        const sentAt = monotonicMs();
         const created = await this.api.createNamespacedLease(
           {
             namespace: this.cfg.namespace,
@@ -212,7 +213,7 @@ export class LeaderElector {
           this.requestOptions(timeoutMs),
         );
         this.observe(created);
-        this.lastRenewMs = monotonicMs();
+        this.lastRenewMs = sentAt;
         return true;
       }
 
@@ -241,6 +242,11 @@ export class LeaderElector {
   private async writeLease(base: V1Lease, spec: V1LeaseSpec, timeoutMs: number): Promise<void> {
     const resourceVersion = base.metadata?.resourceVersion;
     if (!resourceVersion) throw new Error('lease has no resourceVersion');
+    // The renewal counts from when it was sent, not from when its answer was processed: another
+    // replica measures expiry from when it sees the record change, which is after the send, so
+    // isLeader() (send + renewDeadline < send + leaseDuration) never outlives the Lease even when
+    // the answer is slow to arrive or the event loop is busy.
+    const sentAt = monotonicMs();
     const updated = await this.api.replaceNamespacedLease(
       {
         name: this.cfg.name,
@@ -255,7 +261,7 @@ export class LeaderElector {
       this.requestOptions(timeoutMs),
     );
     this.observe(updated);
-    this.lastRenewMs = monotonicMs();
+    this.lastRenewMs = sentAt;
   }
 
   /** The record we write when acquiring or renewing, given the record we read. */
