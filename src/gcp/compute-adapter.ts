@@ -46,7 +46,12 @@ export function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthChe
     timeoutSec: hc.timeoutSec ?? 5,
     ...(block
       ? {
-          block: { requestPath: block.requestPath || '/', host: block.host ?? '' },
+          block: {
+            requestPath: block.requestPath || '/',
+            host: block.host ?? '',
+            ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
+            ...(block.port ? { port: block.port } : {}),
+          },
         }
       : {}),
   };
