@@ -54,7 +54,7 @@ export function trimFieldsEvenly(max: number, ...fields: string[]): string[] {
 }
 
 /** namer.go negSuffix: the first 8 hex characters of sha256("<uid8>;<namespace>;<service>;<port>"). */
-export function negHash8(uid8: string, namespace: string, service: string, port: number): string {
+function negHash8(uid8: string, namespace: string, service: string, port: number): string {
   return createHash('sha256').update(`${uid8};${namespace};${service};${port}`).digest('hex').slice(0, 8);
 }
 
@@ -71,7 +71,7 @@ export function rxlbBackendName(uid8: string, namespace: string, service: string
 }
 
 /** The cluster's short uid written in a `k8s1-<uid8>-…` name (ingress-gce's shortUID: at most 8 characters, no "-"). */
-export function negUid8(name: string): string | undefined {
+function negUid8(name: string): string | undefined {
   if (!isNegBackendName(name)) return undefined;
   const end = name.indexOf('-', NEG_PREFIX.length);
   if (end <= NEG_PREFIX.length || end - NEG_PREFIX.length > 8) return undefined;

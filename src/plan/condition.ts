@@ -27,13 +27,13 @@ export function buildCondition({ reports, previous, generation, now }: Condition
 }
 
 /** The API server rejects a condition message over 32 KiB (apimachinery ValidateConditions, maxMessageLen 32768 bytes). */
-export const MAX_CONDITION_MESSAGE_BYTES = 32 * 1024;
+const MAX_CONDITION_MESSAGE_BYTES = 32 * 1024;
 
 /**
  * The port lines joined with "; ", as many as fit in MAX_CONDITION_MESSAGE_BYTES, then how many were
  * left out: a Service with hundreds of ports still gets a condition the API server accepts.
  */
-export function joinCapped(lines: readonly string[], maxBytes = MAX_CONDITION_MESSAGE_BYTES): string {
+function joinCapped(lines: readonly string[], maxBytes = MAX_CONDITION_MESSAGE_BYTES): string {
   const joined = lines.join('; ');
   if (Buffer.byteLength(joined) <= maxBytes) return joined;
   const kept: string[] = [];
