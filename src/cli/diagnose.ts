@@ -1,11 +1,12 @@
 // `hcsync diagnose ingress NAME`: the blog's whole investigation in one command. Read-only.
 import { ConfigError, type Config } from '../config/flags.js';
-import { assessService } from '../plan/assess.js';
+import { assessService, checkLabel } from '../plan/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import { portLabel } from '../model/kube.js';
 import type { Logger } from '../observability/log.js';
-import { backendRefersToPort } from '../parse/annotations.js';
+import { ANNOTATION, backendRefersToPort } from '../parse/annotations.js';
+import { isGkeIngress } from '../parse/ingress-class.js';
 import { diagnose, type Diagnosis } from '../plan/verdict.js';
 import { assessOptions, gcpContext, loadKubeConfig } from './context.js';
 import { renderTable } from './table.js';
@@ -38,11 +39,23 @@ export async function runDiagnose(
   const view = await loadSnapshot(kc, namespace);
   const ingress = view.ingress(namespace, name);
   if (!ingress) throw new ConfigError(`Ingress ${namespace}/${name} not found`);
+  // Only GKE's Ingresses have Google Cloud health checks (parse/ingress-class.ts): say so, read no GCP.
+  if (!isGkeIngress({ annotations: ingress.metadata.annotations, ingressClassName: ingress.ingressClassName })) {
+    const cls = ingress.metadata.annotations?.[ANNOTATION.ingressClass] ?? ingress.ingressClassName;
+    const text = `Ingress ${namespace}/${name} is not served by GKE's Ingress controller (class ${JSON.stringify(cls)}): it has no Google Cloud health check, and hcsync does not manage it`;
+    out.write(
+      config.output === 'json'
+        ? `${JSON.stringify({ ingress: `${namespace}/${name}`, gke: false, message: text }, null, 2)}\n`
+        : `${text}\n`,
+    );
+    return 0;
+  }
   const gcp = await gcpContext(config);
   try {
     const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
     await inventory.refresh();
     const rows: BackendRow[] = [];
+    const assessed = new Map<string, ReturnType<typeof assessService> | undefined>();
     for (const ref of ingress.backends) {
       const svc = view.service(namespace, ref.service);
       const portText = String(ref.port);
@@ -56,9 +69,12 @@ export async function runDiagnose(
         });
         continue;
       }
-      const a = assessService(svc, view, inventory, assessOptions(config, log));
-      const port = a.managed ? a.ports.find((p) => backendRefersToPort(ref, p.port)) : undefined;
-      if (!a.managed || !port) {
+      let a = assessed.get(ref.service);
+      if (!a) assessed.set(ref.service, (a = assessService(svc, view, inventory, assessOptions(config, log))));
+      // This Ingress's own check for the port: the backend its ingress.kubernetes.io/backends names
+      // (another Ingress on the same Service port may have another load balancer and check).
+      const entries = a.managed ? a.ports.filter((p) => backendRefersToPort(ref, p.port) && p.ingresses.includes(name)) : [];
+      if (!a.managed || entries.length === 0) {
         rows.push({
           service: ref.service,
           port: portText,
@@ -68,15 +84,18 @@ export async function runDiagnose(
         });
         continue;
       }
-      const d = diagnose(port);
-      rows.push({
-        service: ref.service,
-        port: portLabel(port.port),
-        ...(port.backend ? { backendService: port.backend.name } : {}),
-        ...(port.backend?.healthCheck ? { healthCheck: port.backend.healthCheck.name } : {}),
-        ...(port.gkeState ? { gkeState: port.gkeState } : {}),
-        ...d,
-      });
+      for (const port of entries) {
+        const d = diagnose(port);
+        const hc = port.backend?.healthCheck;
+        rows.push({
+          service: ref.service,
+          port: portLabel(port.port),
+          ...(port.backend ? { backendService: port.backend.name } : {}),
+          ...(hc ? { healthCheck: checkLabel(hc) } : {}),
+          ...(port.gkeState ? { gkeState: port.gkeState } : {}),
+          ...d,
+        });
+      }
     }
     if (config.output === 'json')
       out.write(

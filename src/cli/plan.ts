@@ -1,6 +1,6 @@
 // `hcsync plan`: one read-only pass — what `enforce` would change, and why.
 import type { Config } from '../config/flags.js';
-import { assessService } from '../plan/assess.js';
+import { assessService, checkLabel } from '../plan/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import type { Logger } from '../observability/log.js';
@@ -41,7 +41,7 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
           namespace: svc.metadata.namespace,
           service: svc.metadata.name,
           port: portLabel(p.port),
-          healthCheck: p.backend?.healthCheck?.name ?? '',
+          healthCheck: p.backend?.healthCheck ? checkLabel(p.backend.healthCheck) : '',
           action: actionOf(p.plan),
           state: p.plan.state,
           source: p.intent.kind === 'desired' ? p.intent.source : '',

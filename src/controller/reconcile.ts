@@ -6,7 +6,7 @@ import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../mo
 import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, StatusWriter } from '../model/ports.js';
 import { CONDITION_TYPE } from '../model/report.js';
 import type { ActiveMode } from '../parse/annotations.js';
-import { assessService, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
+import { assessService, reportOf, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
 import { buildCondition, conditionChanged, notManagedCondition } from '../plan/condition.js';
 import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
@@ -38,7 +38,7 @@ const REJECTED_LIMIT = 10_000;
 
 /** Reconciles Service keys; it keeps the memory of patches GCP rejected across passes. */
 export class ServiceReconciler {
-  /** Patches GCP rejected as invalid (key#port → signature), so one bad patch is not re-sent every pass. */
+  /** Patches GCP rejected as invalid (key#check → signature), so one bad patch is not re-sent every pass. */
   private readonly rejected = new Map<string, string>();
 
   constructor(private readonly deps: ReconcileDeps) {}
@@ -87,17 +87,17 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const reports: PortReport[] = [];
   const errors: GcpError[] = [];
   let notReady = false;
-  for (const { port, live, intent, plan, backend } of assessment.ports) {
-    const warnings = intent.kind === 'desired' || intent.kind === 'none' ? intent.warnings : [];
-    // planPort only plans a patch against a live check.
+  // One entry per (Service port, health check): a port behind two load balancers has two checks.
+  for (const entry of assessment.ports) {
+    const { live, plan } = entry;
+    // planPort only plans a patch against a live check. Rejected patches are remembered per check.
     const applied =
       plan.state === 'patch' && live
-        ? await applyPatch(`${key}#${port.port}`, live, plan, deps, rejected, log)
+        ? await applyPatch(`${key}#${entry.id}`, live, plan, deps, rejected, log)
         : { outcome: plan as PortOutcome };
     if (applied.error) errors.push(applied.error);
     if (applied.outcome.state === 'not_ready') notReady = true;
-    const hcName = backend?.healthCheck?.name;
-    reports.push({ port, ...(hcName ? { healthCheck: hcName } : {}), outcome: applied.outcome, warnings });
+    reports.push(reportOf(entry, applied.outcome));
   }
 
   deps.metrics.setServiceReport(

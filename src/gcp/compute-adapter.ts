@@ -46,7 +46,12 @@ function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
     timeoutSec: hc.timeoutSec ?? 5,
     ...(block
       ? {
-          block: { requestPath: block.requestPath || '/', host: block.host ?? '' },
+          block: {
+            requestPath: block.requestPath || '/',
+            host: block.host ?? '',
+            ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
+            ...(block.port ? { port: block.port } : {}),
+          },
         }
       : {}),
   };

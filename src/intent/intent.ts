@@ -10,7 +10,16 @@ import {
   type SlimService,
   type SlimServicePort,
 } from '../model/kube.js';
-import { ANNOTATION, parseAppProtocols, parseBackendConfigRef, parseHealthPaths, type AppProtocol } from '../parse/annotations.js';
+import {
+  ANNOTATION,
+  parseAppProtocols,
+  parseBackendConfigRef,
+  parseHealthPaths,
+  parseTransparentHealthCheck,
+  type AppProtocol,
+  type BackendConfigRef,
+} from '../parse/annotations.js';
+import type { Parsed } from '../parse/result.js';
 import { readLivenessPath, readReadinessProbe, type ProbeFields } from './probe.js';
 import { validateFields } from './validate.js';
 
@@ -21,6 +30,8 @@ interface BackendConfigOwnership {
   readonly name: string;
   /** Fields the BackendConfig sets: ingress-gce owns and enforces them, hcsync never patches them. */
   readonly fields: OwnedFields;
+  /** `spec.healthCheck.port`: the check probes this fixed port, so every field is the BackendConfig's (docs §3.2, §5.8). */
+  readonly port?: number;
 }
 
 export type PortIntent =
@@ -47,6 +58,36 @@ export interface IntentInput {
   readonly backendConfig: (name: string) => SlimBackendConfig | undefined;
   readonly backendKind: BackendKind;
   readonly inferFromLiveness: boolean;
+}
+
+/**
+ * What intent needs of one Service, read once for all its ports: its annotations parsed, its
+ * serving Pods sorted. A Service with thousands of ports then costs one parse, not one per port.
+ */
+export interface ServiceIntentContext {
+  readonly service: SlimService;
+  readonly pods: readonly SlimPod[];
+  readonly backendConfig: (name: string) => SlimBackendConfig | undefined;
+  readonly inferFromLiveness: boolean;
+  readonly backendConfigRef: Parsed<BackendConfigRef | undefined>;
+  readonly healthPaths: Parsed<ReadonlyMap<string, string> | undefined>;
+  readonly appProtocols: Parsed<ReadonlyMap<string, AppProtocol>>;
+  readonly transparentHealthCheck: Parsed<boolean>;
+}
+
+/** Parses the Service's annotations and sorts its serving Pods, once per Service (see ServiceIntentContext). */
+export function serviceIntentContext(input: Omit<IntentInput, 'port' | 'backendKind'>): ServiceIntentContext {
+  const annotations = input.service.metadata.annotations;
+  return {
+    service: input.service,
+    pods: servingPods(input.pods),
+    backendConfig: input.backendConfig,
+    inferFromLiveness: input.inferFromLiveness,
+    backendConfigRef: parseBackendConfigRef(annotations),
+    healthPaths: parseHealthPaths(annotations),
+    appProtocols: parseAppProtocols(annotations),
+    transparentHealthCheck: parseTransparentHealthCheck(annotations),
+  };
 }
 
 function backendConfigFields(hc: BackendConfigHealthCheck | undefined): OwnedFields {
@@ -77,11 +118,17 @@ type ProbeIntent =
   | { kind: 'liveness'; requestPath: string; container: string; readinessWhy: string }
   | { kind: 'none'; why: string };
 
-function probeIntentOf(pod: SlimPod, input: IntentInput, appProtocol: AppProtocol): ProbeIntent {
-  const r = readReadinessProbe(pod, input.port, appProtocol, input.backendKind);
+function probeIntentOf(
+  pod: SlimPod,
+  ctx: ServiceIntentContext,
+  port: SlimServicePort,
+  backendKind: BackendKind,
+  appProtocol: AppProtocol,
+): ProbeIntent {
+  const r = readReadinessProbe(pod, port, appProtocol, backendKind);
   if (r.ok) return { kind: 'readiness', fields: r.fields, container: r.container };
-  if (input.inferFromLiveness) {
-    const l = readLivenessPath(pod, input.port);
+  if (ctx.inferFromLiveness) {
+    const l = readLivenessPath(pod, port);
     if (l) return { kind: 'liveness', requestPath: l.requestPath, container: l.container, readinessWhy: r.why };
   }
   return { kind: 'none', why: r.why };
@@ -105,10 +152,10 @@ type LowerIntent =
   | { kind: 'invalid'; error: string };
 
 /** Rules 2–6: annotations, then the probes of the Service's current Pods. */
-function intentBelowBackendConfig(input: IntentInput): LowerIntent {
-  const { service, port } = input;
+function intentBelowBackendConfig(ctx: ServiceIntentContext, port: SlimServicePort, backendKind: BackendKind): LowerIntent {
+  const { service } = ctx;
   const where = `Service ${service.metadata.namespace}/${service.metadata.name}`;
-  const paths = parseHealthPaths(service.metadata.annotations);
+  const paths = ctx.healthPaths;
   if (!paths.ok) return { kind: 'invalid', error: `${where}: ${paths.error}` };
   const fromMap = paths.value && ((port.name !== undefined ? paths.value.get(port.name) : undefined) ?? paths.value.get(String(port.port)));
   if (fromMap !== undefined) return { kind: 'desired', source: ANNOTATION.healthPaths, desired: { requestPath: fromMap }, warnings: [] };
@@ -116,15 +163,14 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
   if (single !== undefined)
     return { kind: 'desired', source: ANNOTATION.healthPath, desired: { requestPath: single.trim() }, warnings: [] };
 
-  const protocols = parseAppProtocols(service.metadata.annotations);
+  const protocols = ctx.appProtocols;
   if (!protocols.ok) return { kind: 'invalid', error: `${where}: ${protocols.error}` };
   const appProtocol = (port.name !== undefined ? protocols.value.get(port.name) : undefined) ?? 'HTTP';
 
-  const pods = servingPods(input.pods);
-  const readings = pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, input, appProtocol) }));
-  const first = readings[0]?.intent;
-  if (first === undefined)
+  const pods = ctx.pods;
+  if (pods.length === 0)
     return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
+  const readings = pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, ctx, port, backendKind, appProtocol) }));
   const variants = new Map<string, string[]>();
   for (const r of readings) {
     const sig = probeSignature(r.intent);
@@ -158,28 +204,75 @@ function intentBelowBackendConfig(input: IntentInput): LowerIntent {
  * Pods disagree holds; an annotation that contradicts the BackendConfig is a conflict.
  */
 export function intentForPort(input: IntentInput): PortIntent {
-  const { service, port } = input;
-  const where = `Service ${service.metadata.namespace}/${service.metadata.name} port ${portLabel(port)}`;
-  const ref = parseBackendConfigRef(service.metadata.annotations);
-  if (!ref.ok) return { kind: 'invalid', error: `Service ${service.metadata.namespace}/${service.metadata.name}: ${ref.error}` };
+  return intentForServicePort(serviceIntentContext(input), input.port, input.backendKind);
+}
+
+/** intentForPort over a Service's context parsed once (serviceIntentContext): what assessment calls per port. */
+export function intentForServicePort(ctx: ServiceIntentContext, port: SlimServicePort, backendKind: BackendKind): PortIntent {
+  const { service } = ctx;
+  const svcName = `Service ${service.metadata.namespace}/${service.metadata.name}`;
+  const where = `${svcName} port ${portLabel(port)}`;
+  const ref = ctx.backendConfigRef;
+  if (!ref.ok) return { kind: 'invalid', error: `${svcName}: ${ref.error}` };
 
   const warnings: string[] = [];
   let owner: BackendConfigOwnership | undefined;
+  let hasBackendConfigHealthCheck = false;
   if (ref.value) {
     const name =
       (port.name !== undefined ? ref.value.ports.get(port.name) : undefined) ?? ref.value.ports.get(String(port.port)) ?? ref.value.default;
     if (name !== undefined) {
-      const bc = input.backendConfig(name);
-      if (!bc) warnings.push(`BackendConfig ${name} is referenced but does not exist`);
-      else {
-        const fields = backendConfigFields(bc.healthCheck);
-        if (Object.keys(fields).length > 0) owner = { name, fields };
+      const bc = ctx.backendConfig(name);
+      // Not in the cache: not synced yet, the list failed, or it does not exist. Without it hcsync
+      // cannot tell which fields ingress-gce owns, so it holds rather than patch them
+      // (ingress-gce itself fails this port's sync while a named BackendConfig is missing, docs §3.3).
+      if (!bc) {
+        return {
+          kind: 'hold',
+          why: `BackendConfig ${service.metadata.namespace}/${name}, which annotation ${ANNOTATION.backendConfig} names for port ${portLabel(port)}, is not known to hcsync (not created, not synced yet, or not readable); holding until it can be read, since ingress-gce owns the fields it sets`,
+        };
       }
+      hasBackendConfigHealthCheck = bc.healthCheck !== undefined;
+      const fields = backendConfigFields(bc.healthCheck);
+      const bcPort = bc.healthCheck?.port;
+      if (Object.keys(fields).length > 0 || bcPort !== undefined)
+        owner = { name, fields, ...(bcPort !== undefined ? { port: bcPort } : {}) };
     }
   }
 
-  const lower = intentBelowBackendConfig(input);
+  // GKE's transparent health check (NEG only; ignored when a BackendConfig healthCheck exists, docs §2):
+  // ingress-gce rewrites every field of that check on every sync (§5.4 (a)), so it is not the app's.
+  const thc = ctx.transparentHealthCheck;
+  if (!thc.ok) return { kind: 'invalid', error: `${svcName}: ${thc.error}` };
+  if (thc.value && backendKind !== 'ig' && !hasBackendConfigHealthCheck) {
+    return {
+      kind: 'none',
+      why: `annotation ${ANNOTATION.transparentHealthChecker} enables GKE's transparent health check, which probes its own fixed port and path and which ingress-gce rewrites on every sync; hcsync leaves it alone`,
+      warnings,
+    };
+  }
+
+  const lower = intentBelowBackendConfig(ctx, port, backendKind);
   if (lower.kind === 'invalid') return lower;
+
+  // A BackendConfig port: the check probes that port, not the serving port the probe and the
+  // annotations speak of. hcsync leaves requestPath, host and timing to the BackendConfig and
+  // reports drift of its own fields only; an hcsync annotation that cannot apply is a conflict.
+  if (owner?.port !== undefined) {
+    const conflict =
+      lower.kind === 'desired' && lower.source.startsWith('hcsync.io/')
+        ? `${lower.source} gives a path for the serving port, but BackendConfig ${owner.name} sets port ${owner.port}, so the check probes that port; the BackendConfig wins (set requestPath there)`
+        : undefined;
+    return {
+      kind: 'desired',
+      source: 'BackendConfig',
+      desired: {},
+      backendConfig: owner,
+      ...(conflict ? { conflict } : {}),
+      warnings: [...warnings, ...(lower.kind === 'desired' || lower.kind === 'none' ? lower.warnings : [])],
+    };
+  }
+
   // A rollout matters unless the BackendConfig pins the path anyway.
   if (lower.kind === 'hold' && owner?.fields.requestPath === undefined) return lower;
 

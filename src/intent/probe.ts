@@ -6,7 +6,15 @@ import type { AppProtocol } from '../parse/annotations.js';
 
 export interface ProbeFields {
   readonly requestPath: string;
-  readonly host: string;
+  /**
+   * Only when the probe sends a `Host` header. Decision (docs §1.5 vs §5.3): at creation
+   * ingress-gce writes the header's value or "" — but hcsync runs continuously, and a probe that
+   * says nothing about Host must not clear a host someone set by hand for a virtual-host backend
+   * (that turns its 200 into 404/421, and the load balancer into 502s). So hcsync sets `host` only
+   * when the source declares one, and otherwise leaves it alone: here it differs from ingress-gce's
+   * creation-time rule on purpose.
+   */
+  readonly host?: string;
   readonly timeoutSec: number;
   readonly checkIntervalSec: number;
 }
@@ -20,8 +28,22 @@ const DEFAULT_PERIOD_SECONDS = 10;
 /** GKE adds 60 s to the probe period for instance-group backends ("flooding", ingress-gce #772). */
 const IG_INTERVAL_EXTRA_SEC = 60;
 
-function servingContainerPort(container: SlimContainer, targetPort: number | string) {
-  return container.ports.find((p) => (typeof targetPort === 'number' ? p.containerPort === targetPort : p.name === targetPort));
+type ContainerPort = SlimContainer['ports'][number];
+/** Each container's ports by number and by name, built once: a Service with thousands of ports reads each in O(1). */
+const portIndex = new WeakMap<SlimContainer, { byNumber: Map<number, ContainerPort>; byName: Map<string, ContainerPort> }>();
+
+function servingContainerPort(container: SlimContainer, targetPort: number | string): ContainerPort | undefined {
+  let index = portIndex.get(container);
+  if (!index) {
+    index = { byNumber: new Map(), byName: new Map() };
+    // The first declaration wins, as Array.find did.
+    for (const p of container.ports) {
+      if (!index.byNumber.has(p.containerPort)) index.byNumber.set(p.containerPort, p);
+      if (p.name !== undefined && !index.byName.has(p.name)) index.byName.set(p.name, p);
+    }
+    portIndex.set(container, index);
+  }
+  return typeof targetPort === 'number' ? index.byNumber.get(targetPort) : index.byName.get(targetPort);
 }
 
 function probeOnPort(probePort: number | string, cp: { name?: string; containerPort: number }): boolean {
@@ -84,12 +106,14 @@ export function readReadinessProbe(
       continue;
     }
     const period = probe.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+    const hostHeader = get.httpHeaders?.[0];
     return {
       ok: true,
       container: c.name,
       fields: {
         requestPath: normalisePath(get.path),
-        host: get.httpHeaders?.[0]?.value ?? '',
+        // A Host header only (readinessDisqualification admits no other); see ProbeFields.host.
+        ...(hostHeader ? { host: hostHeader.value } : {}),
         timeoutSec: probe.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         checkIntervalSec: period + (backendKind === 'ig' ? IG_INTERVAL_EXTRA_SEC : 0),
       },

@@ -1,8 +1,8 @@
 // The ClusterView (model/ports.ts) over plain arrays: for the one-shot commands and tests. The
 // controller's view is ClusterState, over informer caches.
-import type { SlimBackendConfig, SlimIngress, SlimPod, SlimService } from '../model/kube.js';
+import { keyOf, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
-import { selectorMatches } from './service-index.js';
+import { ingressServiceKeys, selectorMatches } from './service-index.js';
 
 /** A ClusterView over plain arrays: for `plan`, `diagnose` and tests. */
 export class StaticClusterView implements ClusterView {
@@ -25,8 +25,10 @@ export class StaticClusterView implements ClusterView {
     );
   }
 
+  /** GKE's Ingresses with a backend on this Service (as ClusterState's index: other classes back nothing for hcsync). */
   ingressesFor(namespace: string, serviceName: string): SlimIngress[] {
-    return this.objects.ingresses.filter((i) => i.metadata.namespace === namespace && i.backends.some((b) => b.service === serviceName));
+    const key = keyOf({ namespace, name: serviceName });
+    return this.objects.ingresses.filter((i) => i.metadata.namespace === namespace && ingressServiceKeys(i).has(key));
   }
 
   backendConfig(namespace: string, name: string): SlimBackendConfig | undefined {

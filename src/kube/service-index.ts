@@ -6,6 +6,7 @@
 import { CONDITION_TYPE } from '../model/report.js';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import { parseBackendConfigRef } from '../parse/annotations.js';
+import { isGkeIngress } from '../parse/ingress-class.js';
 
 /** Whether a Service selector selects these labels. A Service without a selector selects no Pod (its endpoints are managed by hand). */
 export function selectorMatches(
@@ -17,8 +18,13 @@ export function selectorMatches(
   return true;
 }
 
-/** Keys of the Services an Ingress has backends on (in the Ingress's namespace). */
+/**
+ * Keys of the Services a GKE Ingress has backends on (in the Ingress's namespace). An Ingress of
+ * another class (nginx, traefik, …) has no Google Cloud health check: it backs no Service for
+ * hcsync, so it never causes a reconcile, a condition, a requeue or a GCP call (parse/ingress-class.ts).
+ */
 export function ingressServiceKeys(ingress: SlimIngress): Set<string> {
+  if (!isGkeIngress({ annotations: ingress.metadata.annotations, ingressClassName: ingress.ingressClassName })) return new Set();
   return new Set(ingress.backends.map((b) => keyOf({ namespace: ingress.metadata.namespace, name: b.service })));
 }
 
@@ -56,7 +62,7 @@ export class ServiceKeyIndex {
   private readonly serviceIngresses = new Map<string, Set<string>>();
   private readonly podServices = new Map<string, Set<string>>();
 
-  /** Records an Ingress (or its deletion); returns the Services it backed before or backs now. */
+  /** Records an Ingress (or its deletion); returns the Services it backed before or backs now (a class change to or from GKE's notifies them). */
   ingressChanged(ingress: SlimIngress, deleted: boolean): Set<string> {
     const ingKey = keyOf(ingress.metadata);
     const before = this.ingressServices.get(ingKey) ?? new Set<string>();

@@ -159,15 +159,16 @@ export function slimIngress(raw: unknown): SlimIngress {
   add(backendRef(spec['defaultBackend']));
   for (const rule of arr(spec['rules'])) for (const path of arr(obj(obj(rule)['http'])['paths'])) add(backendRef(obj(path)['backend']));
   const m = meta(o['metadata'], false);
-  const className = str(spec['ingressClassName']) ?? m.annotations?.[ANNOTATION.ingressClass];
-  return { metadata: m, ...(className ? { className } : {}), backends: refs };
+  // The class annotation stays in metadata.annotations: GKE reads it before ingressClassName (parse/ingress-class.ts).
+  const ingressClassName = str(spec['ingressClassName']);
+  return { metadata: m, ...(ingressClassName !== undefined ? { ingressClassName } : {}), backends: refs };
 }
 
 export function slimBackendConfig(raw: unknown): SlimBackendConfig {
   const o = obj(raw);
   const hc = obj(obj(o['spec'])['healthCheck']);
   const healthCheck: Record<string, string | number> = {};
-  for (const f of ['checkIntervalSec', 'timeoutSec'] as const) Object.assign(healthCheck, present(f, num(hc[f])));
+  for (const f of ['checkIntervalSec', 'timeoutSec', 'port'] as const) Object.assign(healthCheck, present(f, num(hc[f])));
   Object.assign(healthCheck, present('requestPath', str(hc['requestPath'])));
   return { metadata: meta(o['metadata'], false), ...(Object.keys(healthCheck).length > 0 ? { healthCheck } : {}) };
 }

@@ -34,6 +34,14 @@ export interface LiveHealthCheck {
   readonly block?: {
     readonly requestPath: string;
     readonly host: string;
+    /**
+     * Which port the check probes (docs §2, §5.3): NEG checks `USE_SERVING_PORT` (the endpoint's
+     * port), IG checks the nodePort in `port` (no specification, or `USE_FIXED_PORT`). A fixed port
+     * elsewhere (transparent health checks' 7877, a BackendConfig `port`, a hand edit) means the
+     * check is not probing the app's serving port: hcsync leaves it alone (plan/port-plan.ts).
+     */
+    readonly portSpecification?: string;
+    readonly port?: number;
   };
 }
 

@@ -80,7 +80,8 @@ export interface IngressBackendRef {
 
 export interface SlimIngress {
   readonly metadata: SlimMeta;
-  readonly className?: string;
+  /** `spec.ingressClassName`, kept apart from the `kubernetes.io/ingress.class` annotation: GKE reads them differently (parse/ingress-class.ts). */
+  readonly ingressClassName?: string;
   readonly backends: readonly IngressBackendRef[];
 }
 
@@ -89,6 +90,12 @@ export interface BackendConfigHealthCheck {
   readonly checkIntervalSec?: number;
   readonly timeoutSec?: number;
   readonly requestPath?: string;
+  /**
+   * A fixed port for the check (ingress-gce sets `portSpecification: USE_FIXED_PORT`, docs §3.2):
+   * the probe's or annotation's path belongs to the serving port, so hcsync leaves the check to
+   * the BackendConfig then.
+   */
+  readonly port?: number;
 }
 
 export interface SlimBackendConfig {

@@ -10,7 +10,7 @@ export interface ClusterView {
   service(namespace: string, name: string): SlimService | undefined;
   /** Pods the Service's selector matches (any phase; intent decides which count). */
   podsFor(service: SlimService): SlimPod[];
-  /** Ingresses with a backend on this Service. */
+  /** GKE's Ingresses with a backend on this Service (other classes have no Google Cloud check: parse/ingress-class.ts). */
   ingressesFor(namespace: string, serviceName: string): SlimIngress[];
   backendConfig(namespace: string, name: string): SlimBackendConfig | undefined;
 }

@@ -1,6 +1,5 @@
 // The annotations hcsync reads, and their parsers. Names are fixed by the public contract and by
 // GKE's ingress controller (docs/gke-ingress-healthchecks.md §2, §3.3, §4.4).
-import type { IngressScope } from '../model/health-check.js';
 import type { IngressBackendRef } from '../model/kube.js';
 import { fail, ok, type Parsed } from './result.js';
 
@@ -15,6 +14,8 @@ export const ANNOTATION = {
   appProtocolsLegacy: 'service.alpha.kubernetes.io/app-protocols',
   ingressBackends: 'ingress.kubernetes.io/backends',
   ingressClass: 'kubernetes.io/ingress.class',
+  /** GKE's transparent health checks (docs/gke-ingress-healthchecks.md §2 "Transparent HC"). */
+  transparentHealthChecker: 'networking.gke.io/transparent-health-checker',
 } as const;
 
 export type Mode = 'enforce' | 'observe' | 'ignore';
@@ -122,7 +123,18 @@ export function backendRefersToPort(ref: IngressBackendRef, port: { name?: strin
   return typeof ref.port === 'number' ? ref.port === port.port : ref.port === port.name;
 }
 
-/** gce-internal and gce-regional-external give regional checks; everything else is global (docs/gke-ingress-healthchecks.md §4.5). */
-export function ingressScopeOf(className: string | undefined): IngressScope {
-  return className === 'gce-internal' || className === 'gce-regional-external' ? 'regional' : 'global';
+/**
+ * `networking.gke.io/transparent-health-checker: {"enabled":true}`: GKE's transparent health check
+ * (NEG only; a fixed port 7877 and path /api/podhealth, rewritten by ingress-gce on every sync,
+ * docs §2 and §5.4 (a)). True when enabled; false when absent or `enabled` is false.
+ */
+export function parseTransparentHealthCheck(annotations: Annotations): Parsed<boolean> {
+  const raw = annotations?.[ANNOTATION.transparentHealthChecker];
+  if (raw === undefined) return ok(false);
+  const obj = parseJsonObject(raw, `annotation ${ANNOTATION.transparentHealthChecker}`);
+  if (!obj.ok) return obj;
+  const enabled = obj.value['enabled'];
+  if (enabled !== undefined && typeof enabled !== 'boolean')
+    return fail(`annotation ${ANNOTATION.transparentHealthChecker}: "enabled" is ${JSON.stringify(enabled)}; expected true or false`);
+  return ok(enabled === true);
 }

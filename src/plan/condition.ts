@@ -22,8 +22,37 @@ export function buildCondition({ reports, previous, generation, now }: Condition
   if (worst.reason === 'InSync' && previous?.reason === 'Patched') {
     return conditionWith({ status: 'True', reason: 'Patched', message: previous.message, previous, generation, now });
   }
-  const message = reports.length === 0 ? 'no Service port is a backend of an Ingress' : reports.map(describePortReport).join('; ');
+  const message = reports.length === 0 ? 'no Service port is a backend of an Ingress' : joinCapped(reports.map(describePortReport));
   return conditionWith({ status: worst.status, reason: worst.reason, message, previous, generation, now });
+}
+
+/** The API server rejects a condition message over 32 KiB (apimachinery ValidateConditions, maxMessageLen 32768 bytes). */
+const MAX_CONDITION_MESSAGE_BYTES = 32 * 1024;
+
+/**
+ * The port lines joined with "; ", as many as fit in MAX_CONDITION_MESSAGE_BYTES, then how many were
+ * left out: a Service with hundreds of ports still gets a condition the API server accepts.
+ */
+function joinCapped(lines: readonly string[], maxBytes = MAX_CONDITION_MESSAGE_BYTES): string {
+  const joined = lines.join('; ');
+  if (Buffer.byteLength(joined) <= maxBytes) return joined;
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const add = Buffer.byteLength(line) + (kept.length > 0 ? 2 : 0);
+    // Room for the tail "; … and N more (hcsync plan lists them all)".
+    if (bytes + add > maxBytes - 64) break;
+    kept.push(line);
+    bytes += add;
+  }
+  const head =
+    kept.length > 0
+      ? kept.join('; ')
+      : Buffer.from(lines[0] ?? '')
+          .subarray(0, maxBytes - 64)
+          .toString();
+  const more = lines.length - Math.max(kept.length, 1);
+  return more > 0 ? `${head}; … and ${more} more (hcsync plan lists them all)` : head;
 }
 
 /** The condition for a Service hcsync reported on before and no longer manages, saying why. */

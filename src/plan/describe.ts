@@ -49,5 +49,6 @@ export function describePlan(plan: PortPlan): string {
 /** One port's line of the condition message and of its Events: port, check, outcome, warnings. */
 export function describePortReport(r: PortReport): string {
   const warn = r.warnings.length > 0 ? ` [warning: ${r.warnings.join('; ')}]` : '';
+  if (r.serviceWide) return `${describeOutcome(r.outcome)}${warn}`;
   return `port ${portLabel(r.port)} (${r.healthCheck ?? 'no health check'}): ${describeOutcome(r.outcome)}${warn}`;
 }

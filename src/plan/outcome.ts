@@ -17,4 +17,6 @@ export interface PortReport {
   readonly healthCheck?: string;
   readonly outcome: PortOutcome;
   readonly warnings: readonly string[];
+  /** The report stands for the whole Service (e.g. over the port cap), not for one port. */
+  readonly serviceWide?: boolean;
 }

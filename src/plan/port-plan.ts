@@ -1,5 +1,13 @@
 // Desired vs live for one Service port → what to do. Pure.
-import { OWNED_FIELDS, protocolBlockFor, type LiveHealthCheck, type OwnedField, type OwnedFields } from '../model/health-check.js';
+import {
+  OWNED_FIELDS,
+  protocolBlockFor,
+  type BackendKind,
+  type LiveHealthCheck,
+  type OwnedField,
+  type OwnedFields,
+} from '../model/health-check.js';
+import { portLabel, type SlimServicePort } from '../model/kube.js';
 import type { ActiveMode } from '../parse/annotations.js';
 import type { IntentSource, PortIntent } from '../intent/intent.js';
 import { validateTiming } from '../intent/validate.js';
@@ -56,6 +64,27 @@ export interface PlanInput {
   /** Undefined when GKE has not created the check yet (or it was just deleted). */
   readonly live: LiveHealthCheck | undefined;
   readonly mode: ActiveMode;
+  /** The Service port the check should probe and the backend kind: to tell a check on another port (fixed, named). */
+  readonly serving?: { readonly port: SlimServicePort; readonly backendKind: BackendKind };
+}
+
+/**
+ * Why this check does not probe the Service port's serving port, or undefined when it does (or
+ * cannot be told). ingress-gce's port model (docs §2, §5.2 step 4): NEG checks use
+ * `USE_SERVING_PORT`; IG checks probe the nodePort (`port`, no specification or `USE_FIXED_PORT`).
+ * Anything else — a transparent health check's fixed 7877, a BackendConfig `port`, a hand-set or
+ * named port — probes a port whose path and host the app's probe and annotations do not speak
+ * for: not the app's to change (docs §5.8 "Never change type, portSpecification or port";
+ * "Skip HCs in THC mode").
+ */
+export function portNotServing(live: LiveHealthCheck, serving: { port: SlimServicePort; backendKind: BackendKind }): string | undefined {
+  const spec = live.block?.portSpecification ?? '';
+  const port = live.block?.port;
+  if (spec === 'USE_SERVING_PORT') return undefined;
+  if (spec === 'USE_NAMED_PORT') return `the check probes a named port (portSpecification USE_NAMED_PORT), not the serving port`;
+  if (spec === '' && port === undefined) return undefined;
+  if (serving.backendKind === 'ig' && port !== undefined && port === serving.port.nodePort) return undefined;
+  return `the check probes fixed port ${port ?? '?'}${spec ? ` (portSpecification ${spec})` : ''}, not the serving port of ${portLabel(serving.port)} (a transparent health check, a BackendConfig port or a hand edit)`;
 }
 
 /**
@@ -63,12 +92,17 @@ export interface PlanInput {
  * intent, no check yet, a non-HTTP check, a rollout, no intent, a conflict, fields a BackendConfig
  * owns, or observe mode. A plan is a value, so reconcile, `plan` and `diagnose` share it.
  */
-export function planPort({ intent, live, mode }: PlanInput): PortPlan {
+export function planPort({ intent, live, mode, serving }: PlanInput): PortPlan {
   if (intent.kind === 'invalid') return { state: 'invalid', why: intent.error };
   if (!live) return { state: 'not_ready', why: 'GKE has not created this backend’s health check yet' };
   if (!protocolBlockFor(live.type)) {
     return { state: 'no_intent', why: `the check is of type ${live.type}; hcsync manages HTTP, HTTPS and HTTP2 checks only` };
   }
+  // A BackendConfig port owns the whole check (intent gives only its fields); otherwise a check on
+  // another port than the serving one is left alone.
+  const bcPort = intent.kind === 'desired' && intent.backendConfig?.port !== undefined;
+  const elsewhere = serving && !bcPort ? portNotServing(live, serving) : undefined;
+  if (elsewhere) return { state: 'no_intent', why: `${elsewhere}; it is not the app's to change, so hcsync leaves it alone` };
   if (intent.kind === 'hold') return { state: 'hold', why: intent.why };
   if (intent.kind === 'none') return { state: 'no_intent', why: intent.why };
 

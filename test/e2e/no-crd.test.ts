@@ -1,5 +1,6 @@
-// A cluster without the BackendConfig CRD: hcsync runs and becomes ready, and picks BackendConfigs
-// up once the CRD appears (its informer keeps retrying quietly on 404).
+// A cluster without the BackendConfig CRD: hcsync runs and becomes ready, holds a Service whose
+// BackendConfig it cannot read, and picks BackendConfigs up once the CRD appears (its informer keeps
+// retrying quietly on 404).
 import assert from 'node:assert/strict';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -31,18 +32,22 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
     await bed?.stop();
   });
 
-  it('hcsync starts, becomes ready and manages the Service from its probe', async () => {
+  it('hcsync starts, becomes ready, and holds the Service whose BackendConfig it cannot read (never the probe instead)', async () => {
     hcsync = await bed.spawnHcsync(['run', '--resync', '3s'], await bed.hcsyncKubeconfig());
     await until('ready without the CRD', async () => ((await hcsync.ready()) ? true : undefined), 30_000);
     const c = await until(
       'condition',
       async () => {
         const cond = await bed.serviceCondition(NS, SVC);
-        return cond?.reason === 'InSync' || cond?.reason === 'Patched' ? cond : undefined;
+        return cond?.reason === 'RolloutInProgress' ? cond : undefined;
       },
       30_000,
     );
-    assert.match(c.message, /BackendConfig bc is referenced but does not exist/);
+    assert.match(
+      c.message,
+      /BackendConfig nocrd\/bc, which annotation cloud.google.com\/backend-config names for port http\/80, is not known to hcsync/,
+    );
+    assert.equal((await hcsync.metric('hcsync_health_check_patches_total', { result: 'success' })) ?? 0, 0, 'nothing patched on a guess');
     assert.equal(
       hcsync.lines.filter((l) => /"level":"(warn|error)"/.test(l) && /backendconfigs/i.test(l)).length,
       0,
@@ -69,7 +74,7 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
       'BackendConfig picked up',
       async () => {
         const cond = await bed.serviceCondition(NS, SVC);
-        return cond && cond.message.includes('BackendConfig bc') && !cond.message.includes('does not exist') ? cond : undefined;
+        return cond && cond.message.includes('BackendConfig bc') && !cond.message.includes('not known') ? cond : undefined;
       },
       60_000,
       500,

@@ -83,18 +83,26 @@ export function ingress(
     name?: string;
     backends?: { service: string; port: number | string }[];
     gkeBackends?: Record<string, string>;
-    className?: string;
+    /** The `kubernetes.io/ingress.class` annotation. */
+    classAnnotation?: string;
+    /** `spec.ingressClassName`. */
+    ingressClassName?: string;
+    namespace?: string;
   } = {},
 ): SlimIngress {
+  const annotations: Record<string, string> = {
+    ...(o.gkeBackends ? { 'ingress.kubernetes.io/backends': JSON.stringify(o.gkeBackends) } : {}),
+    ...(o.classAnnotation !== undefined ? { 'kubernetes.io/ingress.class': o.classAnnotation } : {}),
+  };
   return {
     metadata: {
-      namespace: 'default',
+      namespace: o.namespace ?? 'default',
       name: o.name ?? 'web',
-      uid: 'uid-ing',
+      uid: `uid-ing-${o.name ?? 'web'}`,
       resourceVersion: '1',
-      ...(o.gkeBackends ? { annotations: { 'ingress.kubernetes.io/backends': JSON.stringify(o.gkeBackends) } } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
-    ...(o.className ? { className: o.className } : {}),
+    ...(o.ingressClassName !== undefined ? { ingressClassName: o.ingressClassName } : {}),
     backends: o.backends ?? [{ service: 'web', port: 80 }],
   };
 }
@@ -112,15 +120,23 @@ export function liveCheck(
     timeoutSec: number;
     type: string;
     id: string;
+    scope: LiveHealthCheck['scope'];
+    portSpecification: string;
+    port: number;
   }> = {},
 ): LiveHealthCheck {
   return {
     name: o.name ?? 'k8s1-abcdef12-default-web-80-12345678',
-    scope: { kind: 'global' },
+    scope: o.scope ?? { kind: 'global' },
     id: o.id ?? '1001',
     type: o.type ?? 'HTTP',
     checkIntervalSec: o.checkIntervalSec ?? 15,
     timeoutSec: o.timeoutSec ?? 15,
-    block: { requestPath: o.requestPath ?? '/', host: o.host ?? '' },
+    block: {
+      requestPath: o.requestPath ?? '/',
+      host: o.host ?? '',
+      portSpecification: o.portSpecification ?? 'USE_SERVING_PORT',
+      ...(o.port !== undefined ? { port: o.port } : {}),
+    },
   };
 }

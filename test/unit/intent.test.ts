@@ -35,9 +35,9 @@ const cases: Case[] = [
     expect: (i) => assert.deepEqual(desired(i).desired, { requestPath: '/ready', host: 'example.com', timeoutSec: 3, checkIntervalSec: 7 }),
   },
   {
-    name: 'readinessProbe: Kubernetes defaults timeout 1 s and period 10 s, host ""',
+    name: 'readinessProbe: Kubernetes defaults timeout 1 s and period 10 s; no Host header → no host (a hand-set host stays)',
     pods: [readyPod(httpProbe('/ready'))],
-    expect: (i) => assert.deepEqual(desired(i).desired, { requestPath: '/ready', host: '', timeoutSec: 1, checkIntervalSec: 10 }),
+    expect: (i) => assert.deepEqual(desired(i).desired, { requestPath: '/ready', timeoutSec: 1, checkIntervalSec: 10 }),
   },
   {
     name: 'readinessProbe: instance-group backends get period + 60 s',
@@ -273,10 +273,80 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'BackendConfig referenced but missing: warned, lower rules apply',
+    name: 'BackendConfig referenced but not known (not synced, list failed, or missing) → hold naming it, never the lower rules',
     annotations: { 'cloud.google.com/backend-config': '{"default":"gone"}' },
     pods: [readyPod(httpProbe('/ready'))],
-    expect: (i) => assert.match(desired(i).warnings.join(), /BackendConfig gone is referenced but does not exist/),
+    expect: kind('hold', 'BackendConfig default/gone'),
+  },
+  {
+    name: 'BackendConfig named for this port (by name) not known → hold, even when the default one is there',
+    annotations: { 'cloud.google.com/backend-config': '{"default":"bc","ports":{"http":"gone"}}' },
+    backendConfigs: [backendConfig('bc', { requestPath: '/bc' })],
+    pods: [readyPod(httpProbe('/ready'))],
+    expect: kind('hold', 'gone'),
+  },
+  {
+    name: 'BackendConfig for another port only: this port has none, lower rules apply',
+    annotations: { 'cloud.google.com/backend-config': '{"ports":{"9999":"gone"}}' },
+    pods: [readyPod(httpProbe('/ready'))],
+    expect: (i) => assert.equal(desired(i).source, 'readinessProbe'),
+  },
+  // --- a BackendConfig port: the check probes that port, the probe's path is not for it
+  {
+    name: 'BackendConfig port: requestPath/host/timing left to it; only its own fields reported',
+    annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}' },
+    backendConfigs: [backendConfig('bc', { port: 9000, checkIntervalSec: 20 })],
+    pods: [readyPod(httpProbe('/ready', 8000, { httpHeaders: [{ name: 'Host', value: 'a.example' }] }))],
+    expect: (i) => {
+      const d = desired(i);
+      assert.deepEqual(d.desired, {}, 'nothing from the probe');
+      assert.equal(d.source, 'BackendConfig');
+      assert.deepEqual(d.backendConfig, { name: 'bc', fields: { checkIntervalSec: 20 }, port: 9000 });
+      assert.equal(d.conflict, undefined);
+    },
+  },
+  {
+    name: 'BackendConfig port + hcsync.io/health-path → conflict (the path cannot apply to that port)',
+    annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}', 'hcsync.io/health-path': '/healthz' },
+    backendConfigs: [backendConfig('bc', { port: 9000 })],
+    pods: [],
+    expect: (i) => assert.match(desired(i).conflict ?? '', /sets port 9000/),
+  },
+  // --- GKE's transparent health checks
+  {
+    name: "transparent-health-checker enabled (NEG) → no intent: the check is not the app's",
+    annotations: { 'networking.gke.io/transparent-health-checker': '{"enabled":true}' },
+    pods: [readyPod(httpProbe('/ready'))],
+    expect: kind('none', 'transparent health check'),
+  },
+  {
+    name: 'transparent-health-checker enabled on an IG backend: GKE ignores it (NEG only), probe applies',
+    annotations: { 'networking.gke.io/transparent-health-checker': '{"enabled":true}' },
+    backendKind: 'ig',
+    pods: [readyPod(httpProbe('/ready'))],
+    expect: (i) => assert.equal(desired(i).source, 'readinessProbe'),
+  },
+  {
+    name: 'transparent-health-checker enabled false → probe applies',
+    annotations: { 'networking.gke.io/transparent-health-checker': '{"enabled":false}' },
+    pods: [readyPod(httpProbe('/ready'))],
+    expect: (i) => assert.equal(desired(i).source, 'readinessProbe'),
+  },
+  {
+    name: 'transparent-health-checker with a BackendConfig healthCheck: GKE ignores THC, BackendConfig applies',
+    annotations: {
+      'networking.gke.io/transparent-health-checker': '{"enabled":true}',
+      'cloud.google.com/backend-config': '{"default":"bc"}',
+    },
+    backendConfigs: [backendConfig('bc', { requestPath: '/bc' })],
+    pods: [],
+    expect: (i) => assert.equal(desired(i).backendConfig?.name, 'bc'),
+  },
+  {
+    name: 'bad input: transparent-health-checker is not JSON → invalid, named',
+    annotations: { 'networking.gke.io/transparent-health-checker': 'yes' },
+    pods: [readyPod()],
+    expect: kind('invalid', 'networking.gke.io/transparent-health-checker'),
   },
   // --- bad input: clear, specific errors, never a throw
   {

@@ -77,8 +77,9 @@ describe('ingress-gce names', () => {
   }
   const svc = { namespace: 'default', name: 'web' };
   const serves = [
-    { name: 'k8s1-0123abcd-default-web-80-89abcdef', port: { port: 80 }, want: true },
-    { name: 'k8s1-0123abcd-default-web-81-89abcdef', port: { port: 80 }, want: false },
+    { name: 'k8s1-0123abcd-default-web-80-075be991', port: { port: 80 }, want: true },
+    { name: 'k8s1-0123abcd-default-web-80-89abcdef', port: { port: 80 }, want: false }, // reads alike, wrong hash
+    { name: 'k8s1-0123abcd-default-web-81-5b4c4207', port: { port: 80 }, want: false },
     { name: 'k8s1-0123abcd-default-webx-80-89abcdef', port: { port: 80 }, want: false },
     { name: 'k8s-be-31000--0123456789abcdef', port: { port: 80, nodePort: 31000 }, want: true },
     { name: 'k8s-be-31001--0123456789abcdef', port: { port: 80, nodePort: 31000 }, want: false },

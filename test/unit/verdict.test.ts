@@ -10,6 +10,8 @@ function assessment(intent: PortIntent, gkeState: string, livePath: string): Por
   const live = liveCheck({ requestPath: livePath });
   return {
     port: { name: 'http', port: 8000, targetPort: 8000 },
+    id: `global/${live.name}`,
+    ingresses: ['web'],
     gkeState,
     live,
     intent,

@@ -400,9 +400,15 @@ export class GkeIngressStandIn {
     }
   }
 
+  /**
+   * ingress-gce's IsGCEIngress (pkg/utils/utils.go, master): the annotation decides when set (an
+   * empty value reads as unset); without it the Ingress is GKE's only when spec.ingressClassName
+   * is unset — ingress-gce serves no IngressClass, so even `ingressClassName: gce` is ignored.
+   */
   private classOf(ing: V1Ingress): IngressClass | undefined {
-    const cls = ing.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION] ?? ing.spec?.ingressClassName ?? 'gce';
-    return cls === 'gce' || cls === 'gce-internal' || cls === 'gce-regional-external' ? cls : undefined;
+    const annotation = ing.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION];
+    if (annotation === undefined || annotation === '') return ing.spec?.ingressClassName == null ? 'gce' : undefined;
+    return annotation === 'gce' || annotation === 'gce-internal' || annotation === 'gce-regional-external' ? annotation : undefined;
   }
 
   private negEnabled(service: V1Service): boolean {
