@@ -167,10 +167,10 @@ function intentBelowBackendConfig(ctx: ServiceIntentContext, port: SlimServicePo
   if (!protocols.ok) return { kind: 'invalid', error: `${where}: ${protocols.error}` };
   const appProtocol = (port.name !== undefined ? protocols.value.get(port.name) : undefined) ?? 'HTTP';
 
-  const pods = ctx.pods;
-  if (pods.length === 0)
+  const readings = ctx.pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, ctx, port, backendKind, appProtocol) }));
+  const first = readings[0]?.intent;
+  if (first === undefined)
     return { kind: 'none', why: 'no annotation, and no running Pod selected by the Service to read a probe from', warnings: [] };
-  const readings = pods.map((p) => ({ pod: p.metadata.name, intent: probeIntentOf(p, ctx, port, backendKind, appProtocol) }));
   const variants = new Map<string, string[]>();
   for (const r of readings) {
     const sig = probeSignature(r.intent);
