@@ -185,6 +185,7 @@ async function benchReconcile(): Promise<void> {
     listBackendServices: () => (count('list'), Promise.resolve(w.backends)),
     listHealthChecks: () => (count('list'), Promise.resolve(w.checks)),
     patchHealthCheck: () => (count('patch'), Promise.resolve()),
+    getHealthCheck: () => (count('get'), Promise.resolve(undefined)),
   };
   const inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: 60_000 });
   await inventory.refresh();

@@ -62,7 +62,7 @@ export class Controller {
 
   constructor(private readonly deps: ControllerDeps) {
     const { kc, config, api, metrics, log } = deps;
-    this.inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: NOT_READY_REQUEUE_MS });
+    this.inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: NOT_READY_REQUEUE_MS, maxFailureBackoffMs: config.resyncMs });
     // Events reach the queue only once this replica works (leads); the queue exists by then.
     this.cluster = new ClusterState(kc, config.namespaces, log, (keys) => {
       if (!this.working) return;

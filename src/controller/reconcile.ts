@@ -1,7 +1,7 @@
 // Reconcile one Service key: assess (intent and plan per port), apply planned patches, report
 // (condition, Events, metrics). Returns an Outcome and never throws (controller/outcome.ts).
 import { randomUUID } from 'node:crypto';
-import type { LiveHealthCheck } from '../model/health-check.js';
+import { scopeKey, type LiveHealthCheck, type OwnedFields, type Scope } from '../model/health-check.js';
 import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
 import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, StatusWriter } from '../model/ports.js';
 import { CONDITION_TYPE } from '../model/report.js';
@@ -10,7 +10,7 @@ import { assessService, reportOf, type AssessOptions, type ServiceAssessment } f
 import { buildCondition, conditionChanged, notManagedCondition } from '../plan/condition.js';
 import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
-import type { PortPlan } from '../plan/port-plan.js';
+import { diffFields, type PortPlan } from '../plan/port-plan.js';
 import { isDrift, metricStateOf } from '../plan/states.js';
 import { classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
@@ -31,15 +31,60 @@ export interface ReconcileDeps {
   readonly allowServiceEnforce?: boolean;
   /** How soon to look again when GKE has not created a backend yet. */
   readonly notReadyRequeueMs: number;
+  /** How long after a patch its check is re-read once (default 10 s; docs/gke-ingress-healthchecks.md §5.7). */
+  readonly reverifyAfterMs?: number;
+  /** How long ingress-gce gets to apply a BackendConfig change before its fields count as drifted (default 2 min). */
+  readonly backendConfigGraceMs?: number;
   readonly now?: () => Date;
 }
 
 const REJECTED_LIMIT = 10_000;
+/** Pending re-reads and unreported patches are bounded like the rejected memo. */
+const MEMO_LIMIT = 10_000;
+/**
+ * ingress-gce's update is GET → merge → PUT without a precondition (docs §5.7): a PUT built from a
+ * GET made before our patch lands within its sync, seconds later. 10 s covers that window.
+ */
+export const DEFAULT_REVERIFY_AFTER_MS = 10_000;
+/**
+ * ingress-gce re-syncs on BackendConfig events (docs §5.1) but its queue can lag in a big cluster:
+ * two minutes before a difference in BackendConfig-owned fields is reported as Drifted.
+ */
+export const DEFAULT_BACKENDCONFIG_GRACE_MS = 120_000;
 
-/** Reconciles Service keys; it keeps the memory of patches GCP rejected across passes. */
+/** A GCP answer to a patch that was a 400: the signature of what was sent, and GCP's own words. */
+interface Rejection {
+  readonly signature: string;
+  readonly message: string;
+}
+
+/** A re-read of one check due at `dueAt`: after a patch (re-verify) or at the end of a BackendConfig grace. */
+interface Reread {
+  readonly key: string;
+  readonly name: string;
+  readonly scope: Scope;
+  readonly dueAt: number;
+}
+
+/** What reconcile remembers across passes; every map is bounded. */
+interface Memory {
+  /** Patches GCP rejected as invalid (key#port → what was sent and why it failed), so one bad patch is not re-sent every pass. */
+  readonly rejected: Map<string, Rejection>;
+  /** Checks to re-read once (scope/name → when and for which Service). */
+  readonly rereads: Map<string, Reread>;
+  /** Patches applied whose condition write failed (key → port → the `patched` outcome), reported by the next pass that writes. */
+  readonly unreported: Map<string, Map<string, UnreportedPatch>>;
+}
+
+interface UnreportedPatch {
+  readonly healthCheck: string;
+  readonly patch: OwnedFields;
+  readonly outcome: PortOutcome & { state: 'patched' };
+}
+
+/** Reconciles Service keys; it keeps the memory of rejected, unverified and unreported patches across passes. */
 export class ServiceReconciler {
-  /** Patches GCP rejected as invalid (key#check → signature), so one bad patch is not re-sent every pass. */
-  private readonly rejected = new Map<string, string>();
+  private readonly memory: Memory = { rejected: new Map(), rereads: new Map(), unreported: new Map() };
 
   constructor(private readonly deps: ReconcileDeps) {}
 
@@ -50,29 +95,41 @@ export class ServiceReconciler {
    */
   async reconcile(key: string): Promise<Outcome> {
     try {
-      return await reconcileService(key, this.deps, this.rejected);
+      return await reconcileService(key, this.deps, this.memory);
     } catch (err) {
       return { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
     }
   }
 }
 
-async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<string, string>): Promise<Outcome> {
+async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory): Promise<Outcome> {
   const { namespace, name } = refOfKey(key);
   const svc = deps.view.service(namespace, name);
   const log = deps.log.child({ namespace, service: name });
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
+    forgetKey(memory, key);
     return { kind: 'done' };
   }
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const nowDate = (deps.now ?? (() => new Date()))();
+  const now = nowDate.toISOString();
+  const nowMs = nowDate.getTime();
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
+
+  // Re-reads that are due come first, so this pass plans against what GCP has now.
+  let reread: Set<string>;
+  try {
+    reread = await rereadDue(key, nowMs, deps, memory, log);
+  } catch (err) {
+    return { kind: 'error', error: classify(err) };
+  }
 
   const assessed = await assessWithFreshBackends(svc, deps, log);
   if (!assessed.ok) return { kind: 'error', error: assessed.error };
   const assessment = assessed.assessment;
   if (!assessment.managed) {
     deps.metrics.setServiceReport(key, []);
+    forgetKey(memory, key);
     // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
     if (previous) {
       const cond = notManagedCondition(assessment.why, previous, svc.metadata.generation, now);
@@ -85,20 +142,58 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   }
 
   const reports: PortReport[] = [];
+  /** The check id (assessment entry) of each report, in the same order. */
+  const reportIds: string[] = [];
   const errors: GcpError[] = [];
+  const applied = new Map<string, UnreportedPatch>();
   let notReady = false;
+  let lookAgainAt = Infinity;
+  const unreported = memory.unreported.get(key);
   // One entry per (Service port, health check): a port behind two load balancers has two checks.
   for (const entry of assessment.ports) {
-    const { live, plan } = entry;
-    // planPort only plans a patch against a live check. Rejected patches are remembered per check.
-    const applied =
+    const { live, intent } = entry;
+    let plan: PortPlan = entry.plan;
+    // A BackendConfig just changed: ingress-gce applies it on its next sync (docs §5.1), so a
+    // difference in the fields it owns is not drift yet. Hold, and re-read the check when the grace ends.
+    if (plan.state === 'drifted' && plan.source === 'BackendConfig' && intent.kind === 'desired' && intent.backendConfig && live) {
+      const changedAt = deps.view.backendConfigChangedAt?.(namespace, intent.backendConfig.name);
+      const grace = backendConfigGrace(changedAt, nowMs, deps.backendConfigGraceMs ?? DEFAULT_BACKENDCONFIG_GRACE_MS);
+      if (grace) {
+        plan = {
+          state: 'hold',
+          why: `BackendConfig ${intent.backendConfig.name} changed ${grace.agoText}; ${plan.why} (${plan.changes.map(describeChange).join(', ')})`,
+        };
+        scheduleReread(memory, key, live, grace.endsAt);
+        lookAgainAt = Math.min(lookAgainAt, grace.endsAt);
+      }
+    }
+    // planPort only plans a patch against a live check.
+    const result =
       plan.state === 'patch' && live
-        ? await applyPatch(`${key}#${entry.id}`, live, plan, deps, rejected, log)
+        ? await applyPatch(`${key}#${entry.id}`, live, plan, deps, memory.rejected, log)
         : { outcome: plan as PortOutcome };
-    if (applied.error) errors.push(applied.error);
-    if (applied.outcome.state === 'not_ready') notReady = true;
-    reports.push(reportOf(entry, applied.outcome));
+    if (result.error) errors.push(result.error);
+    let outcome = result.outcome;
+    if (outcome.state === 'patched' && plan.state === 'patch' && live) {
+      applied.set(entry.id, { healthCheck: live.name, patch: plan.patch, outcome });
+      // One re-verify per patch: a re-apply made right after a re-read is not re-verified again.
+      if (!reread.has(checkKey(live.name, live.scope))) {
+        const dueAt = nowMs + (deps.reverifyAfterMs ?? DEFAULT_REVERIFY_AFTER_MS);
+        scheduleReread(memory, key, live, dueAt);
+        lookAgainAt = Math.min(lookAgainAt, dueAt);
+      }
+    }
+    // A patch applied by an earlier pass whose condition write failed: report it now, once.
+    const earlier = unreported?.get(entry.id);
+    if (earlier && outcome.state === 'in_sync' && live?.name === earlier.healthCheck && stillHolds(earlier.patch, live)) {
+      outcome = earlier.outcome;
+    }
+    if (outcome.state === 'not_ready') notReady = true;
+    reports.push(reportOf(entry, outcome));
+    reportIds.push(entry.id);
   }
+  // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
+  for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
 
   deps.metrics.setServiceReport(
     key,
@@ -113,8 +208,20 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   const changed = conditionChanged(previous, condition);
   if (changed) {
     const failed = await writeCondition(deps, svc, condition);
-    if (failed) return failed;
+    if (failed) {
+      // The patches are applied; their report is not. Keep them, so the retry reports `Patched`
+      // and emits HealthCheckPatched once, without patching again.
+      const keep = new Map<string, UnreportedPatch>();
+      const memo = reports.flatMap((r, i) => {
+        const id = reportIds[i];
+        return r.outcome.state === 'patched' && id !== undefined ? [[id, applied.get(id) ?? unreported?.get(id)] as const] : [];
+      });
+      for (const [p, u] of memo) if (u) keep.set(p, u);
+      if (keep.size > 0) boundedSet(memory.unreported, key, keep);
+      return failed;
+    }
   }
+  memory.unreported.delete(key);
   // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
   for (const ev of plannedEvents(reports, changed)) {
     await deps.events
@@ -126,15 +233,85 @@ async function reconcileService(key: string, deps: ReconcileDeps, rejected: Map<
   // A transient failure (retry with backoff) matters more than a terminal one (GCP's 400).
   const error = errors.find((e) => !isTerminal(e)) ?? errors[0];
   if (error) return { kind: 'error', error };
-  if (notReady) return { kind: 'requeueAfter', ms: deps.notReadyRequeueMs, why: 'a backend is not ready in GCP yet' };
+  if (notReady) lookAgainAt = Math.min(lookAgainAt, nowMs + deps.notReadyRequeueMs);
+  if (lookAgainAt < Infinity) {
+    return {
+      kind: 'requeueAfter',
+      ms: Math.max(0, lookAgainAt - nowMs),
+      why: notReady ? 'a backend is not ready in GCP yet' : 'a patched or BackendConfig-owned check is re-read then',
+    };
+  }
   return { kind: 'done' };
 }
 
 /**
+ * Whether a BackendConfig change seen at `changedAt` is still within ingress-gce's grace at
+ * `nowMs`; when it is, when the grace ends and how long ago the change was, in words. Pure.
+ */
+export function backendConfigGrace(
+  changedAt: number | undefined,
+  nowMs: number,
+  graceMs: number,
+): { endsAt: number; agoText: string } | undefined {
+  if (changedAt === undefined || nowMs - changedAt >= graceMs) return undefined;
+  const ago = Math.max(0, Math.round((nowMs - changedAt) / 1000));
+  return {
+    endsAt: changedAt + graceMs,
+    agoText: `${ago} s ago; ingress-gce applies it on its next sync (hcsync waits up to ${Math.round(graceMs / 1000)} s)`,
+  };
+}
+
+const describeChange = (c: { field: string; live: string | number; intended: string | number }) =>
+  `${c.field} ${JSON.stringify(c.live)} ≠ ${JSON.stringify(c.intended)}`;
+
+/** Whether the live check still has every field a remembered patch set. */
+function stillHolds(patch: OwnedFields, live: LiveHealthCheck): boolean {
+  return diffFields(patch, live).length === 0;
+}
+
+function checkKey(name: string, scope: Scope): string {
+  return `${scopeKey(scope)}/${name}`;
+}
+
+function scheduleReread(memory: Memory, key: string, live: LiveHealthCheck, dueAt: number): void {
+  const ck = checkKey(live.name, live.scope);
+  const have = memory.rereads.get(ck);
+  if (have?.key === key && have.dueAt === dueAt) return;
+  boundedSet(memory.rereads, ck, { key, name: live.name, scope: live.scope, dueAt });
+}
+
+/** Re-reads (one GET each) the checks of this Service whose re-read is due; returns their keys. */
+async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory: Memory, log: Logger): Promise<Set<string>> {
+  const done = new Set<string>();
+  for (const [ck, r] of memory.rereads) {
+    if (r.key !== key || r.dueAt > nowMs) continue;
+    memory.rereads.delete(ck);
+    const read = await deps.backends.reread(r.name, r.scope);
+    done.add(ck);
+    log.debug('re-read health check', { health_check: r.name, found: read !== undefined });
+  }
+  return done;
+}
+
+function forgetKey(memory: Memory, key: string): void {
+  memory.unreported.delete(key);
+  for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);
+}
+
+function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, limit = MEMO_LIMIT): void {
+  if (!map.has(key) && map.size >= limit) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
+
+/**
  * Assesses the Service from the caches. When an Ingress names a backend service the inventory
- * has not seen (GKE may have just created it), this asks for a re-list of GCP — which the
- * inventory grants at most once per its minimum interval — and assesses again; otherwise the
- * port stays BackendNotReady and the key is requeued.
+ * has not seen (GKE may have just created it), or a backend links a check the inventory lacks
+ * (GKE may be recreating it after a 404, docs §5.6), this asks for a re-list of GCP — which the
+ * inventory grants within its bounds — and assesses again; otherwise the port stays
+ * BackendNotReady and the key is requeued.
  */
 async function assessWithFreshBackends(
   svc: SlimService,
@@ -148,13 +325,20 @@ async function assessWithFreshBackends(
     onUnreadableIngress: (ing, error) => log.warn('unreadable ingress backends annotation', { ingress: ing.metadata.name, error }),
   };
   const first = assessService(svc, deps.view, deps.backends, opts);
-  if (!first.managed || first.unseenBackends.length === 0) return { ok: true, assessment: first };
+  if (!first.managed) return { ok: true, assessment: first };
+  const missingChecks = first.ports.flatMap((p) => (p.backend?.healthCheck && !p.live ? [p.backend.healthCheck] : []));
+  if (first.unseenBackends.length === 0 && missingChecks.length === 0) return { ok: true, assessment: first };
   try {
-    if (!(await deps.backends.refreshIfDue())) return { ok: true, assessment: first };
+    if (!(await deps.backends.refreshIfDue({ backendServices: first.unseenBackends, healthChecks: missingChecks }))) {
+      return { ok: true, assessment: first };
+    }
   } catch (err) {
     return { ok: false, error: classify(err) };
   }
-  log.debug('re-listed GCP for backends not seen yet', { backend_services: first.unseenBackends });
+  log.debug('re-listed GCP for backends or checks not seen', {
+    backend_services: first.unseenBackends,
+    health_checks: missingChecks.map((c) => c.name),
+  });
   return { ok: true, assessment: assessService(svc, deps.view, deps.backends, opts) };
 }
 
@@ -168,23 +352,28 @@ async function writeCondition(deps: ReconcileDeps, svc: SlimService, condition: 
   }
 }
 
+/** The same words on the pass GCP rejected a patch and on every later one, so the condition stays as it is. */
+const rejectedText = (gcpMessage: string) => `${gcpMessage} (not re-sent until the intent or the check changes)`;
+
 /** Sends one planned patch and turns GCP's answer into the port's outcome (and the error, for the error policy). */
 async function applyPatch(
   memoKey: string,
   live: LiveHealthCheck,
   plan: Extract<PortPlan, { state: 'patch' }>,
   deps: ReconcileDeps,
-  rejected: Map<string, string>,
+  rejected: Map<string, Rejection>,
   log: Logger,
 ): Promise<{ outcome: PortOutcome; error?: GcpError }> {
   const signature = JSON.stringify([live.id, plan.patch]);
-  if (rejected.get(memoKey) === signature) {
+  const before = rejected.get(memoKey);
+  if (before?.signature === signature) {
+    // GCP's own words stay in the condition; the patch is not re-sent until the intent or the check changes.
     return {
       outcome: {
         state: 'patch_failed',
         source: plan.source,
         changes: plan.changes,
-        error: 'GCP rejected this patch before; not re-sent until the intent or the check changes',
+        error: rejectedText(before.message),
       },
     };
   }
@@ -195,14 +384,15 @@ async function applyPatch(
     deps.metrics.patchesTotal.inc({ result: 'error' });
     log.warn('health check patch failed', { health_check: live.name, error_class: e.errorClass, error: e.message });
     if (e.errorClass === 'not_found') {
+      // GKE deletes and recreates the check under the same name (docs §5.6): the inventory re-lists
+      // for it at the next requeue, skipping its interval once.
       deps.backends.forgetHealthCheck(live.name, live.scope);
       return { outcome: { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` } };
     }
     if (isTerminal(e)) {
-      // A 400 will not pass on retry: remember it (bounded) until the intent or the check changes.
-      const oldest = rejected.keys().next();
-      if (rejected.size >= REJECTED_LIMIT && !oldest.done) rejected.delete(oldest.value);
-      rejected.set(memoKey, signature);
+      // A 400 will not pass on retry: remember it (bounded) with GCP's message until the intent or the check changes.
+      boundedSet(rejected, memoKey, { signature, message: e.message }, REJECTED_LIMIT);
+      return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: rejectedText(e.message) }, error: e };
     }
     return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message }, error: e };
   }

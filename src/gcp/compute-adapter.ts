@@ -1,6 +1,7 @@
-// The only place hcsync talks to the Compute API. Reads are lists only (one aggregatedList per
-// kind per resync, or when a backend is not seen yet): no per-resource GET. Writes are JSON merge
-// patches of owned fields only, awaited through their Operation.
+// The only place hcsync talks to the Compute API. Reads are lists (one aggregatedList per kind
+// per resync, or when a backend is not seen yet), plus one GET of a check hcsync just patched, to
+// re-verify it (docs/gke-ingress-healthchecks.md §5.7). Writes are JSON merge patches of owned
+// fields only, awaited through their Operation.
 import type { protos } from '@google-cloud/compute';
 import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { protocolBlockFor } from '../model/health-check.js';
@@ -18,6 +19,8 @@ type IOperation = protos.google.cloud.compute.v1.IOperation;
 export interface HealthCheckApi extends HealthCheckPatcher {
   listBackendServices(): Promise<BackendServiceRef[]>;
   listHealthChecks(): Promise<LiveHealthCheck[]>;
+  /** One check by name (a GET); undefined on 404. Only for re-verifying a check hcsync just patched. */
+  getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck | undefined>;
 }
 
 export type RequestObserver = (method: string, code: number, seconds: number) => void;
@@ -138,6 +141,21 @@ export class ComputeAdapter implements HealthCheckApi {
       }
       return out;
     });
+  }
+
+  async getHealthCheck(name: string, scope: Scope): Promise<LiveHealthCheck | undefined> {
+    try {
+      const [hc] =
+        scope.kind === 'global'
+          ? await this.call('healthChecks.get', () => this.clients.healthChecks.get({ project: this.project, healthCheck: name }))
+          : await this.call('regionHealthChecks.get', () =>
+              this.clients.regionHealthChecks.get({ project: this.project, region: scope.region, healthCheck: name }),
+            );
+      return toLiveHealthCheck(hc, scope);
+    } catch (err) {
+      if (err instanceof GcpError && err.errorClass === 'not_found') return undefined;
+      throw err;
+    }
   }
 
   async patchHealthCheck(target: PatchTarget, fields: OwnedFields, requestId: string): Promise<void> {

@@ -1,17 +1,41 @@
 // What GCP has, read by two aggregatedList calls per resync and kept in memory, so reconciles
 // never GET per Service. Only ingress-gce's backend services and the checks they link are kept:
 // memory follows the cluster's Ingress backends, not everything in the project.
+//
+// Four rules keep the inventory honest and its re-lists bounded:
+// - A list that started before one of hcsync's patches completed cannot overwrite what that
+//   patch set (it may have been read before the patch landed): the patched fields win until a
+//   list or GET that started after the patch shows the check.
+// - An on-demand re-list (a backend or check not seen) is granted at most once per
+//   minRefreshIntervalMs, shared by every caller; a 404 on a patch arms one re-list for that
+//   check that skips the interval (GKE recreates the check, docs/gke-ingress-healthchecks.md §5.6).
+// - Names still missing after a re-list are negatively cached until the next scheduled re-list.
+// - A failed list is retried on demand only after an exponential backoff (15 s … maxFailureBackoffMs).
 import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { scopeKey } from '../model/health-check.js';
 import { isIngressGceBackendName } from '../model/ingress-gce-names.js';
-import type { BackendLookup } from '../model/ports.js';
+import type { BackendLookup, WantedFromGcp } from '../model/ports.js';
+import { backoffDelay, type BackoffSchedule } from '../lib/backoff.js';
 import type { HealthCheckApi } from './compute-adapter.js';
+import { GcpError, classify } from './errors.js';
 
 export interface InventoryOptions {
   /** refreshIfDue() re-lists at most this often (a backend not seen yet asks for one). */
   readonly minRefreshIntervalMs: number;
+  /** The longest wait before a failed list is retried on demand (--resync; default 5 min). */
+  readonly maxFailureBackoffMs?: number;
   readonly now?: () => number;
 }
+
+/** A completed patch of hcsync's: what it set, on which check, at which point of the inventory's clock. */
+interface PatchRecord {
+  readonly id: string;
+  readonly fields: OwnedFields;
+  readonly seq: number;
+}
+
+/** Negative-cache and pending-name bound: far above any real cluster's Ingress backends. */
+const NAME_LIMIT = 50_000;
 
 export class HealthCheckInventory implements BackendLookup {
   private backendsByName = new Map<string, BackendServiceRef[]>();
@@ -19,12 +43,29 @@ export class HealthCheckInventory implements BackendLookup {
   private lastRefreshAt = -Infinity;
   private inFlight: Promise<void> | undefined;
   private readonly now: () => number;
+  /** A logical clock: ticks at the start of each read and at the completion of each patch. */
+  private seq = 0;
+  private readonly patched = new Map<string, PatchRecord>();
+  /** Names (backend services; checks as scope/name) missing from a re-list made or awaited for them. */
+  private readonly missing = new Set<string>();
+  /** Names asked for while no re-list was granted, with the clock when asked; settled by the next list. */
+  private readonly pending = new Map<string, number>();
+  /** Checks that answered 404 on a patch: the next re-list asked for them skips the interval once. */
+  private readonly forced = new Set<string>();
+  private failures = 0;
+  private retryAt = -Infinity;
+  private lastError: GcpError | undefined;
+  private readonly failureBackoff: BackoffSchedule;
 
   constructor(
     private readonly api: HealthCheckApi,
     private readonly opts: InventoryOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.failureBackoff = {
+      baseMs: opts.minRefreshIntervalMs,
+      maxMs: Math.max(opts.minRefreshIntervalMs, opts.maxFailureBackoffMs ?? 300_000),
+    };
   }
 
   get lastRefresh(): number {
@@ -37,8 +78,18 @@ export class HealthCheckInventory implements BackendLookup {
     return { backendServices: n, healthChecks: this.checks.size };
   }
 
-  /** Re-reads everything; concurrent callers share one refresh. */
-  refresh(): Promise<void> {
+  /**
+   * The scheduled re-read (every --resync): ignores the failure backoff (it is itself the bounded
+   * rate) and ends the negative cache, so a name GCP still lacks gets one more on-demand look.
+   * Concurrent callers share one list.
+   */
+  async refresh(): Promise<void> {
+    // Names asked for before this list started and still absent from it are cached missing again by it.
+    this.missing.clear();
+    await this.relist();
+  }
+
+  private relist(): Promise<void> {
     this.inFlight ??= this.doRefresh().finally(() => {
       this.inFlight = undefined;
     });
@@ -46,7 +97,17 @@ export class HealthCheckInventory implements BackendLookup {
   }
 
   private async doRefresh(): Promise<void> {
-    const [backends, checks] = await Promise.all([this.api.listBackendServices(), this.api.listHealthChecks()]);
+    const startSeq = ++this.seq;
+    let backends: BackendServiceRef[];
+    let checks: LiveHealthCheck[];
+    try {
+      [backends, checks] = await Promise.all([this.api.listBackendServices(), this.api.listHealthChecks()]);
+    } catch (err) {
+      this.failures += 1;
+      this.lastError = classify(err);
+      this.retryAt = this.now() + backoffDelay(this.failureBackoff, this.failures - 1);
+      throw this.lastError;
+    }
     const byName = new Map<string, BackendServiceRef[]>();
     const linked = new Set<string>();
     for (const bs of backends) {
@@ -57,17 +118,80 @@ export class HealthCheckInventory implements BackendLookup {
     const checkMap = new Map<string, LiveHealthCheck>();
     for (const hc of checks) {
       const key = checkKey(hc.name, hc.scope);
-      if (linked.has(key)) checkMap.set(key, hc);
+      if (linked.has(key)) checkMap.set(key, this.reconcileWithPatches(key, hc, startSeq));
     }
+    // A patch on a check this list no longer links is done with.
+    for (const [key, p] of this.patched) if (p.seq < startSeq && !checkMap.has(key)) this.patched.delete(key);
     this.backendsByName = byName;
     this.checks = checkMap;
     this.lastRefreshAt = this.now();
+    this.failures = 0;
+    this.retryAt = -Infinity;
+    this.lastError = undefined;
+    this.settlePending(startSeq);
   }
 
-  /** Re-lists unless the last list is more recent than minRefreshIntervalMs; true when it re-listed. */
-  async refreshIfDue(): Promise<boolean> {
-    if (this.now() - this.lastRefreshAt < this.opts.minRefreshIntervalMs) return false;
-    await this.refresh();
+  /**
+   * What the inventory keeps of a check read at `startSeq`: the read as is, unless hcsync's own
+   * patch of that same check (same id) completed after the read started — then the read may
+   * predate the patch, and the patched fields win. A read that started after the patch is the
+   * truth (it shows any later hand edit or revert) and ends the patch record.
+   */
+  private reconcileWithPatches(key: string, read: LiveHealthCheck, startSeq: number): LiveHealthCheck {
+    const p = this.patched.get(key);
+    if (!p) return read;
+    if (p.seq < startSeq || p.id !== read.id) {
+      this.patched.delete(key);
+      return read;
+    }
+    return withFields(read, p.fields);
+  }
+
+  /** Settles names asked for before the list that started at `startSeq`: still absent → negatively cached. */
+  private settlePending(startSeq: number): void {
+    for (const [name, askedAt] of this.pending) {
+      if (askedAt >= startSeq) continue;
+      this.pending.delete(name);
+      if (!this.has(name) && this.missing.size < NAME_LIMIT) this.missing.add(name);
+    }
+  }
+
+  private has(name: string): boolean {
+    return name.startsWith(CHECK_PREFIX) ? this.checks.has(name.slice(CHECK_PREFIX.length)) : this.backendsByName.has(name);
+  }
+
+  /**
+   * Re-lists for names the inventory lacks, when that can help and is allowed: not for names a
+   * re-list already found missing (until the next scheduled one), at most once per
+   * minRefreshIntervalMs (unless a check that answered 404 is among them, once), and not while a
+   * failed list backs off — then the last failure is thrown again. True when it re-listed.
+   */
+  async refreshIfDue(wanted: WantedFromGcp): Promise<boolean> {
+    const names = [...wanted.backendServices, ...wanted.healthChecks.map((c) => CHECK_PREFIX + checkKey(c.name, c.scope))];
+    const worth = names.filter((n) => !this.missing.has(n));
+    if (worth.length === 0) return false;
+    const forced = worth.filter((n) => this.forced.has(n.slice(CHECK_PREFIX.length)));
+    if (this.now() < this.retryAt && this.lastError) {
+      const waitS = Math.ceil((this.retryAt - this.now()) / 1000);
+      throw new GcpError(
+        this.lastError.errorClass,
+        this.lastError.httpStatus,
+        `${this.lastError.message} (listing GCP failed; next on-demand re-list in ${waitS} s)`,
+      );
+    }
+    if (forced.length === 0 && this.now() - this.lastRefreshAt < this.opts.minRefreshIntervalMs) {
+      for (const n of worth) if (!this.pending.has(n) && this.pending.size < NAME_LIMIT) this.pending.set(n, this.seq);
+      return false;
+    }
+    for (const n of forced) this.forced.delete(n.slice(CHECK_PREFIX.length));
+    // Asked now: a list already under way started earlier and does not settle these names; the next one does.
+    for (const n of worth) if (!this.pending.has(n) && this.pending.size < NAME_LIMIT) this.pending.set(n, this.seq);
+    if (this.inFlight) {
+      // Share the list under way; only a forced name it does not show is worth a list of its own.
+      await this.inFlight;
+      if (forced.every((n) => this.has(n))) return true;
+    }
+    await this.relist();
     return true;
   }
 
@@ -81,28 +205,63 @@ export class HealthCheckInventory implements BackendLookup {
     return this.checks.get(checkKey(name, scope));
   }
 
-  /** Records a successful patch, so the next reconcile sees what GCP now has. */
+  /** Records a successful patch, so the next reconcile sees what GCP now has — and a list that started earlier cannot undo it. */
   recordPatch(name: string, scope: Scope, fields: OwnedFields): void {
     const key = checkKey(name, scope);
     const hc = this.checks.get(key);
     if (!hc) return;
-    const block = hc.block ? { ...hc.block } : { requestPath: '/', host: '' };
-    if (fields.requestPath !== undefined) block.requestPath = fields.requestPath;
-    if (fields.host !== undefined) block.host = fields.host;
-    this.checks.set(key, {
-      ...hc,
-      block,
-      checkIntervalSec: fields.checkIntervalSec ?? hc.checkIntervalSec,
-      timeoutSec: fields.timeoutSec ?? hc.timeoutSec,
-    });
+    this.patched.set(key, { id: hc.id, fields, seq: ++this.seq });
+    this.checks.set(key, withFields(hc, fields));
   }
 
-  /** The check was gone (404): forget it until the next list shows it again. */
+  /**
+   * Re-reads one check with a GET (a re-verify after a patch, docs §5.7): the answer replaces the
+   * inventory's copy under the same rule as a list. Undefined when the check is gone.
+   */
+  async reread(name: string, scope: Scope): Promise<LiveHealthCheck | undefined> {
+    const key = checkKey(name, scope);
+    const startSeq = ++this.seq;
+    const read = await this.api.getHealthCheck(name, scope);
+    if (!read) {
+      this.checks.delete(key);
+      this.patched.delete(key);
+      return undefined;
+    }
+    // Only checks a backend links are kept; a GET does not change which those are.
+    if (!this.checks.has(key) && ![...this.backendsByName.values()].some((l) => l.some((b) => linksCheck(b, key)))) return read;
+    const kept = this.reconcileWithPatches(key, read, startSeq);
+    this.checks.set(key, kept);
+    return kept;
+  }
+
+  /** The check was gone (404): forget it, and let the next re-list that asks for it skip the interval once. */
   forgetHealthCheck(name: string, scope: Scope): void {
-    this.checks.delete(checkKey(name, scope));
+    const key = checkKey(name, scope);
+    this.checks.delete(key);
+    this.patched.delete(key);
+    this.missing.delete(CHECK_PREFIX + key);
+    this.forced.add(key);
   }
 }
 
+const CHECK_PREFIX = 'healthCheck:';
+
 function checkKey(name: string, scope: Scope): string {
   return `${scopeKey(scope)}/${name}`;
+}
+
+function linksCheck(b: BackendServiceRef, key: string): boolean {
+  return b.healthCheck !== undefined && checkKey(b.healthCheck.name, b.healthCheck.scope) === key;
+}
+
+function withFields(hc: LiveHealthCheck, fields: OwnedFields): LiveHealthCheck {
+  const block = hc.block ? { ...hc.block } : { requestPath: '/', host: '' };
+  if (fields.requestPath !== undefined) block.requestPath = fields.requestPath;
+  if (fields.host !== undefined) block.host = fields.host;
+  return {
+    ...hc,
+    block,
+    checkIntervalSec: fields.checkIntervalSec ?? hc.checkIntervalSec,
+    timeoutSec: fields.timeoutSec ?? hc.timeoutSec,
+  };
 }

@@ -39,6 +39,10 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
+  /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
+  private readonly backendConfigChanges = new Map<string, { resourceVersion: string; at: number }>();
+  /** After the first lists: an added object is new, not one that existed before hcsync started. */
+  private started = false;
 
   constructor(
     kc: KubeConfig,
@@ -127,7 +131,10 @@ export class ClusterState implements ClusterView {
       inf.on('delete', (p) => this.onPod(p, true));
     }
     for (const inf of this.backendConfigs.informers) {
-      for (const verb of ['add', 'update', 'delete'] as const) inf.on(verb, (b) => this.onBackendConfig(b));
+      // A BackendConfig created or changed after the first list: remember when (ClusterView.backendConfigChangedAt).
+      inf.on('add', (b) => this.onBackendConfig(b, this.started ? 'changed' : 'listed'));
+      inf.on('update', (b) => this.onBackendConfig(b, 'changed'));
+      inf.on('delete', (b) => this.onBackendConfig(b, 'deleted'));
     }
   }
 
@@ -138,6 +145,7 @@ export class ClusterState implements ClusterView {
   /** Starts every informer; resolves when each has listed once (or failed and is retrying). */
   async start(): Promise<void> {
     await Promise.all(this.all().map((i) => i.start()));
+    this.started = true;
   }
 
   hasSynced(): boolean {
@@ -184,6 +192,10 @@ export class ClusterState implements ClusterView {
     return this.backendConfigs.get(namespace, name);
   }
 
+  backendConfigChangedAt(namespace: string, name: string): number | undefined {
+    return this.backendConfigChanges.get(keyOf({ namespace, name }))?.at;
+  }
+
   // --- event → affected Service keys ---
 
   private isManaged(key: string, s?: SlimService): boolean {
@@ -212,7 +224,12 @@ export class ClusterState implements ClusterView {
     this.notifyManaged(this.index.podChanged(pod, deleted, this.services.list(pod.metadata.namespace)));
   }
 
-  private onBackendConfig(bc: SlimBackendConfig): void {
+  private onBackendConfig(bc: SlimBackendConfig, what: 'listed' | 'changed' | 'deleted'): void {
+    const key = keyOf(bc.metadata);
+    if (what === 'deleted') this.backendConfigChanges.delete(key);
+    else if (what === 'changed' && this.backendConfigChanges.get(key)?.resourceVersion !== bc.metadata.resourceVersion) {
+      this.backendConfigChanges.set(key, { resourceVersion: bc.metadata.resourceVersion, at: Date.now() });
+    }
     this.notifyManaged(backendConfigServiceKeys(bc, this.services.list(bc.metadata.namespace)));
   }
 }

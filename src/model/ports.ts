@@ -13,6 +13,12 @@ export interface ClusterView {
   /** GKE's Ingresses with a backend on this Service (other classes have no Google Cloud check: parse/ingress-class.ts). */
   ingressesFor(namespace: string, serviceName: string): SlimIngress[];
   backendConfig(namespace: string, name: string): SlimBackendConfig | undefined;
+  /**
+   * When this replica saw the BackendConfig change (ms since the epoch; informer caches record
+   * it, one-shot views do not): ingress-gce applies a change on its next sync, so until then the
+   * live check may differ.
+   */
+  backendConfigChangedAt?(namespace: string, name: string): number | undefined;
 }
 
 /** What assessment reads of GCP: an in-memory inventory, read synchronously (never a request). */
@@ -22,12 +28,20 @@ export interface BackendReader {
   healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
 }
 
+/** What assessment found missing from the inventory: backend services an Ingress names, checks a backend links. */
+export interface WantedFromGcp {
+  readonly backendServices: readonly string[];
+  readonly healthChecks: readonly { readonly name: string; readonly scope: Scope }[];
+}
+
 /** What reconcile needs of the inventory besides reading it: a re-list on demand, and keeping it current after a write. */
 export interface BackendLookup extends BackendReader {
-  /** Re-lists GCP unless it did so recently; true when it did (then a lookup may find more). */
-  refreshIfDue(): Promise<boolean>;
+  /** Re-lists GCP for what is missing, unless that is known not to help or was done recently; true when it did. */
+  refreshIfDue(wanted: WantedFromGcp): Promise<boolean>;
   recordPatch(name: string, scope: Scope, fields: OwnedFields): void;
   forgetHealthCheck(name: string, scope: Scope): void;
+  /** Re-reads one check (a single GET) into the inventory; undefined when it is gone. */
+  reread(name: string, scope: Scope): Promise<LiveHealthCheck | undefined>;
 }
 
 /** The check a patch goes to (its type picks the protocol block). */

@@ -100,6 +100,22 @@ describe('Compute adapter (nock)', () => {
     assert.deepEqual(ig?.healthCheck?.scope, { kind: 'region', region: 'us-central1' });
   });
 
+  it('getHealthCheck: one GET of one check (global or regional), counted; a 404 is undefined', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/global/healthChecks/hc`)
+      .reply(200, hcJson('hc', { httpHealthCheck: { requestPath: '/ready', host: 'h' } }))
+      .get(`${BASE}/regions/r1/healthChecks/gone`)
+      .reply(404, gceError(404, 'notFound', "The resource 'gone' was not found"));
+    const hc = await adapter.getHealthCheck('hc', { kind: 'global' });
+    assert.deepEqual(hc?.block, { requestPath: '/ready', host: 'h' });
+    assert.equal(await adapter.getHealthCheck('gone', { kind: 'region', region: 'r1' }), undefined);
+    assert.deepEqual(observed, [
+      ['healthChecks.get', 200],
+      ['regionHealthChecks.get', 404],
+    ]);
+    assert.ok(nock.isDone());
+  });
+
   it('patches only owned fields as a merge patch with a requestId, then waits for the Operation', async () => {
     let body: unknown;
     nock(ENDPOINT)

@@ -456,6 +456,29 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       await getHc('quota');
     });
 
+    it('injectDelay: a slow list reads the state on arrival and answers later (a patch meanwhile is not in it)', async () => {
+      await insertHc(httpCheck('slow-list', { httpHealthCheck: { port: 8080, requestPath: '/before' } }));
+      standIn.injectDelay('healthChecks.aggregatedList', 600);
+      const started = Date.now();
+      const listing = (async () => {
+        const paths: string[] = [];
+        for await (const [, scoped] of hcs.aggregatedListAsync({ project: PROJECT }, { autoPaginate: false })) {
+          for (const hc of scoped.healthChecks ?? []) if (hc.name === 'slow-list') paths.push(hc.httpHealthCheck?.requestPath ?? '');
+        }
+        return paths;
+      })();
+      await new Promise((r) => setTimeout(r, 100));
+      const [lro] = await hcs.patch({
+        project: PROJECT,
+        healthCheck: 'slow-list',
+        healthCheckResource: { httpHealthCheck: { requestPath: '/after' } },
+      });
+      await done(lro.latestResponse as IOperation);
+      assert.equal((await getHc('slow-list')).httpHealthCheck?.requestPath, '/after');
+      assert.deepEqual(await listing, ['/before']);
+      assert.ok(Date.now() - started >= 600, 'answered after the delay');
+    });
+
     it('injected 503 backendError: a GET is retried by gax, a patch fails with code 14', async () => {
       await insertHc(httpCheck('flaky'));
       standIn.resetCounts();

@@ -14,6 +14,8 @@ import { silentLogger } from '../../src/observability/log.js';
 import { container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
 
 const HC = 'k8s1-abcdef12-default-web-80-12345678';
+/** A pass that patched comes back once to re-verify the check (docs/gke-ingress-healthchecks.md §5.7). */
+const REVERIFY = { kind: 'requeueAfter', ms: 10_000, why: 'a patched or BackendConfig-owned check is re-read then' };
 
 /** A Compute API fake that counts calls and applies patches to its own state. */
 class FakeCompute implements HealthCheckApi {
@@ -40,6 +42,10 @@ class FakeCompute implements HealthCheckApi {
   listHealthChecks(): Promise<LiveHealthCheck[]> {
     this.count('healthChecks.aggregatedList');
     return Promise.resolve([this.check]);
+  }
+  getHealthCheck(name: string): Promise<LiveHealthCheck | undefined> {
+    this.count('healthChecks.get');
+    return Promise.resolve(name === this.check.name ? this.check : undefined);
   }
   patchHealthCheck(_t: unknown, fields: OwnedFields): Promise<void> {
     this.count('healthChecks.patch');
@@ -118,7 +124,7 @@ describe('reconcile', () => {
     const t = setup();
     await t.inventory.refresh();
     const outcome = await t.reconciler.reconcile('default/web');
-    assert.deepEqual(outcome, { kind: 'done' });
+    assert.deepEqual(outcome, REVERIFY, 'done, but back once to re-verify the patch');
     assert.equal(t.compute.check.block?.requestPath, '/health-check');
     assert.equal(t.status.writes.length, 1);
     assert.deepEqual([t.status.writes[0]?.status, t.status.writes[0]?.reason], ['True', 'Patched']);
@@ -212,7 +218,7 @@ describe('reconcile', () => {
     const outcome = await t.reconciler.reconcile('default/web');
     assert.equal(outcome.kind, 'error');
     const retry = await t.reconciler.reconcile('default/web');
-    assert.deepEqual(retry, { kind: 'done' });
+    assert.deepEqual(retry, REVERIFY);
     assert.equal(t.compute.check.block?.requestPath, '/health-check');
   });
 
@@ -238,7 +244,7 @@ describe('reconcile', () => {
     const t = setup();
     // No refresh yet: the Ingress names a backend the (empty) inventory does not know.
     const outcome = await t.reconciler.reconcile('default/web');
-    assert.deepEqual(outcome, { kind: 'done' });
+    assert.deepEqual(outcome, REVERIFY);
     assert.equal(t.compute.calls['backendServices.aggregatedList'], 1);
     assert.equal(t.compute.check.block?.requestPath, '/health-check');
   });

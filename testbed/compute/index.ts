@@ -15,7 +15,9 @@ export interface ComputeStandIn {
   requestCounts(): Record<string, number>;
   resetCounts(): void;
   injectFailure(method: string, failure: InjectedFailure): void;
-  /** Removes every injected failure that has not fired yet. */
+  /** The next `times` (default 1) requests of `method` read the state on arrival and answer `ms` later. */
+  injectDelay(method: string, ms: number, times?: number): void;
+  /** Removes every injected failure and delay that has not fired yet. */
   clearFailures(): void;
   setQuotaPerMinute(limit: number | undefined): void;
   loadBalancerAddress(urlMapName: string): string | undefined;
@@ -54,6 +56,7 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
     requestCounts: () => server.requestCounts(),
     resetCounts: () => server.resetCounts(),
     injectFailure: (method, failure) => server.injectFailure(method, failure),
+    injectDelay: (method, ms, times) => server.injectDelay(method, ms, times),
     clearFailures: () => server.clearFailures(),
     setQuotaPerMinute: (limit) => server.setQuotaPerMinute(limit),
     loadBalancerAddress: (name) => lbs.address(name),

@@ -24,6 +24,7 @@ export class ComputeServer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts = new Map<string, number>();
   private readonly failures = new Map<string, (InjectedFailure & { remaining: number })[]>();
+  private readonly delays = new Map<string, { ms: number; remaining: number }[]>();
   private quota: number | undefined;
   private quotaWindow = -1;
   private quotaUsed = 0;
@@ -69,6 +70,23 @@ export class ComputeServer {
 
   clearFailures(): void {
     this.failures.clear();
+    this.delays.clear();
+  }
+
+  /** The next `times` requests of `method` read the state when they arrive but answer `ms` later (a slow list). */
+  injectDelay(method: string, ms: number, times = 1): void {
+    const list = this.delays.get(method) ?? [];
+    list.push({ ms, remaining: times });
+    this.delays.set(method, list);
+  }
+
+  private takeDelay(method: string): number {
+    const list = this.delays.get(method);
+    const next = list?.[0];
+    if (!list || !next) return 0;
+    next.remaining -= 1;
+    if (next.remaining <= 0) list.shift();
+    return next.ms;
   }
 
   /** Also restarts the current window, so a test gets exactly `limit` requests from now on. */
@@ -117,9 +135,11 @@ export class ComputeServer {
       const failure = injected
         ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) }
         : undefined;
+      const delayMs = this.takeDelay(api);
       const result = handle({ store: this.store, operations: this.operations, operationFailure: failure }, route, raw);
       status = result.status;
       body = result.deferred ? await result.deferred : result.body;
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : new ApiError(500, 'internalError', `Internal error: ${String(err)}`);
       status = apiErr.status;
