@@ -45,12 +45,12 @@ const MEMO_LIMIT = 10_000;
  * ingress-gce's update is GET → merge → PUT without a precondition (docs §5.7): a PUT built from a
  * GET made before our patch lands within its sync, seconds later. 10 s covers that window.
  */
-export const DEFAULT_REVERIFY_AFTER_MS = 10_000;
+const DEFAULT_REVERIFY_AFTER_MS = 10_000;
 /**
  * ingress-gce re-syncs on BackendConfig events (docs §5.1) but its queue can lag in a big cluster:
  * two minutes before a difference in BackendConfig-owned fields is reported as Drifted.
  */
-export const DEFAULT_BACKENDCONFIG_GRACE_MS = 120_000;
+const DEFAULT_BACKENDCONFIG_GRACE_MS = 120_000;
 
 /** A GCP answer to a patch that was a 400: the signature of what was sent, and GCP's own words. */
 interface Rejection {

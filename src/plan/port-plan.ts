@@ -48,7 +48,6 @@ function liveOwnedValue(live: LiveHealthCheck, field: OwnedField): string | numb
 }
 
 /** The owned fields whose intended value differs from the live check, in OWNED_FIELDS order. */
-/** The owned fields whose live value differs from the intended one (absent intended fields are not compared). */
 export function diffFields(intended: OwnedFields, live: LiveHealthCheck): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const field of OWNED_FIELDS) {
