@@ -35,6 +35,8 @@ export interface ApiContext {
   operations: Operations;
   /** Set when an operation-level failure was injected for this request's method. */
   operationFailure: OperationSpec['failure'];
+  /** Set when an operation that never finishes was injected for this request's method. */
+  operationHang?: boolean;
   /** The write's requestId, recorded against the operation it starts. */
   pendingRequestId?: string;
 }
@@ -107,6 +109,7 @@ function ok(body: JsonObject): ApiResult {
 function startOperation(ctx: ApiContext, scope: Scope, operationType: string, target: JsonObject, apply: () => void): JsonObject {
   const spec: OperationSpec = { scope, operationType, targetLink: String(target['selfLink']), targetId: String(target['id']), apply };
   if (ctx.operationFailure) spec.failure = ctx.operationFailure;
+  if (ctx.operationHang) spec.hang = true;
   const op = ctx.operations.start(spec);
   if (ctx.pendingRequestId) ctx.store.requestIds.set(ctx.pendingRequestId, `${scope}/operations/${String(op['name'])}`);
   return op;
