@@ -174,6 +174,8 @@ export class KubeApiProxy {
       (up) => {
         record(up.statusCode ?? 502, false);
         res.writeHead(up.statusCode ?? 502, up.headers);
+        // A watch answers headers first and events much later: send the headers now, or the client waits for the first event.
+        res.flushHeaders();
         up.pipe(res);
         up.on('error', () => res.destroy());
       },
