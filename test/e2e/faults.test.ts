@@ -420,15 +420,27 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
         }
       },
     },
-    { name: 'backendconfig-list-403', beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 403, untilMs: t + 5_000 }) },
-    { name: 'backendconfig-list-500', beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 500, untilMs: t + 5_000 }) },
+    {
+      name: 'backendconfig-list-403',
+      note: 'waits for A (hold on an unknown referenced BackendConfig) / C (no reconcile before caches sync)',
+      beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 403, untilMs: t + 5_000 }),
+    },
+    {
+      name: 'backendconfig-list-500',
+      note: 'waits for A (hold on an unknown referenced BackendConfig) / C (no reconcile before caches sync)',
+      beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 500, untilMs: t + 5_000 }),
+    },
     { name: 'gcp-403-ratelimitexceeded', atStart: gcp({ status: 403, reason: 'rateLimitExceeded', times: 4 }) },
     { name: 'gcp-429', atStart: gcp({ status: 429, reason: 'rateLimitExceeded', times: 4 }) },
     { name: 'gcp-500', atStart: gcp({ status: 500, reason: 'backendError', times: 4 }) },
     { name: 'gcp-503', atStart: gcp({ status: 503, reason: 'backendError', times: 4 }) },
     { name: 'gcp-network-reset', atStart: gcp({ status: 0, reason: 'reset', reset: true, times: 4 }) },
     { name: 'operation-done-with-error', atStart: gcp({ status: 500, reason: 'internalError', operationLevel: true, times: 4 }) },
-    { name: 'operation-never-done', atStart: gcp({ status: 0, reason: 'hang', hang: true, times: 2 }) },
+    {
+      name: 'operation-never-done',
+      note: 'waits for C (Operation waits not holding workers; the deadline today is 10 min)',
+      atStart: gcp({ status: 0, reason: 'hang', hang: true, times: 2 }),
+    },
     {
       name: 'leader-sigkill',
       replicas: 2,
