@@ -41,6 +41,8 @@ export interface TestBedOptions {
   readonly timeScale?: number;
   /** Install the BackendConfig CRD at start (default true); false plays a cluster without it. */
   readonly backendConfigCrd?: boolean;
+  /** How long the Compute stand-in's operations.wait blocks at most (GCE: about 2 min). */
+  readonly operationWaitCapMs?: number;
 }
 
 export interface App {
@@ -201,7 +203,12 @@ export class TestBed {
     const cp = await startControlPlane(opts.log ? { log: opts.log } : {});
     try {
       const kc = cp.kubeConfig();
-      const compute = await startComputeStandIn({ project: 'hcsync-demo', timeScale: opts.timeScale ?? 0.02, operationDelayMs: 20 });
+      const compute = await startComputeStandIn({
+        project: 'hcsync-demo',
+        timeScale: opts.timeScale ?? 0.02,
+        operationDelayMs: 20,
+        ...(opts.operationWaitCapMs !== undefined ? { operationWaitCapMs: opts.operationWaitCapMs } : {}),
+      });
       const gke = new GkeIngressStandIn({
         kubeConfig: kc,
         compute: computeClientOptions(compute.endpoint),
@@ -254,13 +261,16 @@ export class TestBed {
    * Creates hcsync's ServiceAccount with the ClusterRole shipped in deploy/ and returns a
    * kubeconfig that impersonates it: hcsync then runs with exactly the production permissions.
    */
-  async hcsyncKubeconfig(): Promise<string> {
+  async hcsyncKubeconfig(opts: { server?: string; file?: string } = {}): Promise<string> {
     await this.ensureNamespace('hcsync-system');
     for (const f of ['serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'role.yaml', 'rolebinding.yaml']) {
       await this.applyFile(join(REPO_ROOT, 'deploy/base', f));
     }
-    const path = join(this.workDir, 'hcsync.kubeconfig');
-    this.cp.writeKubeconfig(path, { impersonate: 'system:serviceaccount:hcsync-system:hcsync' });
+    const path = join(this.workDir, opts.file ?? 'hcsync.kubeconfig');
+    this.cp.writeKubeconfig(path, {
+      impersonate: 'system:serviceaccount:hcsync-system:hcsync',
+      ...(opts.server ? { server: opts.server } : {}),
+    });
     return path;
   }
 
@@ -391,7 +401,7 @@ export class TestBed {
   }
 
   /** Runs the built hcsync (`node dist/cli/main.js`) against this bed. */
-  async spawnHcsync(args: readonly string[], kubeconfig?: string): Promise<HcsyncProcess> {
+  async spawnHcsync(args: readonly string[], kubeconfig?: string, opts: { computeEndpoint?: string } = {}): Promise<HcsyncProcess> {
     const metricsPort = await freeLoopbackPort();
     const healthPort = await freeLoopbackPort();
     const main = join(REPO_ROOT, 'dist/cli/main.js');
@@ -405,7 +415,7 @@ export class TestBed {
         '--project',
         this.project,
         '--gcp-api-endpoint',
-        this.compute.endpoint,
+        opts.computeEndpoint ?? this.compute.endpoint,
         '--metrics-addr',
         `127.0.0.1:${metricsPort}`,
         '--health-addr',

@@ -18,7 +18,17 @@ export interface ControlPlane {
   readonly server: string; // https://127.0.0.1:PORT
   readonly kubeconfigPath: string; // admin kubeconfig file (user in system:masters)
   kubeConfig(opts?: { impersonate?: string }): KubeConfig;
-  writeKubeconfig(path: string, opts?: { impersonate?: string }): void;
+  /** `server` points the file elsewhere (a fault proxy in front of the API server, testbed/kube-proxy.ts). */
+  writeKubeconfig(path: string, opts?: { impersonate?: string; server?: string }): void;
+  /** The API server's self-signed serving certificate (with its CA) and key, for a proxy that serves as it. */
+  servingKeyPair(): { certPem: string; keyPem: string; caPem: string };
+  /**
+   * Stops kube-apiserver (SIGTERM) and starts it again on the same port, etcd and certificates,
+   * as a control-plane upgrade or crash does; resolves when /readyz is green again.
+   */
+  restartApiServer(opts?: { downMs?: number }): Promise<{ unavailableMs: number }>;
+  /** Compacts etcd at its current revision (physical): older resourceVersions are gone for good. */
+  compactEtcd(): Promise<number>;
   stop(): Promise<void>; // SIGTERM both, wait for exit, remove temp dir; idempotent
 }
 
@@ -85,7 +95,9 @@ async function startOnce(binaries: { apiserver: string; etcd: string }, log: (li
       return response.status === 200;
     });
     log(`control plane: ready at ${server} in ${Date.now() - startedAt} ms (dir ${dir})`);
-    return makeControlPlane({ dir, server, caPem, token, processes, log });
+    const startApiServer = (): ManagedProcess =>
+      spawnManaged('kube-apiserver', binaries.apiserver, apiserverArgs(dir, etcdUrl, apiPort), path.join(dir, 'kube-apiserver.log'));
+    return makeControlPlane({ dir, server, caPem, token, processes, log, etcdUrl, startApiServer, authorized });
   } catch (error) {
     const tails = processes.map((p) => `--- ${p.name} log (${p.logPath}) ---\n${logTail(p.logPath)}`).join('\n');
     await Promise.all(processes.map((p) => p.terminate(STOP_GRACE_MS)));
@@ -175,10 +187,19 @@ function makeControlPlane(state: {
   token: string;
   processes: ManagedProcess[];
   log: (line: string) => void;
+  etcdUrl: string;
+  startApiServer: () => ManagedProcess;
+  authorized: { ca: string; headers: Record<string, string> };
 }): ControlPlane {
-  const { dir, server, caPem, token, processes, log } = state;
-  const text = (impersonate?: string): string =>
-    kubeconfigText(impersonate === undefined ? { server, caPem, token } : { server, caPem, token, impersonate });
+  const { dir, server, caPem, token, processes, log, etcdUrl, startApiServer, authorized } = state;
+  const text = (impersonate?: string, at = server): string =>
+    kubeconfigText(impersonate === undefined ? { server: at, caPem, token } : { server: at, caPem, token, impersonate });
+  const etcdPost = async (api: string, body: unknown): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${etcdUrl}${api}`, { method: 'POST', body: JSON.stringify(body) });
+    const json = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`etcd ${api}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
   const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
   writeFileSync(kubeconfigPath, text(), { mode: 0o600 });
   let stopping: Promise<void> | undefined;
@@ -192,7 +213,40 @@ function makeControlPlane(state: {
       return kc;
     },
     writeKubeconfig(file, opts) {
-      writeFileSync(file, text(opts?.impersonate), { mode: 0o600 });
+      writeFileSync(file, text(opts?.impersonate, opts?.server), { mode: 0o600 });
+    },
+    servingKeyPair() {
+      return {
+        certPem: readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8'),
+        keyPem: readFileSync(path.join(dir, 'pki', 'apiserver.key'), 'utf8'),
+        caPem,
+      };
+    },
+    async restartApiServer(opts) {
+      const index = processes.findIndex((p) => p.name === 'kube-apiserver');
+      const old = processes[index];
+      if (old === undefined) throw new Error('no kube-apiserver to restart');
+      const downAt = Date.now();
+      await old.terminate(STOP_GRACE_MS);
+      if (opts?.downMs) await sleep(opts.downMs);
+      // The cert dir already holds the serving certificate: the new process loads it, so clients keep trusting it.
+      const next = startApiServer();
+      processes[index] = next;
+      await waitFor('kube-apiserver /readyz after restart', Date.now() + START_BUDGET_MS, processes, async () => {
+        const response = await httpGet(`${server}/readyz`, authorized);
+        return response.status === 200;
+      });
+      const unavailableMs = Date.now() - downAt;
+      log(`control plane: kube-apiserver restarted, unavailable for ${unavailableMs} ms`);
+      return { unavailableMs };
+    },
+    async compactEtcd() {
+      // The gRPC gateway of etcd v3: range on any key returns the header with the current revision.
+      const range = await etcdPost('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+      const revision = Number((range['header'] as { revision?: string } | undefined)?.revision ?? 0);
+      await etcdPost('/v3/kv/compaction', { revision: String(revision), physical: true });
+      log(`control plane: etcd compacted at revision ${revision}`);
+      return revision;
     },
     stop() {
       stopping ??= (async () => {

@@ -36,6 +36,8 @@ export interface ApiContext {
   operations: Operations;
   /** Set when an operation-level failure was injected for this request's method. */
   operationFailure: OperationSpec['failure'];
+  /** Set when an operation that never finishes was injected for this request's method. */
+  operationHang?: boolean;
   /** The write's requestId, recorded against the operation it starts. */
   pendingRequestId?: string;
 }
@@ -108,6 +110,7 @@ function ok(body: JsonObject): ApiResult {
 function startOperation(ctx: ApiContext, scope: Scope, operationType: string, target: JsonObject, apply: () => void): JsonObject {
   const spec: OperationSpec = { scope, operationType, targetLink: jsonText(target['selfLink']), targetId: jsonText(target['id']), apply };
   if (ctx.operationFailure) spec.failure = ctx.operationFailure;
+  if (ctx.operationHang) spec.hang = true;
   const op = ctx.operations.start(spec);
   if (ctx.pendingRequestId) ctx.store.requestIds.set(ctx.pendingRequestId, `${scope}/operations/${jsonText(op['name'])}`);
   return op;

@@ -3,11 +3,12 @@
 import { LoadBalancers } from './loadbalancer.js';
 import { Operations } from './operations.js';
 import { Prober } from './prober.js';
-import { ComputeServer, type InjectedFailure } from './server.js';
+import { ComputeServer, type InjectedFailure, type RequestRecord } from './server.js';
 import { createStore } from './store.js';
 
 export { computeClientOptions } from './client-options.js';
 export { GFE_502_BODY } from './loadbalancer.js';
+export type { InjectedFailure, RequestRecord } from './server.js';
 
 export interface ComputeStandIn {
   readonly endpoint: string; // 'http://127.0.0.1:PORT'
@@ -21,6 +22,15 @@ export interface ComputeStandIn {
   clearFailures(): void;
   setQuotaPerMinute(limit: number | undefined): void;
   loadBalancerAddress(urlMapName: string): string | undefined;
+  /**
+   * An endpoint of its own for one caller (e.g. one hcsync process): same API and state, but every
+   * request through it is logged under that caller's name, so writes can be told apart per process.
+   */
+  endpointFor(caller: string): Promise<string>;
+  /** Every request so far, in arrival order (callers of `endpoint` are 'default'). */
+  requestLog(): readonly RequestRecord[];
+  /** What became of an Operation: 'done' (effect applied), 'failed', 'running' (not DONE), undefined if unknown. */
+  operationOutcome(name: string): 'done' | 'failed' | 'running' | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +70,9 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
     clearFailures: () => server.clearFailures(),
     setQuotaPerMinute: (limit) => server.setQuotaPerMinute(limit),
     loadBalancerAddress: (name) => lbs.address(name),
+    endpointFor: (caller) => server.listenAs(caller),
+    requestLog: () => server.requestLog(),
+    operationOutcome: (name) => operations.outcome(name),
     stop: () => {
       stopped ??= (async () => {
         prober.stop();

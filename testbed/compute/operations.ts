@@ -16,6 +16,8 @@ export interface OperationSpec {
   apply: () => void;
   /** An injected operation-level failure: the effect is not applied. */
   failure?: { status: number; reason: string; message?: string };
+  /** An injected operation that never finishes: RUNNING for ever, the effect never applied. */
+  hang?: boolean;
 }
 
 interface Pending {
@@ -59,6 +61,13 @@ export class Operations {
 
     const entry: Pending = { timers: [], waiters: [] };
     this.pending.set(key, entry);
+    if (spec.hang) {
+      // GCE has operations stuck in RUNNING for a long time; `wait` keeps answering RUNNING after its cap.
+      op['status'] = 'RUNNING';
+      op['startTime'] = new Date().toISOString();
+      this.log(`compute: operation ${name} ${spec.operationType} will never finish (injected)`);
+      return clone(op);
+    }
     // One timer chain rather than two timers: Node does not promise order across durations, and
     // a late RUNNING must never overwrite DONE.
     const half = Math.floor(this.delayMs / 2);
@@ -104,6 +113,16 @@ export class Operations {
     const entry = this.pending.get(key);
     this.pending.delete(key);
     for (const wake of entry?.waiters ?? []) wake();
+  }
+
+  /** 'done' (effect applied), 'failed' (DONE with error), 'running' (not DONE yet), undefined for an unknown name. */
+  outcome(name: string): 'done' | 'failed' | 'running' | undefined {
+    for (const [key, op] of this.store.operations) {
+      if (!key.endsWith(`/operations/${name}`)) continue;
+      if (op['status'] !== 'DONE') return 'running';
+      return op['error'] === undefined ? 'done' : 'failed';
+    }
+    return undefined;
   }
 
   get(scope: Scope, name: string): JsonObject {

@@ -17,10 +17,37 @@ export interface InjectedFailure {
   times?: number;
   /** Fail the write's Operation (DONE with error) instead of the HTTP call. */
   operationLevel?: boolean;
+  /**
+   * Network reset mid-request: the request is served (a write is applied) and then the connection
+   * is destroyed instead of answering, so the client cannot know what happened. status/reason unused.
+   */
+  reset?: boolean;
+  /** The write's Operation never finishes (stays RUNNING; the effect is never applied). status/reason unused. */
+  hang?: boolean;
+}
+
+/** One request as the stand-in saw it: who sent it (the listener it came in on), what, and the answer. */
+export interface RequestRecord {
+  readonly at: number;
+  /** The name of the listener the request came in on: 'default', or the caller given to listenAs. */
+  readonly caller: string;
+  readonly method: string;
+  /** API method name, e.g. 'healthChecks.patch'. */
+  readonly api: string;
+  /** The resource the URL names (a check's name for a patch), if any. */
+  readonly resource: string | undefined;
+  readonly body: JsonObject;
+  /** HTTP status sent; 0 when the connection was reset instead. */
+  readonly status: number;
+  /** For a write: the name of the Operation answered (the same name again for a requestId replay). */
+  readonly operation: string | undefined;
 }
 
 export class ComputeServer {
-  private readonly server = http.createServer((req, res) => this.track(this.serve(req, res)));
+  private readonly server = http.createServer((req, res) => this.track(this.serve(req, res, 'default')));
+  /** Extra listeners, one per caller, so the request log can tell processes apart without any header. */
+  private readonly callerServers: http.Server[] = [];
+  private readonly log_: RequestRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts = new Map<string, number>();
   private readonly failures = new Map<string, (InjectedFailure & { remaining: number })[]>();
@@ -41,11 +68,25 @@ export class ComputeServer {
     return `http://127.0.0.1:${port}`;
   }
 
+  /** Another listener on its own port for one caller; its requests are logged with that caller's name. */
+  async listenAs(caller: string): Promise<string> {
+    const server = http.createServer((req, res) => this.track(this.serve(req, res, caller)));
+    this.callerServers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  requestLog(): readonly RequestRecord[] {
+    return this.log_;
+  }
+
   /** Lets requests in progress (e.g. a released operations.wait) answer, then drops keep-alive sockets. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const servers = [this.server, ...this.callerServers];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all(this.inFlight);
-    this.server.closeAllConnections();
+    for (const s of servers) s.closeAllConnections();
     await closed;
   }
 
@@ -117,26 +158,34 @@ export class ComputeServer {
     return this.quotaUsed > this.quota;
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, caller: string): Promise<void> {
+    const at = Date.now();
     const method = req.method ?? 'GET';
     const route = parseRoute(method, req.url ?? '/');
     const api = route?.api ?? 'unknown';
     this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
     let status: number;
     let body: JsonObject;
+    let raw: JsonObject = {};
+    let reset = false;
     try {
-      const raw = await readBody(req);
+      raw = await readBody(req);
       if (!route) throw new ApiError(404, 'notFound', `The stand-in does not serve ${method} ${req.url ?? ''}`);
       if (this.overQuota()) throw rateLimitExceeded(this.store.project, this.quota ?? 0);
       const injected = this.takeFailure(api);
-      if (injected && !injected.operationLevel) {
+      reset = injected?.reset === true;
+      if (injected && !injected.operationLevel && !injected.reset && !injected.hang) {
+        // An injected quota error has the real one's shape (ErrorInfo detail), so clients classify it as GCE's.
+        if (injected.status === 403 && injected.reason === 'rateLimitExceeded') throw rateLimitExceeded(this.store.project, 0);
         throw new ApiError(injected.status, injected.reason, injected.message ?? `Injected failure: ${injected.reason}`);
       }
-      const failure = injected
-        ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) }
-        : undefined;
+      const failure =
+        injected && injected.operationLevel && !injected.hang
+          ? { status: injected.status, reason: injected.reason, ...(injected.message ? { message: injected.message } : {}) }
+          : undefined;
+      const ctx = { store: this.store, operations: this.operations, operationFailure: failure, operationHang: injected?.hang === true };
       const delayMs = this.takeDelay(api);
-      const result = handle({ store: this.store, operations: this.operations, operationFailure: failure }, route, raw);
+      const result = handle(ctx, route, raw);
       status = result.status;
       body = result.deferred ? await result.deferred : result.body;
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -144,6 +193,14 @@ export class ComputeServer {
       const apiErr = err instanceof ApiError ? err : new ApiError(500, 'internalError', `Internal error: ${String(err)}`);
       status = apiErr.status;
       body = apiErr.toBody() as unknown as JsonObject;
+    }
+    const operation = body['kind'] === 'compute#operation' && typeof body['name'] === 'string' ? body['name'] : undefined;
+    this.log_.push({ at, caller, method, api, resource: route?.name, body: raw, status: reset ? 0 : status, operation });
+    if (reset) {
+      // The write has been applied (or its Operation started); the client only sees the connection drop.
+      this.log(`compute: ${method} ${req.url ?? ''} -> connection reset (injected) ${api}`);
+      req.socket.destroy();
+      return;
     }
     this.log(`compute: ${method} ${req.url ?? ''} -> ${status} ${api}`);
     const text = JSON.stringify(body);
