@@ -10,7 +10,7 @@
 // tenant's object cannot stall the event loop past the Lease renew deadline.
 import { scopeKey, type BackendKind, type BackendServiceRef, type LiveHealthCheck } from '../model/health-check.js';
 import { BackendNameIndex, backendNameServesPort } from '../model/ingress-gce-names.js';
-import type { SlimIngress, SlimService, SlimServicePort } from '../model/kube.js';
+import { portLabel, type SlimIngress, type SlimService, type SlimServicePort } from '../model/kube.js';
 import type { BackendReader, ClusterView } from '../model/ports.js';
 import { parseIngressBackends, parseMode, type ActiveMode } from '../parse/annotations.js';
 import { gkeIngressClassOf, ingressScopeOfClass } from '../parse/ingress-class.js';
@@ -233,7 +233,13 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
         ...(g.gkeState !== undefined ? { gkeState: g.gkeState } : {}),
         ...(live ? { live } : {}),
         intent,
-        plan: planPort({ intent, live, mode, serving: { port, backendKind } }),
+        plan: planPort({
+          intent,
+          live,
+          mode,
+          serving: { port, backendKind },
+          subject: `Service ${namespace}/${name} port ${portLabel(port)}`,
+        }),
         ingresses: g.ingresses,
       });
     }

@@ -66,6 +66,8 @@ export interface PlanInput {
   readonly mode: ActiveMode;
   /** The Service port the check should probe and the backend kind: to tell a check on another port (fixed, named). */
   readonly serving?: { readonly port: SlimServicePort; readonly backendKind: BackendKind };
+  /** Who the plan is for (e.g. "Service ns/name port http/80"), named in every rejection the plan itself makes. */
+  readonly subject?: string;
 }
 
 /**
@@ -92,7 +94,7 @@ export function portNotServing(live: LiveHealthCheck, serving: { port: SlimServi
  * intent, no check yet, a non-HTTP check, a rollout, no intent, a conflict, fields a BackendConfig
  * owns, or observe mode. A plan is a value, so reconcile, `plan` and `diagnose` share it.
  */
-export function planPort({ intent, live, mode, serving }: PlanInput): PortPlan {
+export function planPort({ intent, live, mode, serving, subject }: PlanInput): PortPlan {
   if (intent.kind === 'invalid') return { state: 'invalid', why: intent.error };
   if (!live) return { state: 'not_ready', why: 'GKE has not created this backend’s health check yet' };
   if (!protocolBlockFor(live.type)) {
@@ -118,7 +120,13 @@ export function planPort({ intent, live, mode, serving }: PlanInput): PortPlan {
   const interval = patch.checkIntervalSec ?? live.checkIntervalSec;
   if (changes.length > 0) {
     const bad = validateTiming(timeout, interval);
-    if (bad) return { state: 'invalid', why: `${bad} once applied to the live check (from ${intent.source})` };
+    if (bad) {
+      const who = subject ? `${subject}: ` : '';
+      return {
+        state: 'invalid',
+        why: `${who}${bad} once applied to the live check (from ${intent.source}); timeoutSec must not exceed checkIntervalSec`,
+      };
+    }
   }
 
   if (intent.backendConfig && ownerChanges.length > 0) {
