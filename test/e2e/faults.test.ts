@@ -422,12 +422,10 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
     },
     {
       name: 'backendconfig-list-403',
-      note: 'waits for A (hold on an unknown referenced BackendConfig) / C (no reconcile before caches sync)',
       beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 403, untilMs: t + 5_000 }),
     },
     {
       name: 'backendconfig-list-500',
-      note: 'waits for A (hold on an unknown referenced BackendConfig) / C (no reconcile before caches sync)',
       beforeStart: (p, t) => p.fail({ match: isBackendConfigList, answer: 500, untilMs: t + 5_000 }),
     },
     { name: 'gcp-403-ratelimitexceeded', atStart: gcp({ status: 403, reason: 'rateLimitExceeded', times: 4 }) },
@@ -438,7 +436,6 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
     { name: 'operation-done-with-error', atStart: gcp({ status: 500, reason: 'internalError', operationLevel: true, times: 4 }) },
     {
       name: 'operation-never-done',
-      note: 'waits for C (Operation waits not holding workers; the deadline today is 10 min)',
       atStart: gcp({ status: 0, reason: 'hang', hang: true, times: 2 }),
     },
     {
