@@ -285,8 +285,12 @@ export class LeaderElector {
   private async release(): Promise<void> {
     let lease = this.observedLease;
     if (!lease || this.observedHolder() !== this.cfg.identity) return;
-    // stop() already aborted the shared signal, so these requests get their own timeout only.
-    const options = (): ConfigurationOptions => this.requestOptions(this.cfg.renewDeadlineMs, false);
+    // stop() already aborted the shared signal, so these requests get a timeout of their own: one
+    // renewDeadline for the whole release (all attempts together), so shutdown stays bounded —
+    // in-flight work gets 10 s, the release at most renewDeadline (10 s), inside the Deployment's
+    // 30 s terminationGracePeriodSeconds.
+    const releaseDeadline = performance.now() + this.cfg.renewDeadlineMs;
+    const options = (): ConfigurationOptions => this.requestOptions(releaseDeadline - performance.now(), false);
     for (let attempt = 1; ; attempt++) {
       const now = new V1MicroTime(Date.now());
       try {
