@@ -226,7 +226,7 @@ async function benchReconcile(): Promise<void> {
   // Each aggregatedList is paged by 500 items, so its HTTP requests are ceil(N / 500).
   const listRequests = (calls['list'] ?? 0) * Math.ceil(N / 500);
   console.log(
-    `2. GCP reads for one resync of ${N} Service ports: hcsync ${calls['list'] ?? 0} aggregatedLists = ${listRequests} HTTP requests vs ${2 * N} GETs (backend service + check per port) → ${((2 * N) / listRequests).toFixed(0)}× fewer requests; 0 GETs (the Compute adapter has none)`,
+    `2. GCP reads for one resync of ${N} Service ports: hcsync ${calls['list'] ?? 0} aggregatedLists = ${listRequests} HTTP requests vs ${2 * N} GETs (backend service + check per port) → ${((2 * N) / listRequests).toFixed(0)}× fewer requests; ${calls['get'] ?? 0} GETs (a GET re-verifies a patch only; a steady resync makes none)`,
   );
   console.log(
     `3. reconcile of ${N} Services: first pass (${patches} patches) vs steady pass (${(calls['patch'] ?? 0) - patches} patches, 0 status writes): steady pass takes ${(steadyPass / firstPass).toFixed(2)}× the time of the patching pass`,
