@@ -32,7 +32,8 @@ export interface RateLimitedPatcherOptions {
 export class RateLimitedPatcher implements HealthCheckPatcher {
   private readonly queue: PQueue;
   private readonly pauseBackoff: Backoff;
-  private pausedUntil = 0;
+  /** Counts pauses; a write remembers the count it was sent under (see pauseWrites). */
+  private pauseEpoch = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
   /** Writes waiting for their turn, so they can be rejected when dropped (p-queue's clear() would leave them pending forever). */
   private readonly waiting = new Set<(err: Error) => void>();
@@ -75,13 +76,14 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
         if (settled) return; // dropped while it waited
         this.waiting.delete(drop);
         settled = true;
+        const sentInEpoch = this.pauseEpoch;
         try {
           await this.inner.patchHealthCheck(target, fields, requestId);
           this.pauseBackoff.reset();
           resolve();
         } catch (err) {
           const error = err instanceof Error ? err : new Error(String(err));
-          if (classify(err).errorClass === 'rate_limited') this.pauseWrites(error);
+          if (classify(err).errorClass === 'rate_limited') this.pauseWrites(error, sentInEpoch);
           reject(error);
         }
       });
@@ -103,13 +105,15 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
 
   /**
    * Pauses all writes for the next step of the rate-limit backoff. Writes that were in flight
-   * together and fail together count once: while a pause runs, another rate-limited answer does
-   * not lengthen it.
+   * together and fail together count once: a rate-limited answer to a write sent before the
+   * latest pause began does not pause again. (Decided by the pause count the write was sent under,
+   * not by the clock: the resume timer may fire a fraction of a millisecond before a clock
+   * comparison would agree the pause is over.)
    */
-  private pauseWrites(error: Error): void {
-    if (this.droppedBecause !== undefined || performance.now() < this.pausedUntil) return;
+  private pauseWrites(error: Error, sentInEpoch: number): void {
+    if (this.droppedBecause !== undefined || sentInEpoch !== this.pauseEpoch) return;
     const ms = this.pauseBackoff.next();
-    this.pausedUntil = performance.now() + ms;
+    this.pauseEpoch++;
     this.queue.pause();
     clearTimeout(this.resumeTimer);
     this.resumeTimer = setTimeout(() => {
