@@ -1,4 +1,4 @@
-// The names hcsync reports under, fixed by the public contract (shared/spec/contract.md): the
+// The names hcsync reports under, fixed by the public contract (docs/contract.md): the
 // condition, its reasons, the Event reasons and the metric states. plan/states.ts says which port
 // state maps to which of them.
 

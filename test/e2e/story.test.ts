@@ -1,4 +1,4 @@
-// The story hcsync exists for (shared/reference/user-story-gke-ingress-502.md), end to end: the
+// The story hcsync exists for (the blog post "GKE Ingress: How to fix a 502 bad gateway error"), end to end: the
 // built hcsync as its own process, with the production RBAC, against a real kube-apiserver, the
 // Compute API stand-in that really probes the app, and the ingress-gce stand-in.
 import assert from 'node:assert/strict';

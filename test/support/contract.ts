@@ -1,4 +1,4 @@
-// Names fixed by the public contract (shared/spec/contract.md) that deploy/ depends on.
+// Names fixed by the public contract (docs/contract.md) that deploy/ depends on.
 
 /** Metrics hcsync exposes on /metrics. */
 export const CONTRACT_METRICS = [
