@@ -9,10 +9,10 @@
 //
 // Phases: (1) the empty-cluster floor: hcsync against the bed with nothing loaded; (2) load the
 // objects with bounded concurrency; (3) seed the Compute stand-in; (4) hcsync converges; (5) the
-// "after" window (patches that should not happen); (6) one steady resync with nothing to do;
+// "after" window (patches that should not happen); (6) the first resync after convergence, with nothing to do;
 // (7) event → PATCH on --event-services Services. Everything started is stopped, even on failure.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ const USAGE = `npm run bench:scale -- [options]   (run \`npm run build\` first: 
   --op-latency-ms MS      time from a write to its Operation being DONE in the stand-in (default 0)
   --gcp-write-qps N       passed to hcsync run --gcp-write-qps (default 25)
   --write-quota N         stand-in write quota per second, 403 rateLimitExceeded beyond (default: none)
-  --resync D              passed to hcsync run --resync (default 30s)
+  --resync D              passed to hcsync run --resync (default: the shipped Deployment's, 5m; the
+                          bench waits for the first resync after convergence to measure its CPU)
   --after-s N             the window after convergence in which patches are counted again (default 60)
   --event-services N      Services whose annotation path is changed for event → PATCH (default 100)
   --node-options S        NODE_OPTIONS for hcsync (default: the one in deploy/base/deployment.yaml; "" for none)
@@ -45,7 +46,7 @@ const { values: flags } = parseArgs({
     'op-latency-ms': { type: 'string', default: '0' },
     'gcp-write-qps': { type: 'string', default: '25' },
     'write-quota': { type: 'string' },
-    resync: { type: 'string', default: '30s' },
+    resync: { type: 'string' },
     'after-s': { type: 'string', default: '60' },
     'event-services': { type: 'string', default: '100' },
     'node-options': { type: 'string' },
@@ -70,19 +71,30 @@ function num(flag: string, raw: string | undefined, min: number): number {
   return n;
 }
 
-/** NODE_OPTIONS of the hcsync container in the shipped kustomize Deployment, so the bench runs hcsync as it ships. */
-function shippedNodeOptions(): string {
-  for (const doc of parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy/base/deployment.yaml'), 'utf8'))) {
-    const d = doc.toJS() as {
-      spec?: { template?: { spec?: { containers?: { name?: string; env?: { name: string; value?: string }[] }[] } } };
-    } | null;
-    for (const c of d?.spec?.template?.spec?.containers ?? []) {
-      const v = c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
-      if (v !== undefined) return v;
-    }
-  }
-  return '';
+interface ShippedContainer {
+  name?: string;
+  args?: string[];
+  env?: { name: string; value?: string }[];
+  resources?: { limits?: { memory?: string } };
 }
+
+/** The hcsync container of the shipped kustomize Deployment: the bench runs hcsync with its NODE_OPTIONS and compares with its memory limit. */
+function shippedContainer(): ShippedContainer {
+  for (const doc of parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy/base/deployment.yaml'), 'utf8'))) {
+    const d = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: ShippedContainer[] } } } } | null;
+    const c = d?.kind === 'Deployment' ? d.spec?.template?.spec?.containers?.[0] : undefined;
+    if (c) return c;
+  }
+  return {};
+}
+
+/** A Kubernetes quantity such as 512Mi or 1Gi in MiB (NaN for forms the bench does not need). */
+function quantityMiB(q: string | undefined): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q ?? '');
+  return m ? Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1) : NaN;
+}
+
+const shipped = shippedContainer();
 
 const S = num('services', flags.services, 1);
 const params = {
@@ -94,14 +106,24 @@ const params = {
   opLatencyMs: num('op-latency-ms', flags['op-latency-ms'], 0),
   gcpWriteQps: num('gcp-write-qps', flags['gcp-write-qps'], 0.001),
   writeQuotaPerSecond: flags['write-quota'] === undefined ? null : num('write-quota', flags['write-quota'], 1),
-  resync: flags.resync,
+  resync: flags.resync ?? shipped.args?.find((a) => a.startsWith('--resync='))?.slice('--resync='.length) ?? '5m',
   afterS: num('after-s', flags['after-s'], 0),
   eventServices: Math.min(S, num('event-services', flags['event-services'], 0)),
-  nodeOptions: flags['node-options'] ?? shippedNodeOptions(),
+  nodeOptions: flags['node-options'] ?? shipped.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
+  deploymentMemoryLimitMiB: quantityMiB(shipped.resources?.limits?.memory),
   nodeOptionsSource: flags['node-options'] === undefined ? 'deploy/base/deployment.yaml' : '--node-options',
   loadConcurrency: num('load-concurrency', flags['load-concurrency'], 1),
   convergeTimeoutS: 0,
 };
+/** --resync in ms, for how long to wait for one (a number and a unit, as hcsync parses it). */
+const resyncMs = ((): number => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(params.resync);
+  if (!m) {
+    console.error(`--resync: "${params.resync}" is not a duration such as 30s or 5m`);
+    process.exit(2);
+  }
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+})();
 params.convergeTimeoutS = num(
   'converge-timeout-s',
   flags['converge-timeout-s'] ?? String(Math.round(600 + (3 * S) / params.gcpWriteQps)),
@@ -422,6 +444,25 @@ class Sampler {
   }
 }
 
+/** The bed's kube-apiserver and etcd processes (found by their flags in /proc), to tell where the load's time goes. */
+function controlPlanePids(server: string): { apiserver?: number; etcd?: number } {
+  const cmdlines = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d): [number, string[]] => {
+      try {
+        return [Number(d), readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')];
+      } catch {
+        return [Number(d), []];
+      }
+    });
+  const port = new URL(server).port;
+  const api = cmdlines.find(([, a]) => a[0]?.endsWith('kube-apiserver') && a.includes(`--secure-port=${port}`));
+  const etcdUrl = api?.[1].find((a) => a.startsWith('--etcd-servers='))?.slice('--etcd-servers='.length);
+  const etcd = cmdlines.find(([, a]) => a[0]?.endsWith('etcd') && a.includes(`--listen-client-urls=${etcdUrl}`));
+  return { ...(api ? { apiserver: api[0] } : {}), ...(etcd ? { etcd: etcd[0] } : {}) };
+}
+
+const cpuOf = (pid: number | undefined): number => (pid === undefined ? NaN : (readProc(pid)?.cpuS ?? NaN));
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();
@@ -541,8 +582,20 @@ async function main(): Promise<void> {
     note(`floor RSS ${fl.rssMiB} MiB, heap ${fl.heapMiB} MiB`);
 
     note(`(2) loading ${S} Services, ${S} Ingresses, ${3 * S} Pods`);
+    const cpPids = controlPlanePids(bed.cp.server);
+    const cpuBefore = { apiserver: cpuOf(cpPids.apiserver), etcd: cpuOf(cpPids.etcd), bench: process.cpuUsage() };
     const loaded = await load(bed, api);
-    result['load'] = { ...loaded, requestsPerSecond: Math.round(loaded.requests / loaded.seconds) };
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    result['load'] = {
+      ...loaded,
+      requestsPerSecond: Math.round(loaded.requests / loaded.seconds),
+      // CPU seconds spent while loading: where the load's time goes on a shared machine.
+      cpuSeconds: {
+        apiserver: Math.round(cpuOf(cpPids.apiserver) - cpuBefore.apiserver),
+        etcd: Math.round(cpuOf(cpPids.etcd) - cpuBefore.etcd),
+        bench: Math.round((benchCpu.user + benchCpu.system) / 1e6),
+      },
+    };
     note(`loaded in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.requests / loaded.seconds)} requests/s)`);
 
     note('(3) seeding the Compute stand-in');
@@ -559,6 +612,7 @@ async function main(): Promise<void> {
       let lastReport = Date.now();
       const deadline = spawnedAt + params.convergeTimeoutS * 1000;
       while (pending.size > 0 && Date.now() < deadline) {
+        if (!readProc(h.pid as number)) throw new Error(`hcsync exited while converging; last lines:\n${h.lines.slice(-5).join('\n')}`);
         for (const name of pending) if (inSync(bed, name)) pending.delete(name);
         if (Date.now() - lastReport > 30_000) {
           lastReport = Date.now();
@@ -599,33 +653,55 @@ async function main(): Promise<void> {
         requests: requestsByKind(log(), convergedAt + 1, afterEnd),
       };
 
-      note('(6) one steady resync');
-      // A resync starts with its list pages; take the first list after a quiet second as its start,
-      // and measure CPU from one resync start to the next (one whole period, idle time included).
-      const resyncStarts = async (after: number): Promise<number> =>
-        until(
-          'a resync (list pages) in the stand-in log',
-          () => {
-            let lastList = -Infinity;
-            for (const r of log()) {
-              if (kindOf(r) !== 'listPages') continue;
-              if (r.at > after && r.at - lastList > 1000) return r.at;
-              lastList = r.at;
+      note('(6) the first resync after convergence (nothing to do)');
+      // A resync starts with its list pages: the first list request after a quiet second. Its cost
+      // is the CPU burst from there until hcsync is idle again (under 0.04 CPU s over 2 s).
+      const resyncStart = await until(
+        'a resync (list pages) in the stand-in log',
+        () => {
+          let lastList = -Infinity;
+          for (const r of log()) {
+            if (kindOf(r) !== 'listPages') continue;
+            if (r.at > convergedAt + 1000 && r.at - lastList > 1000) return r.at;
+            lastList = r.at;
+          }
+          return undefined;
+        },
+        resyncMs + 120_000,
+        200,
+      );
+      const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
+      const idleAt = await until(
+        'hcsync idle after the resync',
+        () => {
+          const xs = sampler.proc;
+          for (let k = xs.length - 1; k > 0; k--) {
+            const cur = xs[k] as ProcSample;
+            if (cur.t < resyncStart + 1000) return undefined;
+            const earlier = xs.findLast((x) => x.t <= cur.t - 2000);
+            if (earlier && earlier.t >= resyncStart && cur.cpuS - earlier.cpuS < 0.04) {
+              // The earliest such point: walk back while the window before is still idle.
+              let first = cur;
+              for (let j = k - 1; j > 0; j--) {
+                const c = xs[j] as ProcSample;
+                const e = xs.findLast((x) => x.t <= c.t - 2000);
+                if (!e || e.t < resyncStart || c.cpuS - e.cpuS >= 0.04) break;
+                first = c;
+              }
+              return xs.findLast((x) => x.t <= first.t - 2000) ?? first;
             }
-            return undefined;
-          },
-          10 * 60_000,
-          200,
-        );
-      const r1 = await resyncStarts(afterEnd);
-      const cpu1 = sampler.proc.findLast((s) => s.t <= r1) ?? sampler.now();
-      const r2 = await resyncStarts(r1 + 1000);
-      const cpu2 = sampler.proc.findLast((s) => s.t <= r2) ?? sampler.now();
+          }
+          return undefined;
+        },
+        120_000,
+        500,
+      );
       const steadyEnd = Date.now();
       result['steady'] = {
-        resyncPeriodS: (r2 - r1) / 1000,
-        cpuSecondsPerResync: Math.round((cpu2.cpuS - cpu1.cpuS) * 100) / 100,
-        requestsPerResync: requestsByKind(log(), r1, r2),
+        resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
+        resyncBusySeconds: (idleAt.t - resyncStart) / 1000,
+        cpuSecondsPerResync: Math.round((idleAt.cpuS - cpuBefore.cpuS) * 100) / 100,
+        requestsPerResync: requestsByKind(log(), resyncStart, idleAt.t + 1),
         rss: sampler.rss(convergedAt + 1, steadyEnd),
         heap: sampler.heapMiB(convergedAt + 1, steadyEnd),
         patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, steadyEnd),
@@ -722,8 +798,14 @@ function table(r: Record<string, unknown>): string {
   })();
   const m = r['machine'] as Record<string, unknown>;
   const rows: [string, string][] = [
-    ['RSS peak while converging (max VmRSS / VmHWM)', `${f('convergence.rss.maxMiB')} / ${f('convergence.rss.hwmMiB')} MiB`],
-    ['RSS steady after (median VmRSS, after window + resync)', `${f('steady.rss.medianMiB')} MiB (max ${f('steady.rss.maxMiB')})`],
+    [
+      `RSS peak while converging (max VmRSS / VmHWM; the Deployment's limit: ${params.deploymentMemoryLimitMiB} MiB)`,
+      `${f('convergence.rss.maxMiB')} / ${f('convergence.rss.hwmMiB')} MiB`,
+    ],
+    [
+      'RSS steady after (median VmRSS from convergence to the resync measured)',
+      `${f('steady.rss.medianMiB')} MiB (max ${f('steady.rss.maxMiB')})`,
+    ],
     ['heap used converging (max) / steady (last)', `${f('convergence.heap.maxMiB')} / ${f('steady.heap.lastMiB')} MiB`],
     ['empty-cluster floor: RSS / heap used', `${f('floor.rssMiB')} / ${f('floor.heapMiB')} MiB`],
     [`RSS per cached object over the floor (${5 * S} Services + Ingresses + Pods)`, `${perObjectKiB} KiB`],
@@ -750,14 +832,17 @@ function table(r: Record<string, unknown>): string {
     ['GCP requests while converging', kinds('convergence.requests')],
     [`GCP requests in the ${params.afterS} s after`, kinds('after.requests')],
     ['GCP requests per steady resync', kinds('steady.requestsPerResync')],
-    [`CPU per steady resync (one ${f('steady.resyncPeriodS', 0)} s period, nothing to do)`, `${f('steady.cpuSecondsPerResync', 2)} s`],
+    [
+      'CPU per steady resync (from its first list page until hcsync is idle again; nothing to do)',
+      `${f('steady.cpuSecondsPerResync', 2)} s (busy ${f('steady.resyncBusySeconds')} s wall clock)`,
+    ],
     [
       `event → PATCH (${params.eventServices} Services): p50 / p99 / max`,
       `${f('eventToPatch.p50Ms', 0)} / ${f('eventToPatch.p99Ms', 0)} / ${f('eventToPatch.maxMs', 0)} ms`,
     ],
     [
       'load: objects into the API server',
-      `${f('load.seconds')} s, of which creates ${f('load.createSeconds')} s (${f('load.requestsPerSecond', 0)} requests/s, ${params.loadConcurrency} in flight)`,
+      `${f('load.seconds')} s, of which creates ${f('load.createSeconds')} s (${f('load.requestsPerSecond', 0)} requests/s, ${params.loadConcurrency} in flight); CPU s: kube-apiserver ${f('load.cpuSeconds.apiserver', 0)}, etcd ${f('load.cpuSeconds.etcd', 0)}, bench ${f('load.cpuSeconds.bench', 0)}`,
     ],
   ];
   return [
