@@ -811,11 +811,23 @@ function table(r: Record<string, unknown>): string {
     [`RSS per cached object over the floor (${5 * S} Services + Ingresses + Pods)`, `${perObjectKiB} KiB`],
     [
       'time to converge (from spawn) vs quota bound S/qps',
-      `${f('convergence.seconds')} s vs ${f('convergence.quotaBoundS')} s (${f('convergence.ratio', 2)}×)`,
+      g('convergence.converged') === false
+        ? `NOT converged: ${f('convergence.inSync', 0)} of ${S} in sync after ${f('convergence.seconds')} s (bound ${f('convergence.quotaBoundS')} s)`
+        : `${f('convergence.seconds')} s vs ${f('convergence.quotaBoundS')} s (${f('convergence.ratio', 2)}×)`,
     ],
     [
       '  of which start-up to first PATCH / first PATCH to converged',
       `${f('convergence.firstPatchAfterS')} s / ${f('convergence.patchingSeconds')} s (${f('convergence.ratioFromFirstPatch', 2)}×)`,
+    ],
+    [
+      'PATCH rate from the first PATCH to converged (or to the timeout)',
+      (() => {
+        const n = g('convergence.requests.patches');
+        const t = g('convergence.patchingSeconds');
+        return typeof n === 'number' && typeof t === 'number' && t > 0
+          ? `${(n / t).toFixed(1)}/s (--gcp-write-qps ${params.gcpWriteQps})`
+          : '–';
+      })(),
     ],
     [
       'patches per check while converging: max / checks patched >1',
