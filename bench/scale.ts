@@ -817,7 +817,8 @@ function table(r: Record<string, unknown>): string {
     ],
     [
       '  of which start-up to first PATCH / first PATCH to converged',
-      `${f('convergence.firstPatchAfterS')} s / ${f('convergence.patchingSeconds')} s (${f('convergence.ratioFromFirstPatch', 2)}×)`,
+      `${f('convergence.firstPatchAfterS')} s / ${f('convergence.patchingSeconds')} s` +
+        (g('convergence.converged') === true ? ` (${f('convergence.ratioFromFirstPatch', 2)}× the bound)` : ' (not converged)'),
     ],
     [
       'PATCH rate from the first PATCH to converged (or to the timeout)',
