@@ -26,8 +26,6 @@ HELM_PKG=helm.sh/helm/v3/cmd/helm
 HELM_VERSION=v3.22.0
 CONTROLLER_TOOLS_PKG=sigs.k8s.io/controller-tools/cmd/controller-gen
 CONTROLLER_TOOLS_VERSION=v0.23.0
-GATEWAY_API_MODULE=sigs.k8s.io/gateway-api
-GATEWAY_API_VERSION=v1.6.3
 PROMETHEUS_DEB=prometheus # Debian package; pinned by the distribution release
 mkdir -p "$TOOLS"
 
@@ -66,17 +64,8 @@ if [[ "$(cat "$TOOLS/monitoring-crds.version" 2>/dev/null)" != "$crd_stamp" ]]; 
   echo "$crd_stamp" >"$TOOLS/monitoring-crds.version"
 fi
 
-# Gateway API CRDs: the module's own YAML, downloaded through the module proxy (no build).
-if [[ "$(cat "$TOOLS/gateway-api-crds.version" 2>/dev/null)" != "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" ]]; then
-  echo "build-tools: fetching Gateway API CRDs ($GATEWAY_API_MODULE@$GATEWAY_API_VERSION)" >&2
-  gw_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [[ -d "$gw_dir/config/crd/standard" ]] || { echo "build-tools: no config/crd/standard in $gw_dir" >&2; exit 1; }
-  rm -rf "$TOOLS/gateway-api-crds"
-  mkdir -p "$TOOLS/gateway-api-crds"
-  install -m 0644 "$gw_dir"/config/crd/standard/*.yaml "$TOOLS/gateway-api-crds/"
-  echo "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" >"$TOOLS/gateway-api-crds.version"
-fi
+# Gateway API CRDs (also fetched on their own by `npm run demo`).
+bash scripts/fetch-gateway-api-crds.sh
 
 # dockerfile-lint: our wrapper module's main package, rebuilt when its sources or pins change.
 lint_module="$PWD/test/tools/dockerfile-lint"
