@@ -88,6 +88,7 @@ export function slimService(raw: unknown): SlimService {
           port,
           targetPort: intOrString(r['targetPort']) ?? port,
           ...present('nodePort', num(r['nodePort'])),
+          ...nonEmpty('appProtocol', str(r['appProtocol'])),
         };
       }),
     },
