@@ -35,6 +35,8 @@ export interface GatewayPortAssessment {
   readonly plan: PortPlan;
   /** The policy in force or to be written, as users read it: `HealthCheckPolicy ns/name` (+ its status when not good). */
   readonly via: string;
+  /** hcsync's policy says what it should; GKE's Gateway controller has not applied it to the live check yet. */
+  readonly awaitingGke?: true;
 }
 
 /** What to do about hcsync's own policy for this Service. */
@@ -251,7 +253,7 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     return { scope: s, port: s.port, intent, type: policyTypeOf(s.port), live: liveOf(svc, s.port, backends) };
   });
   const unseen = rows.flatMap((r) => (r.live.kind === 'missing' && r.live.unseen ? [`${namespace}/${name}/${r.port.port}`] : []));
-  const entry = (r: (typeof rows)[number], plan: PortPlan, via: string): GatewayPortAssessment => ({
+  const entry = (r: (typeof rows)[number], plan: PortPlan, via: string, awaitingGke = false): GatewayPortAssessment => ({
     port: r.port,
     scope: r.scope,
     ...(r.live.kind === 'found' || r.live.backend ? { backend: r.live.backend } : {}),
@@ -259,6 +261,7 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     intent: r.intent,
     plan,
     via,
+    ...(awaitingGke ? { awaitingGke: true as const } : {}),
   });
   const result = (ports: GatewayPortAssessment[], action: PolicyAction): GatewayAssessment => ({
     managed: true,
@@ -368,7 +371,7 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     if (v.changes.length === 0 && !v.typeText) return entry(r, { state: 'in_sync', source }, ownVia);
     // Written, not yet applied by GKE: held like an Ingress rollout (the next sync of GKE's controller applies it).
     const why = `${policyLabel(namespace, ownName)} is written; GKE's Gateway controller has not applied it to ${r.live.label} yet (${changesText(v.changes, v.typeText)})${status ? `; policy status: ${status}` : ''}`;
-    return entry(r, { state: 'hold', why }, ownVia);
+    return entry(r, { state: 'hold', why }, ownVia, true);
   });
   return result(ports, !written && mode === 'enforce' ? { kind: 'apply', policy } : { kind: 'none' });
 }
