@@ -8,6 +8,9 @@
 #                      PrometheusRule, ...) from its Go API types (module pinned in
 #                      test/tools/monitoring-crds/go.mod) into .cache/tools/monitoring-crds/, so the
 #                      manifests test validates hcsync's ServiceMonitor and PrometheusRule offline
+#   gateway-api-crds — the Gateway API's standard-channel CRDs (Gateway, HTTPRoute, GRPCRoute,
+#                      ReferenceGrant, ...), copied from the Go module sigs.k8s.io/gateway-api
+#                      (config/crd/standard/) into .cache/tools/gateway-api-crds/ for the test bed
 #   dockerfile-lint  — Docker's own Dockerfile build checks (`docker build --check`, BuildKit's
 #                      linter), from test/tools/dockerfile-lint (pins github.com/moby/buildkit);
 #                      hadolint is packaged for none of the registries this project can use
@@ -23,6 +26,8 @@ HELM_PKG=helm.sh/helm/v3/cmd/helm
 HELM_VERSION=v3.22.0
 CONTROLLER_TOOLS_PKG=sigs.k8s.io/controller-tools/cmd/controller-gen
 CONTROLLER_TOOLS_VERSION=v0.23.0
+GATEWAY_API_MODULE=sigs.k8s.io/gateway-api
+GATEWAY_API_VERSION=v1.6.3
 PROMETHEUS_DEB=prometheus # Debian package; pinned by the distribution release
 mkdir -p "$TOOLS"
 
@@ -59,6 +64,18 @@ if [[ "$(cat "$TOOLS/monitoring-crds.version" 2>/dev/null)" != "$crd_stamp" ]]; 
     paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 \
     output:crd:dir="$TOOLS/monitoring-crds")
   echo "$crd_stamp" >"$TOOLS/monitoring-crds.version"
+fi
+
+# Gateway API CRDs: the module's own YAML, downloaded through the module proxy (no build).
+if [[ "$(cat "$TOOLS/gateway-api-crds.version" 2>/dev/null)" != "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" ]]; then
+  echo "build-tools: fetching Gateway API CRDs ($GATEWAY_API_MODULE@$GATEWAY_API_VERSION)" >&2
+  gw_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d "$gw_dir/config/crd/standard" ]] || { echo "build-tools: no config/crd/standard in $gw_dir" >&2; exit 1; }
+  rm -rf "$TOOLS/gateway-api-crds"
+  mkdir -p "$TOOLS/gateway-api-crds"
+  install -m 0644 "$gw_dir"/config/crd/standard/*.yaml "$TOOLS/gateway-api-crds/"
+  echo "$GATEWAY_API_MODULE@$GATEWAY_API_VERSION" >"$TOOLS/gateway-api-crds.version"
 fi
 
 # dockerfile-lint: our wrapper module's main package, rebuilt when its sources or pins change.
