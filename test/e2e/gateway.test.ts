@@ -34,6 +34,10 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
   let observer: HcsyncProcess;
   let hcsync: HcsyncProcess;
   let nextIp = 80;
+  let failed = false;
+  const processes: HcsyncProcess[] = [];
+  /** Set at the end of before(): a failing before() prints hcsync's logs too. */
+  let started = false;
 
   const check = async (ns: string, svc: string, port: number): Promise<IHealthCheck | undefined> => {
     try {
@@ -88,6 +92,7 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
     const p = await bed.spawnHcsync(['run', '--resync', `${RESYNC_MS / 1000}s`, '--mode', mode], kubeconfig, {
       computeEndpoint: await bed.compute.endpointFor(caller),
     });
+    processes.push(p);
     await until(`${caller} ready`, async () => ((await p.ready()) ? true : undefined), 30_000);
     return p;
   };
@@ -99,9 +104,20 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
     kubeconfig = await bed.hcsyncKubeconfig();
     await bed.gateway.start(); // GKE's Gateway controller runs; the cluster has no Gateway API yet
     observer = await spawn('observe', 'hcsync-observer');
+    started = true;
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true;
   });
 
   after(async () => {
+    // On failure (before-all included), hcsync's warnings are the first thing to read.
+    if (failed || !started) {
+      for (const p of processes)
+        for (const l of p.lines)
+          if (!l.includes('"level":"info"') && !l.includes('"level":"debug"')) process.stderr.write(`hcsync[${String(p.pid)}] ${l}\n`);
+    }
     nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await bed?.stop();
@@ -124,11 +140,21 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       await until('502', async () => ((await httpGet(`http://${lb}/ready`)).status === 502 ? true : undefined), 30_000);
 
       // The observer (running since before the CRDs existed, never restarted) reports the gap.
-      const c = await waitCondition(NS, 'web', 'Drifted', 30_000);
+      // The message names the live gkegw1 check once hcsync has read it (a resync after GKE built it).
+      const checkName = bed.gatewayCheckName(NS, 'web', 80);
+      const c = await until(
+        'Drifted naming the live check',
+        async () => {
+          const x = await bed.serviceCondition(NS, 'web');
+          return x?.reason === 'Drifted' && x.message.includes(checkName) ? x : undefined;
+        },
+        SETTLE_MS * 2,
+      ).catch(async (e: unknown) => {
+        throw new Error(`${String(e)}; last condition: ${JSON.stringify(await bed.serviceCondition(NS, 'web'))}`);
+      });
       assert.equal(c.status, 'False');
-      assert.match(c.message, /hcsync-web/, 'names the policy it would write');
-      assert.match(c.message, /\/ready/, 'names the intended path');
-      assert.match(c.message, new RegExp(bed.gatewayCheckName(NS, 'web', 80)), 'names the live gkegw1 check');
+      assert.match(c.message, /hcsync-web/, `names the policy it would write: ${c.message}`);
+      assert.match(c.message, /\/ready/, `names the intended path: ${c.message}`);
       await sleep(RESYNC_MS + 1000);
       assert.equal(await bed.healthCheckPolicy(NS, 'hcsync-web'), undefined, 'observe mode writes no policy');
       assert.deepEqual(await bed.healthCheckPolicies(NS), []);
@@ -177,6 +203,8 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       });
       const insync = await waitCondition(NS, 'web', 'InSync', 30_000);
       assert.equal(insync.status, 'True');
+      assert.match(insync.message, /hcsync-web/, insync.message);
+      assert.ok(insync.message.includes(bed.gatewayCheckName(NS, 'web', 80)), `names the live gkegw1 check: ${insync.message}`);
       const events = await bed.serviceEvents(NS, 'web');
       assert.ok(
         events.some((e) => e.reason === 'HealthCheckPatched' && e.type === 'Normal'),
