@@ -35,7 +35,8 @@ export function policyObject(p: DesiredPolicy): Record<string, unknown> {
       default: {
         ...(p.default.checkIntervalSec !== undefined ? { checkIntervalSec: p.default.checkIntervalSec } : {}),
         ...(p.default.timeoutSec !== undefined ? { timeoutSec: p.default.timeoutSec } : {}),
-        config: { type, ...(Object.keys(block).length > 0 ? { [blockOf(type)]: block } : {}) },
+        // Always the matching block: the schema wants exactly type + one block (docs/gke-gateway-healthchecks.md §2).
+        config: { type, [blockOf(type)]: block },
       },
     },
   };

@@ -361,8 +361,11 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     if (!written) {
       const changes = r.live.kind === 'found' ? diffFields(fields, r.live.live) : [];
       if (mode === 'observe') {
-        const why = `observe mode: hcsync would ${own ? 'update' : 'write'} ${policyLabel(namespace, ownName)} with ${JSON.stringify(want)}`;
-        return entry(r, { state: 'drifted', source, changes, why }, ownVia);
+        const would = `observe mode: hcsync would ${own ? 'update' : 'write'} ${policyLabel(namespace, ownName)} with ${JSON.stringify(want)}`;
+        // Drift is claimed only against a live check hcsync can name.
+        if (r.live.kind === 'missing') return entry(r, { state: 'not_ready', why: `${r.live.why}; ${would}` }, ownVia);
+        if (changes.length === 0) return entry(r, { state: 'in_sync', source }, ownVia);
+        return entry(r, { state: 'drifted', source, changes, why: would }, ownVia);
       }
       return entry(r, { state: 'patch', source, changes, patch: fields }, ownVia);
     }

@@ -244,6 +244,16 @@ describe('HealthCheckPolicy planning: one policy per Service, only the intent’
     assert.match(plan?.state === 'drifted' ? plan.why : '', /observe mode: hcsync would write HealthCheckPolicy default\/hcsync-web/);
   });
 
+  it('observe mode without a live gkegw1 check: BackendNotReady that says what it would write (drift only against a check it can name)', () => {
+    const a = managed(assess(world({ backends: [] }), 'observe'));
+    assert.deepEqual(states(a), ['not_ready']);
+    const plan = a.ports[0]?.plan;
+    assert.match(
+      plan?.state === 'not_ready' ? plan.why : '',
+      /has not created .*; observe mode: hcsync would write HealthCheckPolicy default\/hcsync-web/,
+    );
+  });
+
   const ownSame = policy('hcsync-web', {
     managed: true,
     default: { checkIntervalSec: 10, timeoutSec: 1, config: { type: 'HTTP', requestPath: '/healthz' } },
