@@ -18,7 +18,7 @@ function blockOf(type: string): string {
 }
 
 /** The object hcsync applies: only the fields the intent gives (the rest stays GKE's defaults). */
-export function policyObject(p: DesiredPolicy): Record<string, unknown> {
+function policyObject(p: DesiredPolicy): Record<string, unknown> {
   const { type, requestPath, host } = p.default.config;
   const block = { ...(requestPath !== undefined ? { requestPath } : {}), ...(host !== undefined ? { host } : {}) };
   return {
