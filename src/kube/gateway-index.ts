@@ -17,7 +17,7 @@ export function routeServiceKeys(route: SlimRoute): Set<string> {
 }
 
 /** Keys of the Gateways a route names in parentRefs (namespace defaulting to the route's). */
-export function routeGatewayKeys(route: SlimRoute): Set<string> {
+function routeGatewayKeys(route: SlimRoute): Set<string> {
   const keys = new Set<string>();
   for (const p of route.parentRefs) {
     if ((p.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (p.kind ?? 'Gateway') !== 'Gateway') continue;

@@ -17,8 +17,18 @@ const GW = { group: 'gateway.networking.k8s.io', version: 'v1' } as const;
 /** ReferenceGrant is served as v1beta1 by every Gateway API release (v1.6.3's standard channel stores v1beta1; older ones have no v1). */
 const GW_BETA = { group: 'gateway.networking.k8s.io', version: 'v1beta1' } as const;
 export const HEALTHCHECKPOLICY = { group: 'networking.gke.io', version: 'v1', plural: 'healthcheckpolicies' } as const;
+/** The Gateway API kinds hcsync reads, for the one-shot snapshot (kube/snapshot.ts). */
+export const GATEWAY_KINDS = {
+  gatewayclasses: { ...GW, plural: 'gatewayclasses' },
+  gateways: { ...GW, plural: 'gateways' },
+  httproutes: { ...GW, plural: 'httproutes' },
+  grpcroutes: { ...GW, plural: 'grpcroutes' },
+  referencegrants: { ...GW_BETA, plural: 'referencegrants' },
+} as const;
 
-interface Meta { metadata: { namespace: string; name: string; resourceVersion: string } }
+interface Meta {
+  metadata: { namespace: string; name: string; resourceVersion: string };
+}
 
 /** One informer per namespace (namespaced mode) or one cluster-wide. */
 class Kind<T extends Meta> {

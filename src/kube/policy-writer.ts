@@ -18,7 +18,7 @@ function blockOf(type: string): string {
 }
 
 /** The object hcsync applies: only the fields the intent gives (the rest stays GKE's defaults). */
-export function policyObject(p: DesiredPolicy): Record<string, unknown> {
+function policyObject(p: DesiredPolicy): Record<string, unknown> {
   const { type, requestPath, host } = p.default.config;
   const block = { ...(requestPath !== undefined ? { requestPath } : {}), ...(host !== undefined ? { host } : {}) };
   return {
@@ -35,7 +35,8 @@ export function policyObject(p: DesiredPolicy): Record<string, unknown> {
       default: {
         ...(p.default.checkIntervalSec !== undefined ? { checkIntervalSec: p.default.checkIntervalSec } : {}),
         ...(p.default.timeoutSec !== undefined ? { timeoutSec: p.default.timeoutSec } : {}),
-        config: { type, ...(Object.keys(block).length > 0 ? { [blockOf(type)]: block } : {}) },
+        // Always the matching block: the schema wants exactly type + one block (docs/gke-gateway-healthchecks.md §2).
+        config: { type, [blockOf(type)]: block },
       },
     },
   };

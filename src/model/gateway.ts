@@ -63,7 +63,7 @@ export interface SlimReferenceGrant {
 }
 
 /** The protocol block of a HealthCheckPolicy's `default.config` reduced to what hcsync writes or compares. */
-export interface PolicyCheckConfig {
+interface PolicyCheckConfig {
   /** TCP, HTTP, HTTPS, HTTP2, GRPC (GKE's default HTTP). */
   readonly type?: string;
   readonly requestPath?: string;
@@ -78,7 +78,7 @@ export interface PolicyDefault {
   readonly config?: PolicyCheckConfig;
 }
 
-export interface PolicyCondition {
+interface PolicyCondition {
   readonly type: string;
   readonly status: string;
   readonly reason?: string;

@@ -49,7 +49,7 @@ function gatewayOfParent(ref: RouteParentRef, routeNamespace: string): { namespa
 }
 
 /** Whether GKE's controller rejected the route on this Gateway (`Accepted=False` in its `status.parents` entry). */
-export function rejectedByGke(route: SlimRoute, gw: { namespace: string; name: string }): boolean {
+function rejectedByGke(route: SlimRoute, gw: { namespace: string; name: string }): boolean {
   return route.parents.some((p) => {
     if (p.controllerName !== GKE_GATEWAY_CONTROLLER) return false;
     const parent = gatewayOfParent(p.parentRef, route.metadata.namespace);
@@ -80,7 +80,7 @@ export function gkeGatewaysOf(route: SlimRoute, view: ClusterView): string[] {
  * or a ReferenceGrant in the Service's namespace lets that route kind from the route's namespace
  * refer to this Service (Gateway API ReferenceGrant semantics).
  */
-export function referenceAllowed(route: SlimRoute, serviceNamespace: string, serviceName: string, view: ClusterView): boolean {
+function referenceAllowed(route: SlimRoute, serviceNamespace: string, serviceName: string, view: ClusterView): boolean {
   const from = route.metadata.namespace;
   if (from === serviceNamespace) return true;
   return (view.referenceGrants?.(serviceNamespace) ?? []).some(

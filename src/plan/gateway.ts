@@ -25,7 +25,7 @@ import { diffFields, type FieldChange, type PortPlan } from './port-plan.js';
 import { gatewayScope, type GatewayPortScope } from './gateway-scope.js';
 
 /** One Service port behind GKE Gateways: its live check (when exactly one `gkegw1-…` backend is this port's), intent and plan. */
-export interface GatewayPortAssessment {
+interface GatewayPortAssessment {
   readonly port: SlimServicePort;
   readonly scope: GatewayPortScope;
   readonly backend?: BackendServiceRef;
@@ -64,7 +64,7 @@ export interface GatewayAssessOptions {
 }
 
 /** GKE's policy type for a Service port's appProtocol (contract: HTTPS → HTTPS, `kubernetes.io/h2c` or HTTP2 → HTTP2, else HTTP). */
-export function policyTypeOf(port: SlimServicePort): AppProtocol {
+function policyTypeOf(port: SlimServicePort): AppProtocol {
   const p = port.appProtocol;
   if (p === 'HTTPS') return 'HTTPS';
   if (p === 'kubernetes.io/h2c' || p === 'HTTP2') return 'HTTP2';
@@ -72,7 +72,7 @@ export function policyTypeOf(port: SlimServicePort): AppProtocol {
 }
 
 /** The fields of a policy's `default` that hcsync compares with a live check (GCE names). */
-export function policyFields(d: PolicyDefault | undefined): OwnedFields {
+function policyFields(d: PolicyDefault | undefined): OwnedFields {
   const f: { -readonly [K in OwnedField]?: OwnedFields[K] } = {};
   if (d?.config?.requestPath !== undefined) f.requestPath = d.config.requestPath;
   if (d?.config?.host !== undefined) f.host = d.config.host;
@@ -82,7 +82,7 @@ export function policyFields(d: PolicyDefault | undefined): OwnedFields {
 }
 
 /** The policy spec for one intent: only the fields the intent gives (contract), type from the port's protocol. */
-export function desiredDefault(desired: OwnedFields, type: string): DesiredPolicy['default'] {
+function desiredDefault(desired: OwnedFields, type: string): DesiredPolicy['default'] {
   return {
     ...(desired.checkIntervalSec !== undefined ? { checkIntervalSec: desired.checkIntervalSec } : {}),
     ...(desired.timeoutSec !== undefined ? { timeoutSec: desired.timeoutSec } : {}),
@@ -95,7 +95,7 @@ export function desiredDefault(desired: OwnedFields, type: string): DesiredPolic
 }
 
 /** Whether hcsync's policy already says what it would apply: every field hcsync sets is equal (fields others added are theirs). */
-export function sameDefault(have: PolicyDefault | undefined, want: DesiredPolicy['default']): boolean {
+function sameDefault(have: PolicyDefault | undefined, want: DesiredPolicy['default']): boolean {
   const a = policyFields(have);
   const b = policyFields(want);
   return (
@@ -108,7 +108,7 @@ export function sameDefault(have: PolicyDefault | undefined, want: DesiredPolicy
 }
 
 /** A policy's `status.conditions` that are not True, in words (e.g. "Attached=False (reason: message)"); '' when all are good. */
-export function policyStatusText(p: SlimHealthCheckPolicy): string {
+function policyStatusText(p: SlimHealthCheckPolicy): string {
   return p.conditions
     .filter((c) => c.status !== 'True')
     .map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`)
@@ -131,7 +131,7 @@ function targets(p: SlimHealthCheckPolicy, service: string): boolean {
  * The `gkegw1-…` backend services that can be this Service port's: by GKE's description when it
  * has one, else by name (model/gke-gateway-names.ts, conservative on truncation).
  */
-export function gatewayBackendsOf(all: readonly BackendServiceRef[], svc: SlimService, port: SlimServicePort): BackendServiceRef[] {
+function gatewayBackendsOf(all: readonly BackendServiceRef[], svc: SlimService, port: SlimServicePort): BackendServiceRef[] {
   const { namespace, name } = svc.metadata;
   return all.filter((bs) =>
     bs.service
@@ -361,8 +361,11 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     if (!written) {
       const changes = r.live.kind === 'found' ? diffFields(fields, r.live.live) : [];
       if (mode === 'observe') {
-        const why = `observe mode: hcsync would ${own ? 'update' : 'write'} ${policyLabel(namespace, ownName)} with ${JSON.stringify(want)}`;
-        return entry(r, { state: 'drifted', source, changes, why }, ownVia);
+        const would = `observe mode: hcsync would ${own ? 'update' : 'write'} ${policyLabel(namespace, ownName)} with ${JSON.stringify(want)}`;
+        // Drift is claimed only against a live check hcsync can name.
+        if (r.live.kind === 'missing') return entry(r, { state: 'not_ready', why: `${r.live.why}; ${would}` }, ownVia);
+        if (changes.length === 0) return entry(r, { state: 'in_sync', source }, ownVia);
+        return entry(r, { state: 'drifted', source, changes, why: would }, ownVia);
       }
       return entry(r, { state: 'patch', source, changes, patch: fields }, ownVia);
     }

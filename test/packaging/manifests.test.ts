@@ -87,6 +87,50 @@ const NEEDED_ACCESS: readonly NeededAccess[] = [
     needs: ['cloud.google.com|backendconfigs|watch|*'],
     role: 'watch',
   },
+  // GKE Gateway (contract "Gateway API"): informers in kube/gateway-state.ts, each a list then a watch.
+  ...(
+    [
+      ['GW', 'gatewayclasses'],
+      ['GW', 'gateways'],
+      ['GW', 'httproutes'],
+      ['GW', 'grpcroutes'],
+      ['GW_BETA', 'referencegrants'],
+    ] as const
+  ).map(([api, res]): NeededAccess => ({
+    call: `kind(${api}, '${res}'`,
+    where: 'kube/gateway-state.ts informer (gatewayclasses only without --namespaces)',
+    needs: [`gateway.networking.k8s.io|${res}|list|*`, `gateway.networking.k8s.io|${res}|watch|*`],
+    role: 'watch',
+  })),
+  {
+    call: "kind(HEALTHCHECKPOLICY, 'healthcheckpolicies'",
+    where: 'kube/gateway-state.ts informer',
+    needs: ['networking.gke.io|healthcheckpolicies|list|*', 'networking.gke.io|healthcheckpolicies|watch|*'],
+    role: 'watch',
+  },
+  // hcsync's own policy: server-side apply is a PATCH that creates the object when it is not there yet.
+  {
+    call: 'patchNamespacedCustomObject',
+    where: 'kube/policy-writer.ts (server-side apply, no force)',
+    needs: ['networking.gke.io|healthcheckpolicies|patch|*', 'networking.gke.io|healthcheckpolicies|create|*'],
+    role: 'watch',
+  },
+  {
+    call: 'deleteNamespacedCustomObject',
+    where: 'kube/policy-writer.ts (own policy only, uid precondition)',
+    needs: ['networking.gke.io|healthcheckpolicies|delete|*'],
+    role: 'watch',
+  },
+  // `get`, as the contract fixes it for every Gateway kind: diagnose gateway reads the named Gateway.
+  {
+    call: 'getNamespacedCustomObject',
+    where: 'cli/diagnose.ts (diagnose gateway NAME); the contract grants get on every Gateway kind and HealthCheckPolicies',
+    needs: [
+      ...['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants'].map((r) => `gateway.networking.k8s.io|${r}|get|*`),
+      'networking.gke.io|healthcheckpolicies|get|*',
+    ],
+    role: 'watch',
+  },
   // Server-side apply of the condition is a PATCH on the status subresource.
   { call: 'patchNamespacedServiceStatus', where: 'kube/status-writer.ts', needs: ['|services/status|patch|*'], role: 'watch' },
   {

@@ -6,6 +6,7 @@ import { gatewayNameServes, isGatewayBackendName } from '../../src/model/gke-gat
 import type { SlimServicePort } from '../../src/model/kube.js';
 import { gatewayScope } from '../../src/plan/gateway-scope.js';
 import { assessGateway, type GatewayAssessment } from '../../src/plan/gateway.js';
+import { GatewayRouteIndex, policyServiceKeys, routeServiceKeys } from '../../src/kube/gateway-index.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
 import {
   gateway,
@@ -244,6 +245,16 @@ describe('HealthCheckPolicy planning: one policy per Service, only the intent’
     assert.match(plan?.state === 'drifted' ? plan.why : '', /observe mode: hcsync would write HealthCheckPolicy default\/hcsync-web/);
   });
 
+  it('observe mode without a live gkegw1 check: BackendNotReady that says what it would write (drift only against a check it can name)', () => {
+    const a = managed(assess(world({ backends: [] }), 'observe'));
+    assert.deepEqual(states(a), ['not_ready']);
+    const plan = a.ports[0]?.plan;
+    assert.match(
+      plan?.state === 'not_ready' ? plan.why : '',
+      /has not created .*; observe mode: hcsync would write HealthCheckPolicy default\/hcsync-web/,
+    );
+  });
+
   const ownSame = policy('hcsync-web', {
     managed: true,
     default: { checkIntervalSec: 10, timeoutSec: 1, config: { type: 'HTTP', requestPath: '/healthz' } },
@@ -463,5 +474,43 @@ describe('a user’s HealthCheckPolicy owns the check (rule 1 for Gateway)', () 
       states(assess(world({ policies: [user('/other')], backends: [gatewayBackend(BACKEND, { requestPath: '/other' })] }))),
       ['in_sync'],
     );
+  });
+});
+
+describe('Gateway event → Service keys (kube/gateway-index.ts)', () => {
+  it('a route change enqueues the Services it refers to now and those it referred to before', () => {
+    const index = new GatewayRouteIndex();
+    assert.deepEqual([...index.routeChanged(route({ backendRefs: [{ name: 'web', port: 80 }] }), false)], ['default/web']);
+    assert.deepEqual([...index.routeChanged(route({ backendRefs: [{ name: 'api', port: 80 }] }), false)].sort(), [
+      'default/api',
+      'default/web',
+    ]);
+    assert.equal(index.isBacked('default/web'), false);
+    assert.deepEqual([...index.routeChanged(route({ backendRefs: [{ name: 'api', port: 80 }] }), true)], ['default/api']);
+    assert.deepEqual(index.backedServiceKeys(), []);
+  });
+  it('cross-namespace and non-Service backendRefs: the Service’s own namespace; other kinds are not Services', () => {
+    const r = route({
+      namespace: 'infra',
+      backendRefs: [
+        { name: 'web', namespace: 'shop', port: 80 },
+        { name: 'web', kind: 'ServiceImport', group: 'net.gke.io', port: 80 },
+      ],
+    });
+    assert.deepEqual([...routeServiceKeys(r)], ['shop/web']);
+  });
+  it('a Gateway change enqueues the Services of the routes naming it; a class change those of its Gateways', () => {
+    const index = new GatewayRouteIndex();
+    index.routeChanged(route({ name: 'a', backendRefs: [{ name: 'web', port: 80 }] }), false);
+    index.routeChanged(route({ name: 'b', parentRefs: [{ name: 'other' }], backendRefs: [{ name: 'api', port: 80 }] }), false);
+    assert.deepEqual([...index.servicesOfGateway('default/gw')], ['default/web']);
+    assert.deepEqual([...index.servicesOfGatewayClass('gke-l7-rilb', [gateway('other', 'gke-l7-rilb')])], ['default/api']);
+  });
+  it('a ReferenceGrant enqueues the routed Services of its namespace; a policy its target', () => {
+    const index = new GatewayRouteIndex();
+    index.routeChanged(route({ namespace: 'infra', backendRefs: [{ name: 'web', namespace: 'shop', port: 80 }] }), false);
+    assert.deepEqual(index.servicesOfReferenceGrant(referenceGrant('shop', 'infra')), ['shop/web']);
+    assert.deepEqual(index.servicesOfReferenceGrant(referenceGrant('default', 'infra')), []);
+    assert.deepEqual(policyServiceKeys(policy('mine')), ['default/web']);
   });
 });
