@@ -8,6 +8,9 @@
 #                      PrometheusRule, ...) from its Go API types (module pinned in
 #                      test/tools/monitoring-crds/go.mod) into .cache/tools/monitoring-crds/, so the
 #                      manifests test validates hcsync's ServiceMonitor and PrometheusRule offline
+#   gateway-api-crds — the Gateway API's standard-channel CRDs (Gateway, HTTPRoute, GRPCRoute,
+#                      ReferenceGrant, ...), copied from the Go module sigs.k8s.io/gateway-api
+#                      (config/crd/standard/) into .cache/tools/gateway-api-crds/ for the test bed
 #   dockerfile-lint  — Docker's own Dockerfile build checks (`docker build --check`, BuildKit's
 #                      linter), from test/tools/dockerfile-lint (pins github.com/moby/buildkit);
 #                      hadolint is packaged for none of the registries this project can use
@@ -60,6 +63,9 @@ if [[ "$(cat "$TOOLS/monitoring-crds.version" 2>/dev/null)" != "$crd_stamp" ]]; 
     output:crd:dir="$TOOLS/monitoring-crds")
   echo "$crd_stamp" >"$TOOLS/monitoring-crds.version"
 fi
+
+# Gateway API CRDs (also fetched on their own by `npm run demo`).
+bash scripts/fetch-gateway-api-crds.sh
 
 # dockerfile-lint: our wrapper module's main package, rebuilt when its sources or pins change.
 lint_module="$PWD/test/tools/dockerfile-lint"

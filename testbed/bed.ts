@@ -3,7 +3,7 @@
 // "Pods" (HTTP servers on 127.0.0.N), and hcsync run as its own process. Used by the end-to-end
 // tests and by the demo (`npm run demo`, testbed/demo.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,11 +26,15 @@ import {
 import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { computeClientOptions, startComputeStandIn, type ComputeStandIn, type ComputeStandInOptions } from './compute/index.js';
+import { GkeGatewayStandIn } from './gke-gateway/index.js';
 import { GkeIngressStandIn, negName } from './gke-ingress/index.js';
 import { freeLoopbackPort } from './loopback-http.js';
 
 /** The repository root: testbed/ sits directly below it (and always runs from source, with tsx). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The Gateway API's standard CRDs, from sigs.k8s.io/gateway-api (scripts/build-tools.sh puts them here). */
+const GATEWAY_API_CRDS = join(REPO_ROOT, '.cache/tools/gateway-api-crds');
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface TestBedOptions {
@@ -47,6 +51,18 @@ export interface TestBedOptions {
   readonly operationDelayMs?: number;
   /** More Compute stand-in options (the scale benchmark: no prober, a per-second write quota). */
   readonly compute?: Pick<ComputeStandInOptions, 'probe' | 'writeQuotaPerSecond'>;
+  /**
+   * Install the Gateway API CRDs and the HealthCheckPolicy CRD at start (default false: most tests
+   * play a cluster without them; installGatewayApiCrds() adds them later, as a cluster upgrade would).
+   */
+  readonly gatewayApiCrds?: boolean;
+}
+
+/** One backendRef of a route: a Service port, in another namespace when `namespace` is given. */
+export interface RouteBackend {
+  readonly service: string;
+  readonly port: number;
+  readonly namespace?: string;
 }
 
 export interface App {
@@ -62,6 +78,21 @@ export interface PodSpec {
   readonly labels?: Record<string, string>;
   readonly readinessProbe?: V1Probe;
   readonly livenessProbe?: V1Probe;
+}
+
+/** A HealthCheckPolicy as read from the API server. */
+export interface HealthCheckPolicyObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    managedFields?: { manager?: string; operation?: string }[];
+    resourceVersion?: string;
+    generation?: number;
+  };
+  spec: { targetRef: { group: string; kind: string; name: string }; default?: Record<string, unknown> };
+  status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
 }
 
 export async function until<T>(
@@ -197,6 +228,8 @@ export class TestBed {
     readonly kc: KubeConfig,
     readonly compute: ComputeStandIn,
     readonly gke: GkeIngressStandIn,
+    /** The GKE Gateway controller stand-in; not started until a test calls gateway.start(). */
+    readonly gateway: GkeGatewayStandIn,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.net = kc.makeApiClient(NetworkingV1Api);
@@ -225,8 +258,21 @@ export class TestBed {
         syncPeriodMs: opts.gkeSyncPeriodMs ?? 1000,
         loadBalancerAddress: (um) => compute.loadBalancerAddress(um),
       });
-      const bed = new TestBed(cp, kc, compute, gke);
+      const gateway = new GkeGatewayStandIn({
+        kubeConfig: kc,
+        compute: computeClientOptions(compute.endpoint),
+        project: 'hcsync-demo',
+        zone: 'us-central1-a',
+        region: 'us-central1',
+        clusterUid: '9410637bf984f3ee',
+        syncPeriodMs: opts.gkeSyncPeriodMs ?? 1000,
+      });
+      const bed = new TestBed(cp, kc, compute, gke, gateway);
       if (opts.backendConfigCrd ?? true) await bed.installBackendConfigCrd();
+      if (opts.gatewayApiCrds ?? false) {
+        await bed.installGatewayApiCrds();
+        await bed.installHealthCheckPolicyCrd();
+      }
       return bed;
     } catch (e) {
       await cp.stop();
@@ -246,6 +292,173 @@ export class TestBed {
       await custom.listClusterCustomObject({ group: 'cloud.google.com', version: 'v1', plural: 'backendconfigs' });
       return true;
     });
+  }
+
+  /**
+   * Installs the Gateway API's standard-channel CRDs (sigs.k8s.io/gateway-api v1.6.3,
+   * config/crd/standard; run scripts/build-tools.sh first) and waits until the kinds hcsync reads
+   * serve lists. The ValidatingAdmissionPolicy file beside them is not a CRD and is left out.
+   */
+  async installGatewayApiCrds(): Promise<void> {
+    let files: string[];
+    try {
+      files = readdirSync(GATEWAY_API_CRDS).filter((f) => f.endsWith('.yaml') && !f.includes('_vap_'));
+    } catch {
+      throw new Error(`no Gateway API CRDs in ${GATEWAY_API_CRDS}: run scripts/build-tools.sh`);
+    }
+    for (const f of files) await this.applyFile(join(GATEWAY_API_CRDS, f));
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    for (const [version, plural] of [
+      ['v1', 'gatewayclasses'],
+      ['v1', 'gateways'],
+      ['v1', 'httproutes'],
+      ['v1', 'grpcroutes'],
+      ['v1beta1', 'referencegrants'],
+    ] as const) {
+      await until(`Gateway API ${plural} serving`, async () => {
+        await custom.listClusterCustomObject({ group: GATEWAY_GROUP, version, plural });
+        return true;
+      });
+    }
+  }
+
+  /** Installs crds/healthcheckpolicy.yaml and waits until it serves lists. */
+  async installHealthCheckPolicyCrd(): Promise<void> {
+    await this.applyFile(join(REPO_ROOT, 'crds/healthcheckpolicy.yaml'));
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    await until('HealthCheckPolicy CRD serving', async () => {
+      await custom.listClusterCustomObject({ group: 'networking.gke.io', version: 'v1', plural: 'healthcheckpolicies' });
+      return true;
+    });
+  }
+
+  /** A Gateway of `className` with one HTTP listener (routes from its own namespace). */
+  async createGateway(namespace: string, name: string, className: string): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: GATEWAY_GROUP,
+      version: 'v1',
+      namespace,
+      plural: 'gateways',
+      body: {
+        apiVersion: `${GATEWAY_GROUP}/v1`,
+        kind: 'Gateway',
+        metadata: { name, namespace },
+        spec: { gatewayClassName: className, listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+      },
+    });
+  }
+
+  /** A GatewayClass not served by GKE (another implementation's controller). */
+  async createGatewayClass(name: string, controllerName: string): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: GATEWAY_GROUP,
+      version: 'v1',
+      plural: 'gatewayclasses',
+      body: { apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'GatewayClass', metadata: { name }, spec: { controllerName } },
+    });
+  }
+
+  /** An HTTPRoute (or GRPCRoute) attached to `gateway` (same namespace), one rule sending every path to `backends`. */
+  async createRoute(
+    namespace: string,
+    name: string,
+    gateway: string,
+    backends: readonly RouteBackend[],
+    kind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
+  ): Promise<void> {
+    const backendRefs = backends.map((b) => ({ name: b.service, port: b.port, ...(b.namespace ? { namespace: b.namespace } : {}) }));
+    await this.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: GATEWAY_GROUP,
+      version: 'v1',
+      namespace,
+      plural: kind === 'HTTPRoute' ? 'httproutes' : 'grpcroutes',
+      body: {
+        apiVersion: `${GATEWAY_GROUP}/v1`,
+        kind,
+        metadata: { name, namespace },
+        spec: { parentRefs: [{ name: gateway }], rules: [{ backendRefs }] },
+      },
+    });
+  }
+
+  async deleteRoute(namespace: string, name: string, kind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute'): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: GATEWAY_GROUP,
+      version: 'v1',
+      namespace,
+      plural: kind === 'HTTPRoute' ? 'httproutes' : 'grpcroutes',
+      name,
+    });
+  }
+
+  /** A ReferenceGrant in `toNamespace` letting HTTPRoutes of `fromNamespace` reach its Services. */
+  async createReferenceGrant(toNamespace: string, name: string, fromNamespace: string): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: GATEWAY_GROUP,
+      version: 'v1beta1',
+      namespace: toNamespace,
+      plural: 'referencegrants',
+      body: {
+        apiVersion: `${GATEWAY_GROUP}/v1beta1`,
+        kind: 'ReferenceGrant',
+        metadata: { name, namespace: toNamespace },
+        spec: { from: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace: fromNamespace }], to: [{ group: '', kind: 'Service' }] },
+      },
+    });
+  }
+
+  /** A HealthCheckPolicy as a user writes it (no hcsync label) for Service `service`. */
+  async createHealthCheckPolicy(namespace: string, name: string, service: string, spec: Record<string, unknown>): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'networking.gke.io',
+      version: 'v1',
+      namespace,
+      plural: 'healthcheckpolicies',
+      body: {
+        apiVersion: 'networking.gke.io/v1',
+        kind: 'HealthCheckPolicy',
+        metadata: { name, namespace },
+        spec: { targetRef: { group: '', kind: 'Service', name: service }, ...spec },
+      },
+    });
+  }
+
+  /** A HealthCheckPolicy, or undefined when it does not exist. */
+  async healthCheckPolicy(namespace: string, name: string): Promise<HealthCheckPolicyObject | undefined> {
+    try {
+      return (await this.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+        group: 'networking.gke.io',
+        version: 'v1',
+        namespace,
+        plural: 'healthcheckpolicies',
+        name,
+      })) as HealthCheckPolicyObject;
+    } catch (e) {
+      if (e instanceof ApiException && e.code === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every HealthCheckPolicy in a namespace. */
+  async healthCheckPolicies(namespace: string): Promise<HealthCheckPolicyObject[]> {
+    const list = (await this.kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+      group: 'networking.gke.io',
+      version: 'v1',
+      namespace,
+      plural: 'healthcheckpolicies',
+    })) as { items: HealthCheckPolicyObject[] };
+    return list.items;
+  }
+
+  /** The `gkegw1-…` backend service / health check name GKE's Gateway controller gives a Service port. */
+  gatewayCheckName(namespace: string, service: string, port: number): string {
+    return this.gateway.backendName(namespace, service, port);
+  }
+
+  /** The load balancer ('127.0.0.1:PORT') of a Gateway of a global GKE class, once GKE programmed it. */
+  async gatewayLoadBalancer(namespace: string, gateway: string): Promise<string> {
+    const urlMap = this.gateway.urlMapName(namespace, gateway);
+    return until(`load balancer of Gateway ${namespace}/${gateway}`, () => this.compute.loadBalancerAddress(urlMap));
   }
 
   /** The NEG-mode check name ingress-gce gives a Service port. */
@@ -440,6 +653,7 @@ export class TestBed {
   async stop(): Promise<void> {
     await Promise.all(this.hcsyncs.map((h) => h.stop().catch(() => 0)));
     await this.gke.stop();
+    await this.gateway.stop();
     await this.compute.stop();
     await Promise.all(this.apps.map((a) => a.close()));
     await this.cp.stop();

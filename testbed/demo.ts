@@ -1,6 +1,7 @@
 // The demo (`npm run demo`): the story hcsync exists for, played on the local test bed with a
-// short live narrative — the 502, what hcsync finds, what it changes, the 200 — then everything is
-// stopped. It drives the built hcsync (`dist/cli/main.js`) as its own process, so `npm run demo`
+// short live narrative — the 502, what hcsync finds, what it changes, the 200 — first on a GKE
+// Ingress, then on a GKE Gateway (where hcsync writes a HealthCheckPolicy instead of patching), then
+// everything is stopped. It drives the built hcsync (`dist/cli/main.js`) as its own process, so `npm run demo`
 // builds dist/ first. It lives with the test bed, outside src/: the image ships neither, and
 // `hcsync demo` in the image only points here.
 import { execFile } from 'node:child_process';
@@ -14,6 +15,9 @@ import { REPO_ROOT, TestBed, httpGet, until } from './bed.js';
 const NS = 'production';
 const SVC = 'spacejam-np-service';
 const INGRESS = 'sample-ingress';
+const GW_NS = 'storefront';
+const GW_SVC = 'web';
+const GATEWAY = 'external';
 
 export async function runDemo(out: NodeJS.WritableStream = process.stdout): Promise<number> {
   process.env.METADATA_SERVER_DETECTION = 'none';
@@ -81,7 +85,7 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
     const events = await bed.serviceEvents(NS, SVC);
     for (const e of events) say(`      Event ${e.type} ${e.reason}`);
 
-    step(6, 'The load balancer now…');
+    step(6, 'The Ingress load balancer now…');
     const fixed = await until(
       'the 200',
       async () => {
@@ -93,12 +97,87 @@ export async function runDemo(out: NodeJS.WritableStream = process.stdout): Prom
     say(`      GET http://${lb}/health-check  →  ${fixed.status} OK   (backend HEALTHY)`);
     say(`      hcsync_health_check_drift{service="${SVC}"} = ${await hcsync.metric('hcsync_health_check_drift', { service: SVC })}`);
     const code = await hcsync.stop();
-    say(`\nhcsync stopped on SIGTERM with exit code ${code}. Cleaning up…`);
-    return code === 0 ? 0 : 1;
+    say(`      hcsync stopped on SIGTERM with exit code ${code}.`);
+    const gatewayCode = await gatewayStory(bed, say);
+    say('\nCleaning up…');
+    return code === 0 && gatewayCode === 0 ? 0 : 1;
   } finally {
     await hcs.close();
     await bed.stop();
     say(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s; nothing left running.`);
+  }
+}
+
+/**
+ * The same gap on a GKE Gateway (docs/gke-gateway-healthchecks.md §1): GKE's Gateway controller
+ * never reads probes, so without a HealthCheckPolicy its check probes "/". hcsync writes the policy
+ * (never the check); GKE applies it.
+ */
+async function gatewayStory(bed: TestBed, say: (line?: string) => void): Promise<number> {
+  const step = (n: number, text: string) => say(`\n[Gateway ${n}/4] ${text}`);
+  const hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
+  try {
+    step(1, 'Installing the Gateway API (v1.6.3) and HealthCheckPolicy CRDs; GKE’s Gateway controller (stand-in) starts…');
+    await bed.installGatewayApiCrds();
+    await bed.installHealthCheckPolicyCrd();
+    await bed.gateway.start();
+    await bed.ensureNamespace(GW_NS);
+    const app = await bed.startApp('127.0.0.11', ['/ready']);
+    await bed.createService(GW_NS, GW_SVC, 80);
+    await bed.createPod(GW_NS, `${GW_SVC}-1`, {
+      ip: app.ip,
+      port: app.port,
+      labels: { app: GW_SVC },
+      readinessProbe: { httpGet: { path: '/ready', port: app.port }, periodSeconds: 10, timeoutSeconds: 2 },
+    });
+    await bed.createGateway(GW_NS, GATEWAY, 'gke-l7-global-external-managed');
+    await bed.createRoute(GW_NS, GW_SVC, GATEWAY, [{ service: GW_SVC, port: 80 }]);
+    say(
+      `      Service ${GW_NS}/${GW_SVC} (readinessProbe /ready; "/" answers 404), Gateway ${GATEWAY} (gke-l7-global-external-managed), HTTPRoute`,
+    );
+
+    const check = bed.gatewayCheckName(GW_NS, GW_SVC, 80);
+    const livePath = async () => (await hcs.get({ project: bed.project, healthCheck: check }))[0].httpHealthCheck?.requestPath;
+    step(2, 'What GKE built: its Gateway controller never reads probes; with no HealthCheckPolicy it probes "/".');
+    await until('the gateway check', async () => ((await livePath().catch(() => undefined)) === '/' ? true : undefined));
+    say(`      health check ${check}: requestPath "/"`);
+    const lb = await bed.gatewayLoadBalancer(GW_NS, GATEWAY);
+    await until('the 502', async () => ((await httpGet(`http://${lb}/ready`)).status === 502 ? true : undefined));
+    say(`      GET http://${lb}/ready  →  502   ← every new Gateway backend whose app does not answer 200 on "/"`);
+
+    step(3, 'Starting hcsync (enforce): it writes the HealthCheckPolicy GKE never infers…');
+    // Its own Compute endpoint, so that its requests can be told from the stand-ins'.
+    const hcsync = await bed.spawnHcsync(
+      ['run', '--resync', '10s', '--log-level', 'warn'],
+      await bed.hcsyncKubeconfig({ file: 'gateway.kubeconfig' }),
+      { computeEndpoint: await bed.compute.endpointFor('hcsync-gateway') },
+    );
+    const policy = await until('the policy', () => bed.healthCheckPolicy(GW_NS, `hcsync-${GW_SVC}`), 30_000);
+    const config = policy.spec.default?.['config'] as { type?: string; httpHealthCheck?: { requestPath?: string } } | undefined;
+    say(
+      `      HealthCheckPolicy ${GW_NS}/${policy.metadata.name} (managed-by ${policy.metadata.labels?.['app.kubernetes.io/managed-by'] ?? '?'}): ${config?.type ?? '?'} ${config?.httpHealthCheck?.requestPath ?? '?'}`,
+    );
+    await until('GKE applied it', async () => ((await livePath()) === '/ready' ? true : undefined), 30_000);
+    say(`      GKE applied it: ${check} requestPath "/ready"`);
+
+    step(4, 'The Gateway load balancer now…');
+    await until('the 200', async () => ((await httpGet(`http://${lb}/ready`)).status === 200 ? true : undefined), 30_000);
+    say(`      GET http://${lb}/ready  →  200 OK`);
+    const cond = await until('the condition', async () => {
+      const c = await bed.serviceCondition(GW_NS, GW_SVC);
+      return c?.status === 'True' ? c : undefined;
+    });
+    say(`      Service condition HealthCheckInSync=${cond.status} reason=${cond.reason}`);
+    for (const e of await bed.serviceEvents(GW_NS, GW_SVC)) say(`      Event ${e.type} ${e.reason}`);
+    const computeWrites = bed.compute
+      .requestLog()
+      .filter((r) => /\.(insert|patch|update|delete)$/.test(r.api) && r.caller === 'hcsync-gateway').length;
+    say(`      Compute writes by hcsync: ${computeWrites} (the policy is the supported way)`);
+    const code = await hcsync.stop();
+    say(`      hcsync stopped on SIGTERM with exit code ${code}.`);
+    return code;
+  } finally {
+    await hcs.close();
   }
 }
 

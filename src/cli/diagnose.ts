@@ -1,4 +1,5 @@
 // `hcsync diagnose ingress NAME`: the blog's whole investigation in one command. Read-only.
+// `hcsync diagnose gateway NAME` is diagnose-gateway.ts.
 import { ConfigError, type Config } from '../config/flags.js';
 import { assessService, checkLabel } from '../plan/assess.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
@@ -31,7 +32,9 @@ export async function runDiagnose(
   log: Logger,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
-  if (args[0] !== 'ingress' || !args[1]) throw new ConfigError('usage: hcsync diagnose ingress NAME [-n NAMESPACE] [-o table|json]');
+  if (args[0] === 'gateway' && args[1]) return (await import('./diagnose-gateway.js')).runDiagnoseGateway(config, args[1], out);
+  if (args[0] !== 'ingress' || !args[1])
+    throw new ConfigError('usage: hcsync diagnose ingress|gateway NAME [-n NAMESPACE] [-o table|json]');
   const name = args[1];
   const namespace = config.namespace ?? 'default';
   const kc = loadKubeConfig(config);

@@ -9,6 +9,7 @@ Usage:
   hcsync run                         the controller (in-cluster, or with --kubeconfig)
   hcsync plan [-n NS] [-o table|json]  one read-only pass: what enforce would change, and why
   hcsync diagnose ingress NAME [-n NS] [-o table|json]
+  hcsync diagnose gateway NAME [-n NS] [-o table|json]
                                      per backend: GKE's state, live vs intended check, verdict, fix;
                                      exits 1 when a backend has a problem
 

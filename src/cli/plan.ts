@@ -7,6 +7,7 @@ import type { Logger } from '../observability/log.js';
 import { portLabel } from '../model/kube.js';
 import { describePlan } from '../plan/describe.js';
 import { actionOf, type PlanAction, type PortPlan } from '../plan/port-plan.js';
+import { assessGateway } from '../plan/gateway.js';
 import { assessOptions, gcpContext, loadKubeConfig } from './context.js';
 import { renderTable } from './table.js';
 
@@ -34,6 +35,20 @@ export async function runPlan(config: Config, log: Logger, out: NodeJS.WritableS
     const rows: PlanRow[] = [];
     for (const svc of view.services()) {
       if (config.namespaces.length > 0 && !config.namespaces.includes(svc.metadata.namespace)) continue;
+      // Services behind GKE Gateways: what hcsync would write into their HealthCheckPolicy.
+      const g = assessGateway(svc, view, inventory, assessOptions(config, log));
+      for (const p of g.managed ? g.ports : []) {
+        rows.push({
+          namespace: svc.metadata.namespace,
+          service: svc.metadata.name,
+          port: portLabel(p.port),
+          healthCheck: p.live?.name ?? '',
+          action: actionOf(p.plan),
+          state: p.plan.state,
+          source: p.intent.kind === 'desired' ? p.intent.source : '',
+          detail: `${describePlan(p.plan)} (via ${p.via})`,
+        });
+      }
       const a = assessService(svc, view, inventory, assessOptions(config, log));
       if (!a.managed) continue;
       for (const p of a.ports) {

@@ -8,6 +8,7 @@ import type { Config } from '../config/flags.js';
 import { ClusterState } from '../kube/cluster-state.js';
 import { ServiceStatusWriter } from '../kube/status-writer.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
+import { KubePolicyWriter } from '../kube/policy-writer.js';
 import type { HealthCheckApi } from '../gcp/compute-adapter.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { refOfKey } from '../model/kube.js';
@@ -18,7 +19,7 @@ import { RETRY_BACKOFF, errorClassOf, isTerminal, requeueFor, type Outcome } fro
 import { ServiceReconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 import { RateLimitedPatcher } from './write-limiter.js';
-import { Fence, FencedEventRecorder, FencedPatcher, FencedStatusWriter } from './fence.js';
+import { Fence, FencedEventRecorder, FencedPatcher, FencedPolicyWriter, FencedStatusWriter } from './fence.js';
 
 export interface ControllerDeps {
   readonly kc: KubeConfig;
@@ -79,6 +80,8 @@ export class Controller {
       patcher: this.limiter,
       status: new FencedStatusWriter(deps.status ?? new ServiceStatusWriter(kc), this.fence),
       events: new FencedEventRecorder(deps.events ?? new KubeEventRecorder(kc, deps.identity), this.fence),
+      // GKE Gateway backends: hcsync's HealthCheckPolicy, fenced like every other write.
+      policies: new FencedPolicyWriter(new KubePolicyWriter(kc), this.fence),
       metrics,
       log,
       mode: config.mode,

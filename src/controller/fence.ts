@@ -9,7 +9,8 @@
 // Wired in controller.ts around the adapters, so reconcile.ts stays unaware of leadership.
 import type { OwnedFields } from '../model/health-check.js';
 import type { SlimCondition, SlimService } from '../model/kube.js';
-import type { EventRecorder, HealthCheckPatcher, PatchTarget, StatusWriter } from '../model/ports.js';
+import type { EventRecorder, HealthCheckPatcher, PatchTarget, PolicyWriter, StatusWriter } from '../model/ports.js';
+import type { DesiredPolicy } from '../model/gateway.js';
 import type { PlannedEvent } from '../model/report.js';
 
 /** Refused before sending: this replica does not (or no longer) hold the Lease. */
@@ -111,5 +112,23 @@ export class FencedEventRecorder implements EventRecorder {
   async emit(service: SlimService, event: PlannedEvent): Promise<void> {
     this.fence.check(`Event ${event.reason} on ${service.metadata.namespace}/${service.metadata.name}`);
     await this.inner.emit(service, event);
+  }
+}
+
+/** Checks leadership right before a HealthCheckPolicy is applied or deleted. */
+export class FencedPolicyWriter implements PolicyWriter {
+  constructor(
+    private readonly inner: PolicyWriter,
+    private readonly fence: Fence,
+  ) {}
+
+  async apply(policy: DesiredPolicy): Promise<void> {
+    this.fence.check(`apply of HealthCheckPolicy ${policy.namespace}/${policy.name}`);
+    await this.inner.apply(policy);
+  }
+
+  async delete(namespace: string, name: string, uid: string): Promise<void> {
+    this.fence.check(`delete of HealthCheckPolicy ${namespace}/${name}`);
+    await this.inner.delete(namespace, name, uid);
   }
 }

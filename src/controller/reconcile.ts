@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { scopeKey, type LiveHealthCheck, type OwnedFields, type Scope } from '../model/health-check.js';
 import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
-import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, StatusWriter } from '../model/ports.js';
+import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, PolicyWriter, StatusWriter } from '../model/ports.js';
 import { CONDITION_TYPE } from '../model/report.js';
 import type { ActiveMode } from '../parse/annotations.js';
 import { assessService, reportOf, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
@@ -17,6 +17,7 @@ import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
 import { isTerminal, type Outcome } from './outcome.js';
+import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
 
 export interface ReconcileDeps {
   readonly view: ClusterView;
@@ -24,6 +25,8 @@ export interface ReconcileDeps {
   readonly patcher: HealthCheckPatcher;
   readonly status: StatusWriter;
   readonly events: EventRecorder;
+  /** hcsync's HealthCheckPolicy writer: Services behind GKE Gateways are reconciled too (gateway-reconcile.ts); without it, Ingress only. */
+  readonly policies?: PolicyWriter;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly mode: ActiveMode;
@@ -109,7 +112,8 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
     forgetKey(memory, key);
-    return { kind: 'done' };
+    const orphan = deps.policies ? await deleteOrphanPolicy(namespace, name, { ...deps, policies: deps.policies }, log) : undefined;
+    return orphan ? { kind: 'error', error: orphan } : { kind: 'done' };
   }
   const nowDate = (deps.now ?? (() => new Date()))();
   const now = nowDate.toISOString();
@@ -127,7 +131,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   const assessed = await assessWithFreshBackends(svc, deps, log);
   if (!assessed.ok) return { kind: 'error', error: assessed.error };
   const assessment = assessed.assessment;
-  if (!assessment.managed) {
+  // The Gateway half (GKE Gateway backends): its ports join the same condition, Events and metrics.
+  const gw: GatewayPass | undefined = deps.policies ? await reconcileGateway(svc, { ...deps, policies: deps.policies }, log) : undefined;
+  if (!assessment.managed && !gw?.managed) {
     deps.metrics.setServiceReport(key, []);
     forgetKey(memory, key);
     // Only Services hcsync reported on before get a NotManaged condition; others are left alone.
@@ -138,7 +144,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
         if (failed) return failed;
       }
     }
-    return { kind: 'done' };
+    return gw?.error ? { kind: 'error', error: gw.error } : { kind: 'done' };
   }
 
   const reports: PortReport[] = [];
@@ -150,7 +156,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   let lookAgainAt = Infinity;
   const unreported = memory.unreported.get(key);
   // One entry per (Service port, health check): a port behind two load balancers has two checks.
-  for (const entry of assessment.ports) {
+  for (const entry of assessment.managed ? assessment.ports : []) {
     const { live, intent } = entry;
     let plan: PortPlan = entry.plan;
     // A BackendConfig just changed: ingress-gce applies it on its next sync (docs §5.1), so a
@@ -192,6 +198,14 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     reports.push(reportOf(entry, outcome));
     reportIds.push(entry.id);
   }
+  if (gw?.managed) {
+    for (const r of gw.reports) {
+      reports.push(r);
+      reportIds.push(`gateway/${r.port.port}`);
+    }
+    if (gw.notReady) notReady = true;
+  }
+  if (gw?.error) errors.push(gw.error);
   // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
   for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
 

@@ -14,6 +14,7 @@
 import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { scopeKey } from '../model/health-check.js';
 import { isIngressGceBackendName } from '../model/ingress-gce-names.js';
+import { gatewayNameServes, isGatewayBackendName } from '../model/gke-gateway-names.js';
 import type { BackendLookup, WantedFromGcp } from '../model/ports.js';
 import { backoffDelay, type BackoffSchedule } from '../lib/backoff.js';
 import type { HealthCheckApi } from './compute-adapter.js';
@@ -111,7 +112,8 @@ export class HealthCheckInventory implements BackendLookup {
     const byName = new Map<string, BackendServiceRef[]>();
     const linked = new Set<string>();
     for (const bs of backends) {
-      if (!isIngressGceBackendName(bs.name) && !bs.service) continue;
+      // ingress-gce's backends, and GKE Gateway's gkegw1-… ones (read only: hcsync writes their policy, never them).
+      if (!isIngressGceBackendName(bs.name) && !isGatewayBackendName(bs.name) && !bs.service) continue;
       byName.set(bs.name, [...(byName.get(bs.name) ?? []), bs]);
       if (bs.healthCheck) linked.add(checkKey(bs.healthCheck.name, bs.healthCheck.scope));
     }
@@ -157,7 +159,21 @@ export class HealthCheckInventory implements BackendLookup {
   }
 
   private has(name: string): boolean {
+    if (name.startsWith(GATEWAY_PREFIX)) return this.hasGatewayBackend(name.slice(GATEWAY_PREFIX.length));
     return name.startsWith(CHECK_PREFIX) ? this.checks.has(name.slice(CHECK_PREFIX.length)) : this.backendsByName.has(name);
+  }
+
+  /** Whether some gkegw1-… backend service can be this `namespace/service/port`'s. */
+  private hasGatewayBackend(wanted: string): boolean {
+    const [namespace = '', service = '', port = ''] = wanted.split('/');
+    return this.gatewayBackendServices().some((b) => gatewayNameServes(b.name, namespace, service, Number(port)));
+  }
+
+  /** Every gkegw1-… backend service seen (docs/gke-gateway-healthchecks.md §4). */
+  gatewayBackendServices(): BackendServiceRef[] {
+    const out: BackendServiceRef[] = [];
+    for (const [name, list] of this.backendsByName) if (isGatewayBackendName(name)) out.push(...list);
+    return out;
   }
 
   /**
@@ -167,7 +183,11 @@ export class HealthCheckInventory implements BackendLookup {
    * failed list backs off — then the last failure is thrown again. True when it re-listed.
    */
   async refreshIfDue(wanted: WantedFromGcp): Promise<boolean> {
-    const names = [...wanted.backendServices, ...wanted.healthChecks.map((c) => CHECK_PREFIX + checkKey(c.name, c.scope))];
+    const names = [
+      ...wanted.backendServices,
+      ...wanted.healthChecks.map((c) => CHECK_PREFIX + checkKey(c.name, c.scope)),
+      ...(wanted.gatewayBackends ?? []).map((g) => GATEWAY_PREFIX + g),
+    ];
     const worth = names.filter((n) => !this.missing.has(n));
     if (worth.length === 0) return false;
     const forced = worth.filter((n) => this.forced.has(n.slice(CHECK_PREFIX.length)));
@@ -245,6 +265,8 @@ export class HealthCheckInventory implements BackendLookup {
 }
 
 const CHECK_PREFIX = 'healthCheck:';
+/** A wanted Gateway backend, by `namespace/service/port` (its gkegw1 name is GKE's to choose). */
+const GATEWAY_PREFIX = 'gateway:';
 
 function checkKey(name: string, scope: Scope): string {
   return `${scopeKey(scope)}/${name}`;

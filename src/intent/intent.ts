@@ -24,7 +24,13 @@ import { readLivenessPath, readReadinessProbe, type ProbeFields } from './probe.
 import { validateFields } from './validate.js';
 
 export type IntentSource =
-  'BackendConfig' | typeof ANNOTATION.healthPaths | typeof ANNOTATION.healthPath | 'readinessProbe' | 'livenessProbe';
+  | 'BackendConfig'
+  | typeof ANNOTATION.healthPaths
+  | typeof ANNOTATION.healthPath
+  | 'readinessProbe'
+  | 'livenessProbe'
+  /** A user's HealthCheckPolicy owns a Gateway backend's check (plan/gateway.ts). */
+  | 'HealthCheckPolicy';
 
 interface BackendConfigOwnership {
   readonly name: string;

@@ -8,6 +8,8 @@ import type { Logger } from '../observability/log.js';
 import { SlimInformer, type ListPage } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
 import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, selectorMatches } from './service-index.js';
+import { GatewayState } from './gateway-state.js';
+import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from '../model/gateway.js';
 
 export type ServiceKeysHandler = (keys: Iterable<string>) => void;
 
@@ -39,6 +41,8 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
+  /** Gateway API and HealthCheckPolicy caches (gateway-state.ts), each optional like BackendConfig. */
+  private readonly gateways: GatewayState;
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
   private readonly backendConfigChanges = new Map<string, { resourceVersion: string; at: number }>();
   /** After the first lists: an added object is new, not one that existed before hcsync started. */
@@ -115,6 +119,8 @@ export class ClusterState implements ClusterView {
       true, // no CRD on the cluster: no BackendConfigs (a 403/429/5xx is not that)
     );
 
+    this.gateways = new GatewayState(kc, namespaces, log, (keys) => this.notify(keys));
+
     for (const inf of this.services.informers) {
       inf.on('add', (s) => this.onService(s));
       inf.on('update', (s) => this.onService(s));
@@ -139,7 +145,13 @@ export class ClusterState implements ClusterView {
   }
 
   private all(): SlimInformer<{ metadata: { namespace: string; name: string; resourceVersion: string } }>[] {
-    return [...this.services.informers, ...this.pods.informers, ...this.ingresses.informers, ...this.backendConfigs.informers] as never;
+    return [
+      ...this.services.informers,
+      ...this.pods.informers,
+      ...this.ingresses.informers,
+      ...this.backendConfigs.informers,
+      ...this.gateways.informers(),
+    ] as never;
   }
 
   /** Starts every informer; resolves when each has listed once (or failed and is retrying). */
@@ -166,7 +178,7 @@ export class ClusterState implements ClusterView {
 
   /** Services an Ingress backs, plus those carrying hcsync's condition (to be told they left). */
   managedServiceKeys(): string[] {
-    const keys = new Set(this.index.backedServiceKeys());
+    const keys = new Set([...this.index.backedServiceKeys(), ...this.gateways.serviceKeys()]);
     for (const s of this.services.all()) if (hasHcsyncCondition(s)) keys.add(keyOf(s.metadata));
     return [...keys];
   }
@@ -196,10 +208,30 @@ export class ClusterState implements ClusterView {
     return this.backendConfigChanges.get(keyOf({ namespace, name }))?.at;
   }
 
+  routesTo(namespace: string, serviceName: string): SlimRoute[] {
+    return this.gateways.routesTo(namespace, serviceName);
+  }
+
+  gateway(namespace: string, name: string): SlimGateway | undefined {
+    return this.gateways.gateway(namespace, name);
+  }
+
+  gatewayClass(name: string): SlimGatewayClass | undefined {
+    return this.gateways.gatewayClass(name);
+  }
+
+  referenceGrants(namespace: string): SlimReferenceGrant[] {
+    return this.gateways.referenceGrants(namespace);
+  }
+
+  healthCheckPolicies(namespace: string): SlimHealthCheckPolicy[] {
+    return this.gateways.healthCheckPolicies(namespace);
+  }
+
   // --- event → affected Service keys ---
 
   private isManaged(key: string, s?: SlimService): boolean {
-    if (this.index.isBacked(key)) return true;
+    if (this.index.isBacked(key) || this.gateways.isRouted(key)) return true;
     const ref = refOfKey(key);
     const svc = s ?? this.services.get(ref.namespace, ref.name);
     return svc !== undefined && hasHcsyncCondition(svc);

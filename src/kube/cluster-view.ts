@@ -3,6 +3,8 @@
 import { keyOf, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
 import { ingressServiceKeys, selectorMatches } from './service-index.js';
+import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from '../model/gateway.js';
+import { routeServiceKeys } from './gateway-index.js';
 
 /** A ClusterView over plain arrays: for `plan`, `diagnose` and tests. */
 export class StaticClusterView implements ClusterView {
@@ -12,6 +14,12 @@ export class StaticClusterView implements ClusterView {
       pods: readonly SlimPod[];
       ingresses: readonly SlimIngress[];
       backendConfigs: readonly SlimBackendConfig[];
+      /** Gateway API and HealthCheckPolicies (absent: none; GatewayClasses absent: not readable). */
+      gatewayClasses?: readonly SlimGatewayClass[];
+      gateways?: readonly SlimGateway[];
+      routes?: readonly SlimRoute[];
+      referenceGrants?: readonly SlimReferenceGrant[];
+      policies?: readonly SlimHealthCheckPolicy[];
     },
   ) {}
 
@@ -41,5 +49,31 @@ export class StaticClusterView implements ClusterView {
 
   services(): readonly SlimService[] {
     return this.objects.services;
+  }
+
+  routesTo(namespace: string, serviceName: string): SlimRoute[] {
+    const key = keyOf({ namespace, name: serviceName });
+    return (this.objects.routes ?? []).filter((r) => routeServiceKeys(r).has(key));
+  }
+
+  gateway(namespace: string, name: string): SlimGateway | undefined {
+    return this.objects.gateways?.find((g) => g.metadata.namespace === namespace && g.metadata.name === name);
+  }
+
+  gatewayClass(name: string): SlimGatewayClass | undefined {
+    return this.objects.gatewayClasses?.find((c) => c.metadata.name === name);
+  }
+
+  referenceGrants(namespace: string): SlimReferenceGrant[] {
+    return (this.objects.referenceGrants ?? []).filter((g) => g.metadata.namespace === namespace);
+  }
+
+  healthCheckPolicies(namespace: string): SlimHealthCheckPolicy[] {
+    return (this.objects.policies ?? []).filter((p) => p.metadata.namespace === namespace);
+  }
+
+  /** Every route (for `diagnose gateway`: the routes attached to one Gateway). */
+  allRoutes(): readonly SlimRoute[] {
+    return this.objects.routes ?? [];
   }
 }

@@ -11,6 +11,18 @@ import type {
   SlimProbe,
   SlimService,
 } from '../model/kube.js';
+import type {
+  PolicyDefault,
+  RouteBackendRef,
+  RouteKind,
+  RouteParentRef,
+  RouteParentStatus,
+  SlimGateway,
+  SlimGatewayClass,
+  SlimHealthCheckPolicy,
+  SlimReferenceGrant,
+  SlimRoute,
+} from '../model/gateway.js';
 import { ANNOTATION } from '../parse/annotations.js';
 
 type Raw = Record<string, unknown>;
@@ -88,6 +100,7 @@ export function slimService(raw: unknown): SlimService {
           port,
           targetPort: intOrString(r['targetPort']) ?? port,
           ...present('nodePort', num(r['nodePort'])),
+          ...nonEmpty('appProtocol', str(r['appProtocol'])),
         };
       }),
     },
@@ -171,4 +184,122 @@ export function slimBackendConfig(raw: unknown): SlimBackendConfig {
   for (const f of ['checkIntervalSec', 'timeoutSec', 'port'] as const) Object.assign(healthCheck, present(f, num(hc[f])));
   Object.assign(healthCheck, present('requestPath', str(hc['requestPath'])));
   return { metadata: meta(o['metadata'], false), ...(Object.keys(healthCheck).length > 0 ? { healthCheck } : {}) };
+}
+
+// --- Gateway API and HealthCheckPolicy (model/gateway.ts) ---
+
+export function slimGatewayClass(raw: unknown): SlimGatewayClass {
+  const o = obj(raw);
+  return { metadata: meta(o['metadata'], false), controllerName: str(obj(o['spec'])['controllerName']) ?? '' };
+}
+
+export function slimGateway(raw: unknown): SlimGateway {
+  const o = obj(raw);
+  return { metadata: meta(o['metadata'], false), gatewayClassName: str(obj(o['spec'])['gatewayClassName']) ?? '' };
+}
+
+function parentRef(raw: unknown): RouteParentRef | undefined {
+  const r = obj(raw);
+  const name = str(r['name']);
+  if (!name) return undefined;
+  return { name, ...present('group', str(r['group'])), ...present('kind', str(r['kind'])), ...nonEmpty('namespace', str(r['namespace'])) };
+}
+
+/** An HTTPRoute or a GRPCRoute: parentRefs, every rule's backendRefs, and each controller's verdict per parent. */
+export function slimRoute(kind: RouteKind): (raw: unknown) => SlimRoute {
+  return (raw) => {
+    const o = obj(raw);
+    const spec = obj(o['spec']);
+    const backendRefs: RouteBackendRef[] = [];
+    for (const rule of arr(spec['rules'])) {
+      for (const b of arr(obj(rule)['backendRefs'])) {
+        const r = obj(b);
+        const name = str(r['name']);
+        if (!name) continue;
+        const ref: RouteBackendRef = {
+          name,
+          ...present('group', str(r['group'])),
+          ...present('kind', str(r['kind'])),
+          ...nonEmpty('namespace', str(r['namespace'])),
+          ...present('port', num(r['port'])),
+        };
+        if (!backendRefs.some((x) => JSON.stringify(x) === JSON.stringify(ref))) backendRefs.push(ref);
+      }
+    }
+    const parents = arr(obj(o['status'])['parents']).flatMap((p): RouteParentStatus[] => {
+      const r = obj(p);
+      const ref = parentRef(r['parentRef']);
+      if (!ref) return [];
+      const conditions = arr(r['conditions']).map((c) => {
+        const x = obj(c);
+        return { type: str(x['type']) ?? '', status: str(x['status']) ?? '', ...nonEmpty('reason', str(x['reason'])) };
+      });
+      return [{ parentRef: ref, controllerName: str(r['controllerName']) ?? '', conditions }];
+    });
+    return {
+      kind,
+      metadata: meta(o['metadata'], false),
+      parentRefs: arr(spec['parentRefs']).flatMap((p) => parentRef(p) ?? []),
+      backendRefs,
+      parents,
+    };
+  };
+}
+
+export function slimReferenceGrant(raw: unknown): SlimReferenceGrant {
+  const o = obj(raw);
+  const spec = obj(o['spec']);
+  return {
+    metadata: meta(o['metadata'], false),
+    from: arr(spec['from']).map((f) => {
+      const r = obj(f);
+      return { group: str(r['group']) ?? '', kind: str(r['kind']) ?? '', namespace: str(r['namespace']) ?? '' };
+    }),
+    to: arr(spec['to']).map((t) => {
+      const r = obj(t);
+      return { group: str(r['group']) ?? '', kind: str(r['kind']) ?? '', ...nonEmpty('name', str(r['name'])) };
+    }),
+  };
+}
+
+/** A HealthCheckPolicy: labels kept (managed-by), targetRef, the `default` fields hcsync compares, status conditions, owner uids. */
+export function slimHealthCheckPolicy(raw: unknown): SlimHealthCheckPolicy {
+  const o = obj(raw);
+  const spec = obj(o['spec']);
+  const t = obj(spec['targetRef']);
+  const d = spec['default'] === undefined ? undefined : obj(spec['default']);
+  let def: PolicyDefault | undefined;
+  if (d) {
+    const c = obj(d['config']);
+    const type = str(c['type']);
+    const block = obj(c[type === 'HTTPS' ? 'httpsHealthCheck' : type === 'HTTP2' ? 'http2HealthCheck' : 'httpHealthCheck']);
+    const config = {
+      ...present('type', type),
+      ...present('requestPath', str(block['requestPath'])),
+      ...present('host', str(block['host'])),
+      ...present('portSpecification', str(block['portSpecification'])),
+      ...present('port', num(block['port'])),
+    };
+    def = {
+      ...present('checkIntervalSec', num(d['checkIntervalSec'])),
+      ...present('timeoutSec', num(d['timeoutSec'])),
+      ...(Object.keys(config).length > 0 ? { config } : {}),
+    };
+  }
+  const m = obj(o['metadata']);
+  return {
+    metadata: meta(m, true),
+    targetRef: { group: str(t['group']) ?? '', kind: str(t['kind']) ?? '', name: str(t['name']) ?? '' },
+    ...(def ? { default: def } : {}),
+    conditions: arr(obj(o['status'])['conditions']).map((c) => {
+      const x = obj(c);
+      return {
+        type: str(x['type']) ?? '',
+        status: str(x['status']) ?? '',
+        ...nonEmpty('reason', str(x['reason'])),
+        ...nonEmpty('message', str(x['message'])),
+      };
+    }),
+    ownerUids: arr(m['ownerReferences']).flatMap((r) => str(obj(r)['uid']) ?? []),
+  };
 }

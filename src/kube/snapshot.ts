@@ -2,8 +2,19 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { backoffDelay } from '../lib/backoff.js';
 import { StaticClusterView } from './cluster-view.js';
-import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
+import {
+  slimBackendConfig,
+  slimGateway,
+  slimGatewayClass,
+  slimHealthCheckPolicy,
+  slimIngress,
+  slimPod,
+  slimReferenceGrant,
+  slimRoute,
+  slimService,
+} from './slim.js';
 import { BACKENDCONFIG } from './cluster-state.js';
+import { GATEWAY_KINDS, HEALTHCHECKPOLICY } from './gateway-state.js';
 
 /**
  * Retries what the API server asks to be retried — 429 (e.g. "storage is (re)initializing" just
@@ -30,6 +41,27 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
   const core = kc.makeApiClient(CoreV1Api);
   const net = kc.makeApiClient(NetworkingV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  // A kind whose CRD is not installed (404) has no objects; a GatewayClass list refused (403, a
+  // namespaced install) is "cannot be read", so the gke-l7- class name decides (contract).
+  const optional = (api: { group: string; version: string; plural: string }, clusterScoped = false) =>
+    withRetry(() =>
+      namespace && !clusterScoped ? custom.listNamespacedCustomObject({ ...api, namespace }) : custom.listClusterCustomObject(api),
+    ).then(
+      (r) => (r as { items?: unknown[] }).items ?? [],
+      (e: unknown) => {
+        const code = (e as { code?: number }).code;
+        if (code === 404 || (clusterScoped && code === 403)) return [];
+        throw e;
+      },
+    );
+  const [classes, gateways, httpRoutes, grpcRoutes, grants, policies] = await Promise.all([
+    optional(GATEWAY_KINDS.gatewayclasses, true),
+    optional(GATEWAY_KINDS.gateways),
+    optional(GATEWAY_KINDS.httproutes),
+    optional(GATEWAY_KINDS.grpcroutes),
+    optional(GATEWAY_KINDS.referencegrants),
+    optional(HEALTHCHECKPOLICY),
+  ]);
   const [services, pods, ingresses, backendConfigs] = await Promise.all([
     withRetry(() => (namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces())),
     withRetry(() => (namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces())),
@@ -50,5 +82,10 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
     pods: pods.items.map(slimPod),
     ingresses: ingresses.items.map(slimIngress),
     backendConfigs: backendConfigs.map(slimBackendConfig),
+    gatewayClasses: classes.map(slimGatewayClass),
+    gateways: gateways.map(slimGateway),
+    routes: [...httpRoutes.map(slimRoute('HTTPRoute')), ...grpcRoutes.map(slimRoute('GRPCRoute'))],
+    referenceGrants: grants.map(slimReferenceGrant),
+    policies: policies.map(slimHealthCheckPolicy),
   });
 }

@@ -23,6 +23,8 @@ export interface SlimServicePort {
   /** Defaulted by the API server to `port` when absent. */
   readonly targetPort: number | string;
   readonly nodePort?: number;
+  /** `spec.ports[].appProtocol`: GKE's Gateway reads the backend protocol from it (contract "Gateway API"). */
+  readonly appProtocol?: string;
 }
 
 export interface SlimCondition {

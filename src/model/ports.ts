@@ -4,6 +4,7 @@
 import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from './health-check.js';
 import type { SlimBackendConfig, SlimCondition, SlimIngress, SlimPod, SlimService } from './kube.js';
 import type { PlannedEvent } from './report.js';
+import type { DesiredPolicy, SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from './gateway.js';
 
 /** A read-only view of the cluster: informer caches in the controller, plain arrays in `plan`, `diagnose` and tests. */
 export interface ClusterView {
@@ -19,6 +20,16 @@ export interface ClusterView {
    * live check may differ.
    */
   backendConfigChangedAt?(namespace: string, name: string): number | undefined;
+
+  // Gateway API and HealthCheckPolicy (docs/gke-gateway-healthchecks.md): optional, so views
+  // without them (and clusters without the CRDs) read as "no Gateway".
+  /** HTTPRoutes and GRPCRoutes (of any namespace) with a backendRef naming this Service. */
+  routesTo?(namespace: string, serviceName: string): SlimRoute[];
+  gateway?(namespace: string, name: string): SlimGateway | undefined;
+  /** Undefined when not readable (namespaced mode has no GatewayClass informer) or not there. */
+  gatewayClass?(name: string): SlimGatewayClass | undefined;
+  referenceGrants?(namespace: string): SlimReferenceGrant[];
+  healthCheckPolicies?(namespace: string): SlimHealthCheckPolicy[];
 }
 
 /** What assessment reads of GCP: an in-memory inventory, read synchronously (never a request). */
@@ -26,12 +37,16 @@ export interface BackendReader {
   /** The backend service of that name, preferring the expected scope; undefined when not (yet) seen. */
   backendService(name: string, scope: IngressScope): BackendServiceRef | undefined;
   healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined;
+  /** Every `gkegw1-…` backend service GKE's Gateway controller made (docs/gke-gateway-healthchecks.md §4). */
+  gatewayBackendServices?(): readonly BackendServiceRef[];
 }
 
 /** What assessment found missing from the inventory: backend services an Ingress names, checks a backend links. */
 export interface WantedFromGcp {
   readonly backendServices: readonly string[];
   readonly healthChecks: readonly { readonly name: string; readonly scope: Scope }[];
+  /** Gateway backends (`namespace/service/port`) no `gkegw1-…` backend service was found for. */
+  readonly gatewayBackends?: readonly string[];
 }
 
 /** What reconcile needs of the inventory besides reading it: a re-list on demand, and keeping it current after a write. */
@@ -62,4 +77,10 @@ export interface StatusWriter {
 
 export interface EventRecorder {
   emit(service: SlimService, event: PlannedEvent): Promise<void>;
+}
+
+/** Writes hcsync's own HealthCheckPolicy (server-side apply, never forced) and deletes it (only hcsync's, by uid). */
+export interface PolicyWriter {
+  apply(policy: DesiredPolicy): Promise<void>;
+  delete(namespace: string, name: string, uid: string): Promise<void>;
 }

@@ -50,5 +50,6 @@ export function describePlan(plan: PortPlan): string {
 export function describePortReport(r: PortReport): string {
   const warn = r.warnings.length > 0 ? ` [warning: ${r.warnings.join('; ')}]` : '';
   if (r.serviceWide) return `${describeOutcome(r.outcome)}${warn}`;
-  return `port ${portLabel(r.port)} (${r.healthCheck ?? 'no health check'}): ${describeOutcome(r.outcome)}${warn}`;
+  const via = r.via ? `, ${r.via}` : '';
+  return `port ${portLabel(r.port)} (${r.healthCheck ?? 'no health check'}${via}): ${describeOutcome(r.outcome)}${warn}`;
 }

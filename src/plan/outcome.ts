@@ -19,4 +19,6 @@ export interface PortReport {
   readonly warnings: readonly string[];
   /** The report stands for the whole Service (e.g. over the port cap), not for one port. */
   readonly serviceWide?: boolean;
+  /** What the check is set through besides GCP itself (a Gateway backend: its HealthCheckPolicy), named in the message. */
+  readonly via?: string;
 }

@@ -87,6 +87,50 @@ const NEEDED_ACCESS: readonly NeededAccess[] = [
     needs: ['cloud.google.com|backendconfigs|watch|*'],
     role: 'watch',
   },
+  // GKE Gateway (contract "Gateway API"): informers in kube/gateway-state.ts, each a list then a watch.
+  ...(
+    [
+      ['GW', 'gatewayclasses'],
+      ['GW', 'gateways'],
+      ['GW', 'httproutes'],
+      ['GW', 'grpcroutes'],
+      ['GW_BETA', 'referencegrants'],
+    ] as const
+  ).map(([api, res]): NeededAccess => ({
+    call: `kind(${api}, '${res}'`,
+    where: 'kube/gateway-state.ts informer (gatewayclasses only without --namespaces)',
+    needs: [`gateway.networking.k8s.io|${res}|list|*`, `gateway.networking.k8s.io|${res}|watch|*`],
+    role: 'watch',
+  })),
+  {
+    call: "kind(HEALTHCHECKPOLICY, 'healthcheckpolicies'",
+    where: 'kube/gateway-state.ts informer',
+    needs: ['networking.gke.io|healthcheckpolicies|list|*', 'networking.gke.io|healthcheckpolicies|watch|*'],
+    role: 'watch',
+  },
+  // hcsync's own policy: server-side apply is a PATCH that creates the object when it is not there yet.
+  {
+    call: 'patchNamespacedCustomObject',
+    where: 'kube/policy-writer.ts (server-side apply, no force)',
+    needs: ['networking.gke.io|healthcheckpolicies|patch|*', 'networking.gke.io|healthcheckpolicies|create|*'],
+    role: 'watch',
+  },
+  {
+    call: 'deleteNamespacedCustomObject',
+    where: 'kube/policy-writer.ts (own policy only, uid precondition)',
+    needs: ['networking.gke.io|healthcheckpolicies|delete|*'],
+    role: 'watch',
+  },
+  // `get`, as the contract fixes it for every Gateway kind: diagnose gateway reads the named Gateway.
+  {
+    call: 'getNamespacedCustomObject',
+    where: 'cli/diagnose.ts (diagnose gateway NAME); the contract grants get on every Gateway kind and HealthCheckPolicies',
+    needs: [
+      ...['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants'].map((r) => `gateway.networking.k8s.io|${r}|get|*`),
+      'networking.gke.io|healthcheckpolicies|get|*',
+    ],
+    role: 'watch',
+  },
   // Server-side apply of the condition is a PATCH on the status subresource.
   { call: 'patchNamespacedServiceStatus', where: 'kube/status-writer.ts', needs: ['|services/status|patch|*'], role: 'watch' },
   {
@@ -308,7 +352,7 @@ describe('deploy/ and crds/ on a real API server', function () {
 
   it('crds/backendconfig.yaml applies, then serves v1 and v1beta1 with a structural spec.healthCheck', async () => {
     const files = readdirSync(path.join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
-    assert.deepEqual(files, ['backendconfig.yaml']);
+    assert.deepEqual(files, ['backendconfig.yaml', 'healthcheckpolicy.yaml']);
     const [crd] = readObjects('crds/backendconfig.yaml');
     assert.ok(crd);
     ok(await rest.apply(crd, { dryRun: true }), crd);
@@ -351,6 +395,81 @@ describe('deploy/ and crds/ on a real API server', function () {
     assert.match(JSON.stringify(unknownField.body), /unknown field \\"spec\.healthCheck\.requestpath\\"/);
     const wrongInt = await rest.create(bc('cloud.google.com/v1', 'bad3', { healthCheck: { port: '8080' } }), { dryRun: true });
     assert.equal(wrongInt.status, 422, JSON.stringify(wrongInt.body));
+  });
+
+  it('crds/healthcheckpolicy.yaml applies, serves networking.gke.io/v1 with its enums, ranges and patterns, and a status subresource', async () => {
+    const [crd] = readObjects('crds/healthcheckpolicy.yaml');
+    assert.ok(crd);
+    ok(await rest.apply(crd, { dryRun: true }), crd);
+    ok(await rest.apply(crd, { dryRun: false }), crd);
+    await waitEstablished('healthcheckpolicies.networking.gke.io');
+
+    const hcp = (name: string, spec: unknown): KubeObject => ({
+      apiVersion: 'networking.gke.io/v1',
+      kind: 'HealthCheckPolicy',
+      metadata: { name, namespace: 'default' },
+      spec,
+    });
+    const targetRef = { group: '', kind: 'Service', name: 'web' };
+    const spec = {
+      targetRef,
+      default: {
+        checkIntervalSec: 15,
+        timeoutSec: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        logConfig: { enabled: true },
+        config: {
+          type: 'HTTP',
+          httpHealthCheck: { portSpecification: 'USE_SERVING_PORT', requestPath: '/healthz', host: 'web.example.com' },
+        },
+      },
+    };
+    const created = await rest.create(hcp('web', spec), { dryRun: false });
+    ok(created, hcp('web', {}));
+    assert.deepEqual(created.warnings, []);
+    const got = await rest.get('/apis/networking.gke.io/v1/namespaces/default/healthcheckpolicies/web');
+    assert.deepEqual((got.body as { spec: unknown }).spec, spec);
+
+    // Each documented constraint refuses what breaks it (422), and unknown fields are refused (strict decoding).
+    const refused: [string, unknown, number][] = [
+      ['no-target', { default: {} }, 422],
+      ['interval-0', { targetRef, default: { checkIntervalSec: 0 } }, 422],
+      ['interval-301', { targetRef, default: { checkIntervalSec: 301 } }, 422],
+      ['threshold-11', { targetRef, default: { unhealthyThreshold: 11 } }, 422],
+      ['bad-type', { targetRef, default: { config: { type: 'UDP', httpHealthCheck: {} } } }, 422],
+      ['type-only', { targetRef, default: { config: { type: 'HTTP' } } }, 422],
+      ['relative-path', { targetRef, default: { config: { type: 'HTTP', httpHealthCheck: { requestPath: 'healthz' } } } }, 422],
+      ['port-0', { targetRef, default: { config: { type: 'GRPC', grpcHealthCheck: { port: 0 } } } }, 422],
+      ['bad-spec', { targetRef, default: { config: { type: 'TCP', tcpHealthCheck: { portSpecification: 'USE_ANY_PORT' } } } }, 422],
+      ['typo', { targetRef, default: { config: { type: 'HTTP', httpHealthCheck: { requestpath: '/x' } } } }, 400],
+    ];
+    for (const [name, badSpec, status] of refused) {
+      const r = await rest.create(hcp(name, badSpec), { dryRun: true });
+      assert.equal(r.status, status, `${name}: ${JSON.stringify(r.body)}`);
+    }
+
+    const MERGE = 'application/merge-patch+json';
+    // status is a subresource: conditions written there stick, and a spec write cannot set them.
+    const status = {
+      conditions: [{ type: 'Attached', status: 'True', reason: 'Attached', message: '', lastTransitionTime: '2026-11-29T00:00:00Z' }],
+    };
+    const put = await rest.request(
+      'PATCH',
+      '/apis/networking.gke.io/v1/namespaces/default/healthcheckpolicies/web/status',
+      { status },
+      MERGE,
+    );
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const ignored = await rest.request(
+      'PATCH',
+      '/apis/networking.gke.io/v1/namespaces/default/healthcheckpolicies/web',
+      { status: { conditions: [] } },
+      MERGE,
+    );
+    assert.equal(ignored.status, 200, JSON.stringify(ignored.body));
+    const after = await rest.get('/apis/networking.gke.io/v1/namespaces/default/healthcheckpolicies/web');
+    assert.deepEqual((after.body as { status: unknown }).status, status);
   });
 
   it("the Deployment's Pod template is admitted where Pod Security 'restricted' is enforced", async () => {

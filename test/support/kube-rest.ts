@@ -30,6 +30,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   'monitoring.coreos.com/v1/PrometheusRule': { plural: 'prometheusrules', namespaced: true },
   'cloud.google.com/v1/BackendConfig': { plural: 'backendconfigs', namespaced: true },
   'cloud.google.com/v1beta1/BackendConfig': { plural: 'backendconfigs', namespaced: true },
+  'networking.gke.io/v1/HealthCheckPolicy': { plural: 'healthcheckpolicies', namespaced: true },
   'authorization.k8s.io/v1/SubjectAccessReview': { plural: 'subjectaccessreviews', namespaced: false },
 };
 

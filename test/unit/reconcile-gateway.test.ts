@@ -1,0 +1,149 @@
+// Reconcile of a Service behind a GKE Gateway, over fakes: the policy is the only write (never a
+// Compute patch), Patched + HealthCheckPatched once the API server accepted it, held while GKE has
+// not applied it, InSync once the live check matches; a refused apply is PatchFailed and terminal;
+// observe mode writes nothing; a Service gone takes its own policy with it.
+import assert from 'node:assert/strict';
+import { ServiceReconciler, type ReconcileDeps } from '../../src/controller/reconcile.js';
+import { PolicyWriteRefused } from '../../src/kube/policy-writer.js';
+import type { DesiredPolicy, SlimHealthCheckPolicy } from '../../src/model/gateway.js';
+import type { SlimCondition } from '../../src/model/kube.js';
+import type { PlannedEvent } from '../../src/model/report.js';
+import type { PolicyWriter } from '../../src/model/ports.js';
+import { isTerminal } from '../../src/controller/outcome.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { silentLogger } from '../../src/observability/log.js';
+import { container, httpProbe, pod, service } from '../support/fixtures.js';
+import { gateway, gatewayBackend, gatewayView, policy, route, type GatewayWorld } from '../support/gateway-fixtures.js';
+
+const BACKEND = 'gkegw1-ab12-default-web-80-abcdefghijkl';
+
+function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean } = {}) {
+  let svc = service();
+  const w: GatewayWorld = {
+    pods: [pod([container({ readinessProbe: httpProbe('/healthz', 'http') })])],
+    gateways: [gateway('gw')],
+    routes: [route()],
+    backends: [gatewayBackend(BACKEND)],
+    policies: [],
+  };
+  const applied: DesiredPolicy[] = [];
+  const deleted: string[] = [];
+  const conditions: SlimCondition[] = [];
+  const events: PlannedEvent[] = [];
+  const policies: PolicyWriter = {
+    apply: (p) => {
+      if (o.refuse)
+        return Promise.reject(
+          new PolicyWriteRefused('applying HealthCheckPolicy default/hcsync-web: the API server answered 409 Conflict'),
+        );
+      applied.push(p);
+      // As the API server would store it (labelled, so hcsync's own).
+      w.policies = [policy(p.name, { managed: true, default: p.default })];
+      return Promise.resolve();
+    },
+    delete: (_ns, name) => {
+      deleted.push(name);
+      w.policies = (w.policies ?? []).filter((x: SlimHealthCheckPolicy) => x.metadata.name !== name);
+      return Promise.resolve();
+    },
+  };
+  const view = () => gatewayView({ ...w, services: svc ? [svc] : [] });
+  const gone = { value: false };
+  const deps: ReconcileDeps = {
+    view: {
+      service: (ns, n) => (gone.value ? undefined : view().service(ns, n)),
+      podsFor: (s) => view().podsFor(s),
+      ingressesFor: () => [],
+      backendConfig: () => undefined,
+      routesTo: (ns, n) => view().routesTo?.(ns, n) ?? [],
+      gateway: (ns, n) => view().gateway?.(ns, n),
+      gatewayClass: () => undefined,
+      referenceGrants: () => [],
+      healthCheckPolicies: (ns) => view().healthCheckPolicies?.(ns) ?? [],
+    },
+    backends: {
+      backendService: () => undefined,
+      healthCheck: (name, scope) => view().healthCheck(name, scope),
+      gatewayBackendServices: () => view().gatewayBackendServices?.() ?? [],
+      refreshIfDue: () => Promise.resolve(false),
+      recordPatch: () => undefined,
+      forgetHealthCheck: () => undefined,
+      reread: (name, scope) => Promise.resolve(view().healthCheck(name, scope)),
+    },
+    patcher: { patchHealthCheck: () => Promise.reject(new Error('no Compute write for Gateway backends')) },
+    policies,
+    status: {
+      writeCondition: (_s, c) => {
+        conditions.push(c);
+        svc = { ...svc, status: { conditions: [c] } };
+        return Promise.resolve();
+      },
+    },
+    events: { emit: (_s, e) => (events.push(e), Promise.resolve()) },
+    metrics: new Metrics({ defaultMetrics: false }),
+    log: silentLogger(),
+    mode: o.mode ?? 'enforce',
+    inferFromLiveness: true,
+    notReadyRequeueMs: 1000,
+  };
+  return { w, applied, deleted, conditions, events, gone, reconciler: new ServiceReconciler(deps) };
+}
+
+describe('reconcile: Services behind a GKE Gateway', () => {
+  it('writes the policy (no Compute write): Patched + HealthCheckPatched, then held, then InSync once GKE applied it', async () => {
+    const t = setup();
+    const first = await t.reconciler.reconcile('default/web');
+    assert.equal(first.kind, 'requeueAfter');
+    assert.equal(t.applied.length, 1);
+    assert.equal(t.conditions.at(-1)?.reason, 'Patched');
+    assert.match(
+      t.conditions.at(-1)?.message ?? '',
+      /port http\/80 \(gkegw1-ab12-default-web-80-abcdefghijkl, HealthCheckPolicy default\/hcsync-web\)/,
+    );
+    assert.deepEqual(
+      t.events.map((e) => e.reason),
+      ['HealthCheckPatched'],
+    );
+
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.applied.length, 1, 'not written again');
+    assert.equal(t.conditions.at(-1)?.reason, 'RolloutInProgress');
+
+    t.w.backends = [gatewayBackend(BACKEND, { requestPath: '/healthz', checkIntervalSec: 10, timeoutSec: 1 })];
+    assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' });
+    assert.equal(t.conditions.at(-1)?.reason, 'InSync');
+    assert.equal(t.applied.length, 1);
+  });
+
+  it('an apply the API server refuses (409 without force) is PatchFailed with its words, and terminal', async () => {
+    const t = setup({ refuse: true });
+    const out = await t.reconciler.reconcile('default/web');
+    assert.equal(out.kind, 'error');
+    if (out.kind === 'error') assert.ok(isTerminal(out.error), out.error.message);
+    assert.equal(t.conditions.at(-1)?.reason, 'PatchFailed');
+    assert.match(t.conditions.at(-1)?.message ?? '', /409 Conflict/);
+  });
+
+  it('observe mode writes nothing and says what it would write', async () => {
+    const t = setup({ mode: 'observe' });
+    await t.reconciler.reconcile('default/web');
+    assert.deepEqual([t.applied.length, t.deleted.length], [0, 0]);
+    assert.equal(t.conditions.at(-1)?.reason, 'Drifted');
+    assert.match(t.conditions.at(-1)?.message ?? '', /would write HealthCheckPolicy default\/hcsync-web/);
+  });
+
+  it('leaving scope deletes the own policy and reports NotManaged; a Service gone takes its policy too', async () => {
+    const t = setup();
+    await t.reconciler.reconcile('default/web');
+    t.w.routes = [];
+    await t.reconciler.reconcile('default/web');
+    assert.deepEqual(t.deleted, ['hcsync-web']);
+    assert.equal(t.conditions.at(-1)?.reason, 'NotManaged');
+
+    const u = setup();
+    await u.reconciler.reconcile('default/web');
+    u.gone.value = true;
+    assert.deepEqual(await u.reconciler.reconcile('default/web'), { kind: 'done' });
+    assert.deepEqual(u.deleted, ['hcsync-web']);
+  });
+});
