@@ -20,6 +20,7 @@ import { ServiceReconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 import { RateLimitedPatcher } from './write-limiter.js';
 import { Fence, FencedEventRecorder, FencedPatcher, FencedPolicyWriter, FencedStatusWriter } from './fence.js';
+import { PacedPolicyWriter } from './policy-pacing.js';
 
 export interface ControllerDeps {
   readonly kc: KubeConfig;
@@ -38,6 +39,8 @@ export interface ControllerDeps {
 
 /** A backend GKE has not created yet is looked for again this soon (and GCP re-listed at most this often). */
 const NOT_READY_REQUEUE_MS = 15_000;
+/** HealthCheckPolicy writes at most 10 per second (policy-pacing.ts). */
+const POLICY_WRITE_INTERVAL_MS = 100;
 /** How often start-up looks whether the caches synced, and how often it says which have not. */
 const SYNC_POLL_MS = 100;
 const SYNC_REPORT_MS = 30_000;
@@ -81,7 +84,7 @@ export class Controller {
       status: new FencedStatusWriter(deps.status ?? new ServiceStatusWriter(kc), this.fence),
       events: new FencedEventRecorder(deps.events ?? new KubeEventRecorder(kc, deps.identity), this.fence),
       // GKE Gateway backends: hcsync's HealthCheckPolicy, fenced like every other write.
-      policies: new FencedPolicyWriter(new KubePolicyWriter(kc), this.fence),
+      policies: new PacedPolicyWriter(new FencedPolicyWriter(new KubePolicyWriter(kc), this.fence), POLICY_WRITE_INTERVAL_MS),
       metrics,
       log,
       mode: config.mode,

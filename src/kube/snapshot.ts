@@ -54,7 +54,7 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
         throw e;
       },
     );
-  const [classes, gateways, httpRoutes, grpcRoutes, grants, policies] = await Promise.all([
+  const gatewayLists = Promise.all([
     optional(GATEWAY_KINDS.gatewayclasses, true),
     optional(GATEWAY_KINDS.gateways),
     optional(GATEWAY_KINDS.httproutes),
@@ -62,7 +62,7 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
     optional(GATEWAY_KINDS.referencegrants),
     optional(HEALTHCHECKPOLICY),
   ]);
-  const [services, pods, ingresses, backendConfigs] = await Promise.all([
+  const coreLists = Promise.all([
     withRetry(() => (namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces())),
     withRetry(() => (namespace ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces())),
     withRetry(() => (namespace ? net.listNamespacedIngress({ namespace }) : net.listIngressForAllNamespaces())),
@@ -76,6 +76,11 @@ export async function loadSnapshot(kc: KubeConfig, namespace?: string): Promise<
         throw e;
       },
     ),
+  ]);
+  // Read at the same time; one failure fails the snapshot (after the other reads settle).
+  const [[services, pods, ingresses, backendConfigs], [classes, gateways, httpRoutes, grpcRoutes, grants, policies]] = await Promise.all([
+    coreLists,
+    gatewayLists,
   ]);
   return new StaticClusterView({
     services: services.items.map(slimService),

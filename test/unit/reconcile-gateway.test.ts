@@ -10,6 +10,7 @@ import type { SlimCondition } from '../../src/model/kube.js';
 import type { PlannedEvent } from '../../src/model/report.js';
 import type { PolicyWriter } from '../../src/model/ports.js';
 import { isTerminal } from '../../src/controller/outcome.js';
+import { PacedPolicyWriter } from '../../src/controller/policy-pacing.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
@@ -145,5 +146,32 @@ describe('reconcile: Services behind a GKE Gateway', () => {
     u.gone.value = true;
     assert.deepEqual(await u.reconciler.reconcile('default/web'), { kind: 'done' });
     assert.deepEqual(u.deleted, ['hcsync-web']);
+  });
+});
+
+describe('HealthCheckPolicy writes are paced', () => {
+  it('one at a time, at least the interval apart; a failed write does not stall the next', async () => {
+    const started: number[] = [];
+    const t0 = performance.now();
+    let n = 0;
+    const inner: PolicyWriter = {
+      apply: () => {
+        started.push(performance.now() - t0);
+        return ++n === 2 ? Promise.reject(new Error('refused')) : Promise.resolve();
+      },
+      delete: () => {
+        started.push(performance.now() - t0);
+        return Promise.resolve();
+      },
+    };
+    const paced = new PacedPolicyWriter(inner, 50);
+    const p: DesiredPolicy = { namespace: 'd', name: 'hcsync-a', service: { name: 'a', uid: 'u' }, default: { config: { type: 'HTTP' } } };
+    const results = await Promise.allSettled([paced.apply(p), paced.apply(p), paced.delete('d', 'hcsync-a', 'u')]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(started.length, 3);
+    for (let i = 1; i < started.length; i++) assert.ok((started[i] ?? 0) - (started[i - 1] ?? 0) >= 45, JSON.stringify(started));
   });
 });
