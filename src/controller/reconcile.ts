@@ -502,8 +502,9 @@ async function applyPatch(
     if (a.ok) return applied(live, plan, memoKey, deps, memory, log);
     if (a.error instanceof OperationTimeoutError) {
       // GCP may still apply it: the next pass re-reads the check (GET) before any re-patch, and a
-      // re-patch of the same fields goes with the same requestId.
-      boundedSet(memory.resend, ck, { signature, requestId });
+      // re-patch of the same fields goes with the same requestId (GCP answers with this Operation).
+      // Once: if that resend times out too, the Operation is stuck and the next re-patch starts a new one.
+      if (again?.requestId !== requestId) boundedSet(memory.resend, ck, { signature, requestId });
       scheduleReread(memory, key, live, nowOf(deps));
     }
     return failedPatch(a.error, live, plan, memoKey, signature, deps, memory, log);
