@@ -84,8 +84,6 @@ interface Memory {
   readonly patches: PatchesInFlight;
   /** Patches whose Operation settled with an error (key → port → the outcome), reported by the next pass instead of a re-send. */
   readonly failed: Map<string, Map<string, SettledFailure>>;
-  /** Patches whose Operation did not finish in time (scope/name → what was sent, and its requestId for an idempotent resend). */
-  readonly resend: Map<string, { readonly signature: string; readonly requestId: string }>;
   /** While draining for shutdown, settled patches' Services are collected here instead of re-queued. */
   readonly drain: { active: boolean; readonly keys: Set<string> };
   /** Patches GCP rejected as invalid (key#port → what was sent and why it failed), so one bad patch is not re-sent every pass. */
@@ -119,7 +117,6 @@ export class ServiceReconciler {
       unreported: new Map(),
       patches: new PatchesInFlight(deps.maxPatchesInFlight ?? DEFAULT_MAX_PATCHES_IN_FLIGHT),
       failed: new Map(),
-      resend: new Map(),
       drain: { active: false, keys: new Set() },
     };
   }
@@ -482,9 +479,7 @@ async function applyPatch(
   if (!reservation) return { pending: true };
   const state: { answer?: { ok: true } | { ok: false; error: unknown } } = {};
   let sent: Promise<void>;
-  // After a timed-out Operation the same patch goes with the same requestId: GCP answers with the original Operation.
-  const again = memory.resend.get(ck);
-  const requestId = again?.signature === signature ? again.requestId : randomUUID();
+  const requestId = randomUUID();
   try {
     await memory.patches.acquire(reservation);
     sent = deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, requestId).then(
@@ -498,13 +493,12 @@ async function applyPatch(
     throw err;
   }
   const settle = (a: NonNullable<typeof state.answer>): { outcome: PortOutcome; error?: GcpError } => {
-    memory.resend.delete(ck);
     if (a.ok) return applied(live, plan, memoKey, deps, memory, log);
     if (a.error instanceof OperationTimeoutError) {
-      // GCP may still apply it: the next pass re-reads the check (GET) before any re-patch, and a
-      // re-patch of the same fields goes with the same requestId (GCP answers with this Operation).
-      // Once: if that resend times out too, the Operation is stuck and the next re-patch starts a new one.
-      if (again?.requestId !== requestId) boundedSet(memory.resend, ck, { signature, requestId });
+      // GCP may still apply it: the next pass re-reads the check (GET) before any re-patch. A
+      // re-patch of the same fields gets a new requestId: reusing the old one would wait on the same
+      // Operation again, which may be stuck (decision in README "Operations"); the fields are the same
+      // either way, so a late first Operation changes nothing.
       scheduleReread(memory, key, live, nowOf(deps));
     }
     return failedPatch(a.error, live, plan, memoKey, signature, deps, memory, log);
