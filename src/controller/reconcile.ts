@@ -494,13 +494,6 @@ async function applyPatch(
   }
   const settle = (a: NonNullable<typeof state.answer>): { outcome: PortOutcome; error?: GcpError } => {
     if (a.ok) return applied(live, plan, memoKey, deps, memory, log);
-    if (a.error instanceof OperationTimeoutError) {
-      // GCP may still apply it: the next pass re-reads the check (GET) before any re-patch. A
-      // re-patch of the same fields gets a new requestId: reusing the old one would wait on the same
-      // Operation again, which may be stuck (decision in README "Operations"); the fields are the same
-      // either way, so a late first Operation changes nothing.
-      scheduleReread(memory, key, live, nowOf(deps));
-    }
     return failedPatch(a.error, live, plan, memoKey, signature, deps, memory, log);
   };
   if (state.answer) {
@@ -516,6 +509,17 @@ async function applyPatch(
     // Step-down or shutdown abandoned the wait (or dropped the queued write): nothing more is written or re-queued.
     if (!a.ok && (a.error instanceof NotLeaderError || a.error instanceof WriteDroppedError)) {
       log.info('health check patch abandoned', { health_check: live.name, why: a.error.message });
+      return;
+    }
+    if (!a.ok && a.error instanceof OperationTimeoutError) {
+      // Not an error GCP made, and GCP may still apply it: the Service's next pass (at once) re-reads
+      // the check (GET) and re-patches only if the fields are not there. That re-patch gets a new
+      // requestId: reusing the old one would wait on the same, possibly stuck, Operation again
+      // (decision in README "Operations"); the fields are the same, so a late first Operation changes nothing.
+      deps.metrics.patchesTotal.inc({ result: 'error' });
+      log.warn('health check patch not confirmed; re-reading the check', { health_check: live.name, error: a.error.message });
+      scheduleReread(memory, key, live, nowOf(deps));
+      notify(deps, memory, keys);
       return;
     }
     const result = settle(a);

@@ -190,21 +190,23 @@ describe('reconcile: pipelined writes', () => {
     assert.equal(t.events.filter((e) => e.reason === 'HealthCheckPatched').length, 1);
   });
 
-  it('a wait that times out: the next pass re-reads the check (GET) before any re-patch, and the re-patch starts a new Operation', async () => {
+  it('a wait that times out: the next pass re-reads the check (GET) before it re-patches, with a new Operation', async () => {
     const t = setup();
     await t.inventory.refresh();
     await t.reconciler.reconcile(KEY);
     const first = t.compute.sent[0]!;
     first.fail(new OperationTimeoutError('operation op-1 on hc did not finish within 20 s; checked again later'));
     await tick();
+    assert.deepEqual(t.settled, [KEY], 'the Service is looked at again at once');
     assert.equal(t.compute.gets, 0);
-    const outcome = await t.reconciler.reconcile(KEY);
-    assert.equal(t.compute.gets, 1, 're-read before anything else');
-    assert.equal(outcome.kind, 'error');
-    assert.equal(t.compute.sent.length, 1);
-    await t.reconciler.reconcile(KEY); // still not applied in GCP: patched again, after the GET
+    await t.reconciler.reconcile(KEY); // still not applied in GCP: re-read, then patched again
+    assert.equal(t.compute.gets, 1, 're-read before the re-patch');
     assert.equal(t.compute.sent.length, 2);
     assert.notEqual(t.compute.sent[1]!.requestId, first.requestId, 'a new Operation, not a wait on the one that may be stuck');
+    t.compute.sent[1]!.done();
+    await tick();
+    await t.reconciler.reconcile(KEY);
+    assert.equal(t.writes.at(-1)?.reason, 'Patched');
   });
 
   it('a wait that times out on an Operation that did apply: the re-read shows it, nothing is re-sent', async () => {
