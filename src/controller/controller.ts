@@ -9,7 +9,7 @@ import { ClusterState } from '../kube/cluster-state.js';
 import { ServiceStatusWriter } from '../kube/status-writer.js';
 import { KubeEventRecorder } from '../kube/event-recorder.js';
 import { KubePolicyWriter } from '../kube/policy-writer.js';
-import type { HealthCheckApi } from '../gcp/compute-adapter.js';
+import { OPERATION_DEADLINE_MS, type HealthCheckApi } from '../gcp/compute-adapter.js';
 import { HealthCheckInventory } from '../gcp/inventory.js';
 import { refOfKey } from '../model/kube.js';
 import type { EventRecorder, StatusWriter } from '../model/ports.js';
@@ -45,7 +45,15 @@ const POLICY_WRITE_INTERVAL_MS = 100;
 const SYNC_POLL_MS = 100;
 const SYNC_REPORT_MS = 30_000;
 /**
- * What stop() waits for in-flight reconciles before abandoning their Operation waits. With the
+ * Patches in flight at most: --gcp-write-qps × the Operation deadline, so the bound never slows the
+ * pace while Operations finish within the deadline (25 qps × 20 s = 500), within [10, 2000].
+ */
+export function maxPatchesInFlight(gcpWriteQps: number): number {
+  return Math.min(2000, Math.max(10, Math.ceil((gcpWriteQps * OPERATION_DEADLINE_MS) / 1000)));
+}
+
+/**
+ * What stop() waits for in-flight reconciles and Operations before abandoning their waits. With the
  * Lease release after it, shutdown stays well inside terminationGracePeriodSeconds (30 s).
  */
 const STOP_BUDGET_MS = 10_000;
@@ -60,6 +68,7 @@ export class Controller {
   private readonly queue: WorkQueue<Outcome>;
   private readonly fence: Fence;
   private readonly limiter: RateLimitedPatcher;
+  private readonly reconciler: ServiceReconciler;
   private resyncTimer: NodeJS.Timeout | undefined;
   private working = false;
   private stopped = false;
@@ -77,7 +86,7 @@ export class Controller {
     this.limiter = new RateLimitedPatcher(new FencedPatcher(api, this.fence), config.gcpWriteQps, {
       onPause: (ms, error) => log.warn('GCP rate-limited a write; pausing all writes', { pause_ms: ms, error: error.message }),
     });
-    const reconciler = new ServiceReconciler({
+    const reconciler = (this.reconciler = new ServiceReconciler({
       view: this.cluster,
       backends: this.inventory,
       patcher: this.limiter,
@@ -91,7 +100,13 @@ export class Controller {
       inferFromLiveness: config.inferFromLiveness,
       allowServiceEnforce: config.allowServiceEnforce,
       notReadyRequeueMs: NOT_READY_REQUEUE_MS,
-    });
+      maxPatchesInFlight: maxPatchesInFlight(config.gcpWriteQps),
+      // A settled Operation brings its Service (and those sharing the check) back to report it.
+      onPatchSettled: (keys) => {
+        if (!this.working) return;
+        for (const k of keys) this.queue.add(k);
+      },
+    }));
     this.queue = new WorkQueue<Outcome>(
       async (key) => {
         const end = metrics.reconcileDuration.startTimer();
@@ -196,15 +211,17 @@ export class Controller {
 
   /**
    * Stops taking work. Patches still waiting in the write limiter are dropped (the next leader
-   * sends them); in-flight reconciles get stopBudgetMs to finish, then their Operation waits are
-   * abandoned (the Operation itself goes on in GCP; the next reconcile sees its result).
+   * sends them); in-flight reconciles and the Operations of patches already sent get stopBudgetMs
+   * to finish (a Service whose Operation settles meanwhile is reported once more), then the waits
+   * are abandoned (the Operation itself goes on in GCP; the next leader sees its result).
    */
   async stop(): Promise<void> {
     this.stopped = true;
     this.working = false;
     clearTimeout(this.resyncTimer);
     this.limiter.dropQueued('shutting down');
-    const drained = this.queue.shutdown();
+    this.reconciler.holdSettled();
+    const drained = this.queue.shutdown().then(() => this.reconciler.drain());
     const budget = new Promise<'late'>((r) => setTimeout(() => r('late'), this.deps.stopBudgetMs ?? STOP_BUDGET_MS).unref());
     if ((await Promise.race([drained, budget])) === 'late') {
       this.deps.log.warn('in-flight reconciles did not finish in time; abandoning their waits', {});

@@ -1,5 +1,8 @@
 // Reconcile one Service key: assess (intent and plan per port), apply planned patches, report
 // (condition, Events, metrics). Returns an Outcome and never throws (controller/outcome.ts).
+// Writes are pipelined: a pass sends a patch and returns without waiting for its Operation
+// (patches-in-flight.ts); when the Operation settles, the Service is reconciled again and that
+// pass reports it (`Patched` only for an Operation DONE without error).
 import { randomUUID } from 'node:crypto';
 import { scopeKey, type LiveHealthCheck, type OwnedFields, type Scope } from '../model/health-check.js';
 import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../model/kube.js';
@@ -12,12 +15,15 @@ import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
 import { diffFields, type PortPlan } from '../plan/port-plan.js';
 import { isDrift, metricStateOf } from '../plan/states.js';
-import { classify, type GcpError } from '../gcp/errors.js';
+import { OperationTimeoutError, classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
+import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
+import { PatchesInFlight } from './patches-in-flight.js';
+import { WriteDroppedError } from './write-limiter.js';
 
 export interface ReconcileDeps {
   readonly view: ClusterView;
@@ -38,8 +44,14 @@ export interface ReconcileDeps {
   readonly reverifyAfterMs?: number;
   /** How long ingress-gce gets to apply a BackendConfig change before its fields count as drifted (default 2 min). */
   readonly backendConfigGraceMs?: number;
+  /** At most this many patches in flight (reserved, queued in the write limiter, or awaiting their Operation); default 500. */
+  readonly maxPatchesInFlight?: number;
+  /** Told which Services to reconcile again when a patch's Operation settles (the controller re-queues them). */
+  readonly onPatchSettled?: (keys: readonly string[]) => void;
   readonly now?: () => Date;
 }
+
+const DEFAULT_MAX_PATCHES_IN_FLIGHT = 500;
 
 const REJECTED_LIMIT = 10_000;
 /** Pending re-reads and unreported patches are bounded like the rejected memo. */
@@ -71,12 +83,24 @@ interface Reread {
 
 /** What reconcile remembers across passes; every map is bounded. */
 interface Memory {
+  /** Checks with a patch in flight: no second PATCH for them until it settles. */
+  readonly patches: PatchesInFlight;
+  /** Patches whose Operation settled with an error (key → port → the outcome), reported by the next pass instead of a re-send. */
+  readonly failed: Map<string, Map<string, SettledFailure>>;
+  /** While draining for shutdown, settled patches' Services are collected here instead of re-queued. */
+  readonly drain: { active: boolean; readonly keys: Set<string> };
   /** Patches GCP rejected as invalid (key#port → what was sent and why it failed), so one bad patch is not re-sent every pass. */
   readonly rejected: Map<string, Rejection>;
   /** Checks to re-read once (scope/name → when and for which Service). */
   readonly rereads: Map<string, Reread>;
   /** Patches applied whose condition write failed (key → port → the `patched` outcome), reported by the next pass that writes. */
   readonly unreported: Map<string, Map<string, UnreportedPatch>>;
+}
+
+interface SettledFailure {
+  readonly healthCheck: string;
+  readonly outcome: PortOutcome;
+  readonly error?: GcpError;
 }
 
 interface UnreportedPatch {
@@ -87,9 +111,41 @@ interface UnreportedPatch {
 
 /** Reconciles Service keys; it keeps the memory of rejected, unverified and unreported patches across passes. */
 export class ServiceReconciler {
-  private readonly memory: Memory = { rejected: new Map(), rereads: new Map(), unreported: new Map() };
+  private readonly memory: Memory;
 
-  constructor(private readonly deps: ReconcileDeps) {}
+  constructor(private readonly deps: ReconcileDeps) {
+    this.memory = {
+      rejected: new Map(),
+      rereads: new Map(),
+      unreported: new Map(),
+      patches: new PatchesInFlight(deps.maxPatchesInFlight ?? DEFAULT_MAX_PATCHES_IN_FLIGHT),
+      failed: new Map(),
+      drain: { active: false, keys: new Set() },
+    };
+  }
+
+  /** Checks with a patch in flight (for tests and shutdown). */
+  get patchesInFlight(): number {
+    return this.memory.patches.size;
+  }
+
+  /** Shutdown begins: from now on a settled patch's Service is kept for drain() instead of re-queued. */
+  holdSettled(): void {
+    this.memory.drain.active = true;
+  }
+
+  /**
+   * Shutdown, once the work queue stopped: waits until no patch is in flight (their Operations
+   * settle, or are abandoned when the fence closes), then reconciles once more each Service whose
+   * patch settled since holdSettled(), so a patch applied during shutdown is still reported.
+   */
+  async drain(): Promise<void> {
+    this.memory.drain.active = true;
+    await this.memory.patches.idle();
+    const keys = [...this.memory.drain.keys];
+    this.memory.drain.keys.clear();
+    for (const key of keys) await this.reconcile(key);
+  }
 
   /**
    * Brings one Service's health checks in line and reports on them. Every failure — GCP, the
@@ -153,8 +209,11 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   const errors: GcpError[] = [];
   const applied = new Map<string, UnreportedPatch>();
   let notReady = false;
+  /** A port's check has a patch in flight: this pass reports nothing; the settling Operation brings the Service back. */
+  let inFlight = false;
   let lookAgainAt = Infinity;
   const unreported = memory.unreported.get(key);
+  const failedBefore = memory.failed.get(key);
   // One entry per (Service port, health check): a port behind two load balancers has two checks.
   for (const entry of assessment.managed ? assessment.ports : []) {
     const { live, intent } = entry;
@@ -173,11 +232,28 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
         lookAgainAt = Math.min(lookAgainAt, grace.endsAt);
       }
     }
+    // No second PATCH while one is in flight for this check (this Service's, or another's sharing
+    // it), and no report of a check about to change: the Operation settling brings this key back.
+    if (live && memory.patches.get(checkKey(live.name, live.scope))) {
+      memory.patches.reserve(checkKey(live.name, live.scope), key, entry.id);
+      inFlight = true;
+      continue;
+    }
+    // An Operation that settled with an error is reported once by this pass, not re-sent at once
+    // (the error policy's backoff decides when; a 400 is remembered in `rejected`).
+    const settledFailure = failedBefore?.get(entry.id);
+    failedBefore?.delete(entry.id);
     // planPort only plans a patch against a live check.
-    const result =
+    const result: PatchResult =
       plan.state === 'patch' && live
-        ? await applyPatch(`${key}#${entry.id}`, live, plan, deps, memory.rejected, log)
+        ? settledFailure?.healthCheck === live.name
+          ? settledFailure
+          : await applyPatch(key, entry.id, live, plan, !reread.has(checkKey(live.name, live.scope)), deps, memory, log)
         : { outcome: plan as PortOutcome };
+    if ('pending' in result) {
+      inFlight = true;
+      continue;
+    }
     if (result.error) errors.push(result.error);
     let outcome = result.outcome;
     if (outcome.state === 'patched' && plan.state === 'patch' && live) {
@@ -208,6 +284,8 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   if (gw?.error) errors.push(gw.error);
   // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
   for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
+  if (failedBefore?.size === 0) memory.failed.delete(key);
+  if (inFlight) return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
 
   deps.metrics.setServiceReport(
     key,
@@ -235,7 +313,8 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
       return failed;
     }
   }
-  memory.unreported.delete(key);
+  // Only what this pass reported: a patch that settled during the pass is reported by the next one.
+  if (memory.unreported.get(key) === unreported) memory.unreported.delete(key);
   // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
   for (const ev of plannedEvents(reports, changed)) {
     await deps.events
@@ -243,7 +322,11 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
       .catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
+  return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+}
 
+/** What the work queue does after a pass: the errors first, then the soonest look again (a backend not ready, a re-read due). */
+function nextStep(errors: readonly GcpError[], notReady: boolean, lookAgainAt: number, nowMs: number, deps: ReconcileDeps): Outcome {
   // A transient failure (retry with backoff) matters more than a terminal one (GCP's 400).
   const error = errors.find((e) => !isTerminal(e)) ?? errors[0];
   if (error) return { kind: 'error', error };
@@ -309,6 +392,7 @@ async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory
 
 function forgetKey(memory: Memory, key: string): void {
   memory.unreported.delete(key);
+  memory.failed.delete(key);
   for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);
 }
 
@@ -369,17 +453,30 @@ async function writeCondition(deps: ReconcileDeps, svc: SlimService, condition: 
 /** The same words on the pass GCP rejected a patch and on every later one, so the condition stays as it is. */
 const rejectedText = (gcpMessage: string) => `${gcpMessage} (not re-sent until the intent or the check changes)`;
 
-/** Sends one planned patch and turns GCP's answer into the port's outcome (and the error, for the error policy). */
+/** A port's patch: its outcome (and the error, for the error policy), or `pending` while its Operation runs. */
+type PatchResult = { readonly pending: true } | { readonly outcome: PortOutcome; readonly error?: GcpError };
+
+/**
+ * Sends one planned patch. The check is reserved first (synchronously: no second PATCH for it
+ * while this one is in flight), a slot of the in-flight bound is taken, and the patch goes through
+ * the write limiter and the fence. The pass does not wait for the Operation: it returns `pending`,
+ * and when the Operation settles the answer is kept for the Service's next pass (`unreported` for
+ * DONE, `failed` for an error) and the Service is re-queued. An answer already there without I/O
+ * (a patcher that answers at once) is turned into the port's outcome in this pass.
+ */
 async function applyPatch(
-  memoKey: string,
+  key: string,
+  entryId: string,
   live: LiveHealthCheck,
   plan: Extract<PortPlan, { state: 'patch' }>,
+  reverify: boolean,
   deps: ReconcileDeps,
-  rejected: Map<string, Rejection>,
+  memory: Memory,
   log: Logger,
-): Promise<{ outcome: PortOutcome; error?: GcpError }> {
+): Promise<PatchResult> {
+  const memoKey = `${key}#${entryId}`;
   const signature = JSON.stringify([live.id, plan.patch]);
-  const before = rejected.get(memoKey);
+  const before = memory.rejected.get(memoKey);
   if (before?.signature === signature) {
     // GCP's own words stay in the condition; the patch is not re-sent until the intent or the check changes.
     return {
@@ -391,28 +488,121 @@ async function applyPatch(
       },
     };
   }
+  const ck = checkKey(live.name, live.scope);
+  const reservation = memory.patches.reserve(ck, key, entryId);
+  if (!reservation) return { pending: true };
+  const state: { answer?: { ok: true } | { ok: false; error: unknown } } = {};
+  let sent: Promise<void>;
+  const requestId = randomUUID();
   try {
-    await deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, randomUUID());
+    await memory.patches.acquire(reservation);
+    sent = deps.patcher.patchHealthCheck({ name: live.name, scope: live.scope, type: live.type }, plan.patch, requestId).then(
+      () => void (state.answer = { ok: true }),
+      (error: unknown) => void (state.answer = { ok: false, error }),
+    );
+    // One turn of the event loop: an answer that needed no I/O is reported in this pass.
+    await new Promise((r) => setImmediate(r));
   } catch (err) {
-    const e = classify(err);
-    deps.metrics.patchesTotal.inc({ result: 'error' });
-    log.warn('health check patch failed', { health_check: live.name, error_class: e.errorClass, error: e.message });
-    if (e.errorClass === 'not_found') {
-      // GKE deletes and recreates the check under the same name (docs §5.6): the inventory re-lists
-      // for it at the next requeue, skipping its interval once.
-      deps.backends.forgetHealthCheck(live.name, live.scope);
-      return { outcome: { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` } };
-    }
-    if (isTerminal(e)) {
-      // A 400 will not pass on retry: remember it (bounded) with GCP's message until the intent or the check changes.
-      boundedSet(rejected, memoKey, { signature, message: e.message }, REJECTED_LIMIT);
-      return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: rejectedText(e.message) }, error: e };
-    }
-    return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message }, error: e };
+    memory.patches.release(ck);
+    throw err;
   }
+  const settle = (a: NonNullable<typeof state.answer>): { outcome: PortOutcome; error?: GcpError } => {
+    if (a.ok) return applied(live, plan, memoKey, deps, memory, log);
+    return failedPatch(a.error, live, plan, memoKey, signature, deps, memory, log);
+  };
+  if (state.answer) {
+    // Settled without I/O: this pass reports it; the keys that waited meanwhile look again.
+    const waited = memory.patches.release(ck).filter((k) => k !== key);
+    const result = settle(state.answer);
+    if (waited.length > 0) notify(deps, memory, waited);
+    return result;
+  }
+  void sent.then(() => {
+    const keys = memory.patches.release(ck);
+    const a = state.answer ?? { ok: false, error: new Error('patch settled without an answer') };
+    // Step-down or shutdown abandoned the wait (or dropped the queued write): nothing more is written or re-queued.
+    if (!a.ok && (a.error instanceof NotLeaderError || a.error instanceof WriteDroppedError)) {
+      log.info('health check patch abandoned', { health_check: live.name, why: a.error.message });
+      return;
+    }
+    if (!a.ok && a.error instanceof OperationTimeoutError) {
+      // Not an error GCP made, and GCP may still apply it: the Service's next pass (at once) re-reads
+      // the check (GET) and re-patches only if the fields are not there. That re-patch gets a new
+      // requestId: reusing the old one would wait on the same, possibly stuck, Operation again
+      // (decision in README "Operations"); the fields are the same, so a late first Operation changes nothing.
+      deps.metrics.patchesTotal.inc({ result: 'error' });
+      log.warn('health check patch not confirmed; re-reading the check', { health_check: live.name, error: a.error.message });
+      scheduleReread(memory, key, live, nowOf(deps));
+      notify(deps, memory, keys);
+      return;
+    }
+    const result = settle(a);
+    if (result.outcome.state === 'patched') {
+      boundedSet(
+        memory.unreported,
+        key,
+        new Map(memory.unreported.get(key)).set(entryId, { healthCheck: live.name, patch: plan.patch, outcome: result.outcome }),
+      );
+      if (reverify) scheduleReread(memory, key, live, nowOf(deps) + (deps.reverifyAfterMs ?? DEFAULT_REVERIFY_AFTER_MS));
+    } else {
+      // In place: a pass running now consumes (deletes) entries of the same map.
+      let failed = memory.failed.get(key);
+      if (!failed) boundedSet(memory.failed, key, (failed = new Map()));
+      failed.set(entryId, { healthCheck: live.name, ...result });
+    }
+    notify(deps, memory, keys);
+  });
+  return { pending: true };
+}
+
+const nowOf = (deps: ReconcileDeps) => (deps.now ?? (() => new Date()))().getTime();
+
+/** Re-queues Services whose patch settled (or collects them while draining for shutdown). */
+function notify(deps: ReconcileDeps, memory: Memory, keys: readonly string[]): void {
+  if (memory.drain.active) for (const k of keys) memory.drain.keys.add(k);
+  else deps.onPatchSettled?.(keys);
+}
+
+/** A patch whose Operation is DONE without error: the inventory keeps its fields (a list read before cannot undo them). */
+function applied(
+  live: LiveHealthCheck,
+  plan: Extract<PortPlan, { state: 'patch' }>,
+  memoKey: string,
+  deps: ReconcileDeps,
+  memory: Memory,
+  log: Logger,
+): { outcome: PortOutcome & { state: 'patched' } } {
   deps.backends.recordPatch(live.name, live.scope, plan.patch);
   deps.metrics.patchesTotal.inc({ result: 'success' });
-  rejected.delete(memoKey);
+  memory.rejected.delete(memoKey);
   log.info('health check patched', { health_check: live.name, changes: plan.changes, source: plan.source });
   return { outcome: { state: 'patched', source: plan.source, changes: plan.changes } };
+}
+
+/** A patch GCP refused, or whose Operation ended in an error or did not finish in time: the port's outcome and the error. */
+function failedPatch(
+  err: unknown,
+  live: LiveHealthCheck,
+  plan: Extract<PortPlan, { state: 'patch' }>,
+  memoKey: string,
+  signature: string,
+  deps: ReconcileDeps,
+  memory: Memory,
+  log: Logger,
+): { outcome: PortOutcome; error?: GcpError } {
+  const e = classify(err);
+  deps.metrics.patchesTotal.inc({ result: 'error' });
+  log.warn('health check patch failed', { health_check: live.name, error_class: e.errorClass, error: e.message });
+  if (e.errorClass === 'not_found') {
+    // GKE deletes and recreates the check under the same name (docs §5.6): the inventory re-lists
+    // for it at the next requeue, skipping its interval once.
+    deps.backends.forgetHealthCheck(live.name, live.scope);
+    return { outcome: { state: 'not_ready', why: `health check ${live.name} is gone (GKE may be recreating it)` } };
+  }
+  if (isTerminal(e)) {
+    // A 400 will not pass on retry: remember it (bounded) with GCP's message until the intent or the check changes.
+    boundedSet(memory.rejected, memoKey, { signature, message: e.message }, REJECTED_LIMIT);
+    return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: rejectedText(e.message) }, error: e };
+  }
+  return { outcome: { state: 'patch_failed', source: plan.source, changes: plan.changes, error: e.message }, error: e };
 }

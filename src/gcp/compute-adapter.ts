@@ -9,7 +9,7 @@ import { isInstanceGroupBackendName, isNegBackendName } from '../model/ingress-g
 import { refOfKey } from '../model/kube.js';
 import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
 import type { ComputeClients } from './clients.js';
-import { GcpError, classify, httpStatusOf } from './errors.js';
+import { GcpError, OperationTimeoutError, classify, httpStatusOf } from './errors.js';
 
 type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
 type IBackendService = protos.google.cloud.compute.v1.IBackendService;
@@ -89,13 +89,13 @@ function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceR
 const PAGE_SIZE = 500;
 /**
  * How long a patch waits for its Operation. compute's operations.wait itself returns after ~2 min
- * at most; a health-check patch is normally DONE in seconds. The bound keeps a slow Operation from
- * holding a reconcile worker for minutes and keeps shutdown (which lets in-flight reconciles
- * finish) well inside terminationGracePeriodSeconds (30 s). An Operation still running then is
- * not an error GCP made: the patch reports `retryable`, the key is retried with backoff, and the
- * next reconcile sees the check as the Operation left it (the patch is idempotent).
+ * at most; a health-check patch is normally DONE in seconds. The wait no longer holds a reconcile
+ * worker (controller/patches-in-flight.ts), but the bound keeps shutdown (which lets in-flight
+ * Operations finish) well inside terminationGracePeriodSeconds (30 s) and sizes the in-flight
+ * bound. An Operation still running then is not an error GCP made: the patch rejects with
+ * OperationTimeoutError, and the next reconcile re-reads the check before any re-patch.
  */
-const OPERATION_DEADLINE_MS = 20_000;
+export const OPERATION_DEADLINE_MS = 20_000;
 
 export class ComputeAdapter implements HealthCheckApi {
   constructor(
@@ -205,9 +205,7 @@ export class ComputeAdapter implements HealthCheckApi {
   private async waitForOperation(op: IOperation | undefined, scope: Scope, target: string): Promise<void> {
     const deadline = Date.now() + this.operationDeadlineMs;
     const late = () =>
-      new GcpError(
-        'retryable',
-        undefined,
+      new OperationTimeoutError(
         `operation ${current?.name ?? ''} on ${target} did not finish within ${this.operationDeadlineMs / 1000} s; checked again later`,
       );
     let current = op;

@@ -15,6 +15,18 @@ export class GcpError extends Error {
   }
 }
 
+/**
+ * An Operation not DONE by hcsync's deadline. Not an error GCP made: the patch may still be
+ * applied, so the check is re-read (GET) before any re-patch, and a re-patch reuses the requestId
+ * (GCP answers a resend with the original Operation, docs/gke-ingress-healthchecks.md §6.2).
+ */
+export class OperationTimeoutError extends GcpError {
+  constructor(message: string) {
+    super('retryable', undefined, message);
+    this.name = 'OperationTimeoutError';
+  }
+}
+
 /** gRPC codes google-gax maps HTTP statuses to, for errors that carry no httpStatusCode. */
 const HTTP_OF_GRPC: Record<number, number> = { 3: 400, 5: 404, 7: 403, 8: 429, 9: 400, 14: 503, 13: 500, 4: 504, 16: 401 };
 
