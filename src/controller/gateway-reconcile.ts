@@ -24,6 +24,12 @@ export interface GatewayReconcileDeps {
   readonly mode: ActiveMode;
   readonly inferFromLiveness: boolean;
   readonly allowServiceEnforce?: boolean;
+  /**
+   * Since when each Service's written policy has been seen not applied by GKE (key → ms), so the
+   * hold ends after POLICY_APPLY_GRACE_MS (plan/gateway.ts). Owned by reconcile's bounded memory.
+   */
+  readonly unappliedSince?: Map<string, number>;
+  readonly now?: () => Date;
 }
 
 /** What the Gateway half found for one Service. */
@@ -63,13 +69,16 @@ async function act(action: PolicyAction, deps: GatewayReconcileDeps, log: Logger
 
 /** Assesses, and re-lists GCP once (within the inventory's bounds) when a port's gkegw1 backend was not seen. */
 async function assess(svc: SlimService, deps: GatewayReconcileDeps): Promise<GatewayAssessment> {
+  const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const now = (deps.now?.() ?? new Date()).getTime();
   const opts: GatewayAssessOptions = {
     mode: deps.mode,
     inferFromLiveness: deps.inferFromLiveness,
     allowServiceEnforce: deps.allowServiceEnforce ?? true,
+    ...(deps.unappliedSince ? { unappliedSince: deps.unappliedSince.get(key) ?? now, now } : {}),
   };
   let first = assessGateway(svc, deps.view, deps.backends, opts);
-  if (!first.managed) return first;
+  if (!first.managed) return remember(first);
   // Checks GKE has not brought in line with hcsync's policy yet: one GET each (this pass comes
   // back every notReadyRequeueMs while they wait), so InSync follows soon after GKE applies it.
   const waiting = first.ports.flatMap((p) => (p.awaitingGke && p.live ? [p.live] : []));
@@ -77,19 +86,35 @@ async function assess(svc: SlimService, deps: GatewayReconcileDeps): Promise<Gat
     try {
       for (const c of waiting) await deps.backends.reread(c.name, c.scope);
       first = assessGateway(svc, deps.view, deps.backends, opts);
-      if (!first.managed) return first;
+      if (!first.managed) return remember(first);
     } catch {
       // Still waiting; the inventory's next list shows it.
     }
   }
-  if (!first.managed || first.unseen.length === 0) return first;
+  if (!first.managed || first.unseen.length === 0) return remember(first);
   try {
-    if (!(await deps.backends.refreshIfDue({ backendServices: [], healthChecks: [], gatewayBackends: first.unseen }))) return first;
+    if (!(await deps.backends.refreshIfDue({ backendServices: [], healthChecks: [], gatewayBackends: first.unseen })))
+      return remember(first);
   } catch {
-    return first; // the ports stay BackendNotReady; the inventory backs off on its own
+    return remember(first); // the ports stay BackendNotReady; the inventory backs off on its own
   }
-  return assessGateway(svc, deps.view, deps.backends, opts);
+  return remember(assessGateway(svc, deps.view, deps.backends, opts));
+
+  /** Starts (or keeps) the clock while hcsync's written policy waits for GKE; stops it otherwise. */
+  function remember(a: GatewayAssessment): GatewayAssessment {
+    const waiting = a.managed && a.ports.some((p) => p.awaitingGke === true || p.unapplied === true);
+    if (!deps.unappliedSince) return a;
+    if (!waiting) deps.unappliedSince.delete(key);
+    else if (!deps.unappliedSince.has(key)) {
+      if (deps.unappliedSince.size >= UNAPPLIED_LIMIT) deps.unappliedSince.clear();
+      deps.unappliedSince.set(key, now);
+    }
+    return a;
+  }
 }
+
+/** The unapplied-since clocks are bounded like reconcile's other memos. */
+const UNAPPLIED_LIMIT = 10_000;
 
 /**
  * The Gateway half of a Service's reconcile: applies or deletes hcsync's own policy as planned

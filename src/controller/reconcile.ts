@@ -95,6 +95,8 @@ interface Memory {
   readonly rereads: Map<string, Reread>;
   /** Patches applied whose condition write failed (key → port → the `patched` outcome), reported by the next pass that writes. */
   readonly unreported: Map<string, Map<string, UnreportedPatch>>;
+  /** Since when each Service's own HealthCheckPolicy has waited for GKE to apply it (controller/gateway-reconcile.ts). */
+  readonly unappliedSince: Map<string, number>;
 }
 
 interface SettledFailure {
@@ -121,6 +123,7 @@ export class ServiceReconciler {
       patches: new PatchesInFlight(deps.maxPatchesInFlight ?? DEFAULT_MAX_PATCHES_IN_FLIGHT),
       failed: new Map(),
       drain: { active: false, keys: new Set() },
+      unappliedSince: new Map(),
     };
   }
 
@@ -188,7 +191,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   if (!assessed.ok) return { kind: 'error', error: assessed.error };
   const assessment = assessed.assessment;
   // The Gateway half (GKE Gateway backends): its ports join the same condition, Events and metrics.
-  const gw: GatewayPass | undefined = deps.policies ? await reconcileGateway(svc, { ...deps, policies: deps.policies }, log) : undefined;
+  const gw: GatewayPass | undefined = deps.policies
+    ? await reconcileGateway(svc, { ...deps, policies: deps.policies, unappliedSince: memory.unappliedSince }, log)
+    : undefined;
   if (!assessment.managed && !gw?.managed) {
     deps.metrics.setServiceReport(key, []);
     forgetKey(memory, key);
@@ -393,6 +398,7 @@ async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory
 function forgetKey(memory: Memory, key: string): void {
   memory.unreported.delete(key);
   memory.failed.delete(key);
+  memory.unappliedSince.delete(key);
   for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);
 }
 

@@ -37,6 +37,8 @@ interface GatewayPortAssessment {
   readonly via: string;
   /** hcsync's policy says what it should; GKE's Gateway controller has not applied it to the live check yet. */
   readonly awaitingGke?: true;
+  /** hcsync's policy is written and GKE has not applied it within POLICY_APPLY_GRACE_MS (reported as drift; no GET per pass). */
+  readonly unapplied?: true;
 }
 
 /** What to do about hcsync's own policy for this Service. */
@@ -61,7 +63,20 @@ export interface GatewayAssessOptions {
   readonly mode: ActiveMode;
   readonly inferFromLiveness: boolean;
   readonly allowServiceEnforce?: boolean;
+  /**
+   * Since when (ms) this replica has seen hcsync's written policy not applied to the live check,
+   * and the time now. A one-shot view (plan, diagnose) gives neither and reports the wait as held.
+   */
+  readonly unappliedSince?: number;
+  readonly now?: number;
 }
+
+/**
+ * How long GKE's Gateway controller gets to apply hcsync's policy before the difference is reported
+ * as Drifted rather than held (the same grace as a BackendConfig change on the Ingress path): a
+ * policy GKE never applies (not attached, refused) must not read as a rollout for ever.
+ */
+export const POLICY_APPLY_GRACE_MS = 120_000;
 
 /** GKE's policy type for a Service port's appProtocol (contract: HTTPS → HTTPS, `kubernetes.io/h2c` or HTTP2 → HTTP2, else HTTP). */
 function policyTypeOf(port: SlimServicePort): AppProtocol {
@@ -372,8 +387,15 @@ export function assessGateway(svc: SlimService, view: ClusterView, backends: Bac
     if (r.live.kind === 'missing') return entry(r, { state: 'not_ready', why: r.live.why }, ownVia);
     const v = verify(r.live.live, fields, first.type);
     if (v.changes.length === 0 && !v.typeText) return entry(r, { state: 'in_sync', source }, ownVia);
-    // Written, not yet applied by GKE: held like an Ingress rollout (the next sync of GKE's controller applies it).
-    const why = `${policyLabel(namespace, ownName)} is written; GKE's Gateway controller has not applied it to ${r.live.label} yet (${changesText(v.changes, v.typeText)})${status ? `; policy status: ${status}` : ''}`;
+    // Written, not yet applied by GKE: held like an Ingress rollout (the next sync of GKE's controller
+    // applies it), for POLICY_APPLY_GRACE_MS; after that it is drift, reported and alerted on.
+    const waitedMs = opts.unappliedSince !== undefined && opts.now !== undefined ? opts.now - opts.unappliedSince : undefined;
+    const diff = `${changesText(v.changes, v.typeText)})${status ? `; policy status: ${status}` : ''}`;
+    if (waitedMs !== undefined && waitedMs >= POLICY_APPLY_GRACE_MS) {
+      const why = `${policyLabel(namespace, ownName)} is written, but GKE's Gateway controller has not applied it to ${r.live.label} for ${Math.round(waitedMs / 1000)} s (${diff}`;
+      return { ...entry(r, { state: 'drifted', source, changes: v.changes, why }, ownVia), unapplied: true as const };
+    }
+    const why = `${policyLabel(namespace, ownName)} is written; GKE's Gateway controller has not applied it to ${r.live.label} yet (${diff}`;
     return entry(r, { state: 'hold', why }, ownVia, true);
   });
   return result(ports, !written && mode === 'enforce' ? { kind: 'apply', policy } : { kind: 'none' });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { gatewayNameServes, isGatewayBackendName } from '../../src/model/gke-gateway-names.js';
 import type { SlimServicePort } from '../../src/model/kube.js';
 import { gatewayScope } from '../../src/plan/gateway-scope.js';
-import { assessGateway, type GatewayAssessment } from '../../src/plan/gateway.js';
+import { assessGateway, POLICY_APPLY_GRACE_MS, type GatewayAssessment } from '../../src/plan/gateway.js';
 import { GatewayRouteIndex, policyServiceKeys, routeServiceKeys } from '../../src/kube/gateway-index.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
 import {
@@ -269,6 +269,32 @@ describe('HealthCheckPolicy planning: one policy per Service, only the intent’
       /not applied it to gkegw1-ab12-default-web-80-abcdefghijkl yet \(requestPath "\/" ≠ "\/healthz"/,
     );
   });
+
+  const waitCases = [
+    { waitedMs: 0, want: 'hold' },
+    { waitedMs: POLICY_APPLY_GRACE_MS - 1, want: 'hold' },
+    { waitedMs: POLICY_APPLY_GRACE_MS, want: 'drifted' },
+  ];
+  for (const c of waitCases) {
+    it(`own policy not applied by GKE for ${String(c.waitedMs)} ms → ${c.want} (the rollout hold is bounded), nothing written again`, () => {
+      const now = 1_000_000_000;
+      const w = world({ policies: [ownSame] });
+      const a = managed(
+        assessGateway(web, gatewayView(w), gatewayView(w), {
+          mode: 'enforce',
+          inferFromLiveness: true,
+          unappliedSince: now - c.waitedMs,
+          now,
+        }),
+      );
+      assert.deepEqual(states(a), [c.want]);
+      assert.equal(a.action.kind, 'none');
+      const p = a.ports[0];
+      assert.equal(p?.awaitingGke === true, c.want === 'hold', 'a held port is re-read; a drifted one is not (no GET per pass)');
+      assert.equal(p?.unapplied === true, c.want === 'drifted');
+      if (p?.plan.state === 'drifted') assert.match(p.plan.why, /has not applied it to gkegw1-ab12-default-web-80-abcdefghijkl for 120 s/);
+    });
+  }
 
   it('own policy written and the live check matches → in sync, naming the policy and the gkegw1 check', () => {
     const a = managed(

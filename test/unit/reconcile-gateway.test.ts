@@ -18,7 +18,7 @@ import { gateway, gatewayBackend, gatewayView, policy, route, type GatewayWorld 
 
 const BACKEND = 'gkegw1-ab12-default-web-80-abcdefghijkl';
 
-function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean } = {}) {
+function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => Date } = {}) {
   let svc = service();
   const w: GatewayWorld = {
     pods: [pod([container({ readinessProbe: httpProbe('/healthz', 'http') })])],
@@ -86,6 +86,7 @@ function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean } = {}) {
     mode: o.mode ?? 'enforce',
     inferFromLiveness: true,
     notReadyRequeueMs: 1000,
+    ...(o.now ? { now: o.now } : {}),
   };
   return { w, applied, deleted, conditions, events, gone, reconciler: new ServiceReconciler(deps) };
 }
@@ -114,6 +115,22 @@ describe('reconcile: Services behind a GKE Gateway', () => {
     assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' });
     assert.equal(t.conditions.at(-1)?.reason, 'InSync');
     assert.equal(t.applied.length, 1);
+  });
+
+  it('a policy GKE never applies is held for 2 minutes, then Drifted (HealthCheckDrifted), and never re-written', async () => {
+    let nowMs = Date.parse('2026-11-29T00:00:00Z');
+    const t = setup({ now: () => new Date(nowMs) });
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.conditions.at(-1)?.reason, 'Patched');
+    nowMs += 1_000;
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.conditions.at(-1)?.reason, 'RolloutInProgress');
+    nowMs += 120_000; // the clock starts at the first pass that sees the written policy not applied
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.conditions.at(-1)?.reason, 'Drifted');
+    assert.match(t.conditions.at(-1)?.message ?? '', /has not applied it to gkegw1-ab12-default-web-80-abcdefghijkl for 120 s/);
+    assert.ok(t.events.some((e) => e.reason === 'HealthCheckDrifted'));
+    assert.equal(t.applied.length, 1, 'drift of an unapplied policy is reported, not re-written');
   });
 
   it('an apply the API server refuses (409 without force) is PatchFailed with its words, and terminal', async () => {
