@@ -1,13 +1,16 @@
 // Informers for Services, Pods, Ingresses and BackendConfigs, and the ClusterView over their
 // caches. Each event becomes exactly the Service keys it affects (the mappers of
-// service-index.ts), of which only those hcsync manages are handed on.
+// service-index.ts; Pods ↔ Services through selector-index.ts, with no namespace scan either way),
+// of which only those hcsync manages are handed on. A Pod event that changes nothing hcsync
+// reads hands on nothing.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, type ListPage } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
-import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, selectorMatches } from './service-index.js';
+import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition } from './service-index.js';
+import { SelectorIndex } from './selector-index.js';
 
 export type ServiceKeysHandler = (keys: Iterable<string>) => void;
 
@@ -39,6 +42,7 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
+  private readonly selectors = new SelectorIndex();
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
   private readonly backendConfigChanges = new Map<string, { resourceVersion: string; at: number }>();
   /** After the first lists: an added object is new, not one that existed before hcsync started. */
@@ -118,7 +122,10 @@ export class ClusterState implements ClusterView {
     for (const inf of this.services.informers) {
       inf.on('add', (s) => this.onService(s));
       inf.on('update', (s) => this.onService(s));
-      inf.on('delete', (s) => this.notify([keyOf(s.metadata)]));
+      inf.on('delete', (s) => {
+        this.selectors.serviceChanged(s, true);
+        this.notify([keyOf(s.metadata)]);
+      });
     }
     for (const inf of this.ingresses.informers) {
       inf.on('add', (i) => this.onIngress(i, false));
@@ -178,7 +185,7 @@ export class ClusterState implements ClusterView {
   }
 
   podsFor(service: SlimService): SlimPod[] {
-    return this.pods.list(service.metadata.namespace).filter((p) => selectorMatches(service.spec.selector, p.metadata.labels));
+    return this.selectors.podsFor(service);
   }
 
   ingressesFor(namespace: string, serviceName: string): SlimIngress[] {
@@ -211,6 +218,7 @@ export class ClusterState implements ClusterView {
   }
 
   private onService(s: SlimService): void {
+    this.selectors.serviceChanged(s, false);
     const key = keyOf(s.metadata);
     if (this.isManaged(key, s)) this.notify([key]);
   }
@@ -221,7 +229,7 @@ export class ClusterState implements ClusterView {
   }
 
   private onPod(pod: SlimPod, deleted: boolean): void {
-    this.notifyManaged(this.index.podChanged(pod, deleted, this.services.list(pod.metadata.namespace)));
+    this.notifyManaged(this.selectors.podChanged(pod, deleted));
   }
 
   private onBackendConfig(bc: SlimBackendConfig, what: 'listed' | 'changed' | 'deleted'): void {

@@ -1,0 +1,94 @@
+// ClusterState's event → enqueue path, fed through its informers' own watch handlers (no API
+// server): which Service keys each Pod and Service event hands to the work queue.
+import assert from 'node:assert/strict';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterState } from '../../src/kube/cluster-state.js';
+import { slimIngress, slimPod, slimService } from '../../src/kube/slim.js';
+import { silentLogger } from '../../src/observability/log.js';
+
+type Kind = 'services' | 'pods' | 'ingresses';
+const SLIM = { services: slimService, pods: slimPod, ingresses: slimIngress } as const;
+
+function clusterState() {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const enqueued: string[] = [];
+  const cluster = new ClusterState(kc, [], silentLogger(), (keys) => enqueued.push(...keys));
+  let rv = 1;
+  /** A watch event as the API server sends it, through the informer's own handler (ListWatch.watchHandler). */
+  const watch = (kind: Kind, phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: { metadata: Record<string, unknown> }) => {
+    const obj = SLIM[kind]({
+      ...raw,
+      metadata: { uid: `${String(raw.metadata['name'])}-uid`, ...raw.metadata, resourceVersion: String(rv++) },
+    });
+    const family = (cluster as unknown as Record<Kind, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
+    for (const inf of family.informers) inf.lw.watchHandler(phase, obj);
+  };
+  return { cluster, enqueued, watch };
+}
+
+const svc = (name: string, selector: Record<string, string>) => ({
+  metadata: { namespace: 'default', name },
+  spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 8000 }] },
+});
+const gkeIngress = (service: string) => ({
+  metadata: { namespace: 'default', name: `ing-${service}`, annotations: { 'kubernetes.io/ingress.class': 'gce' } },
+  spec: { defaultBackend: { service: { name: service, port: { number: 80 } } } },
+});
+const rawPod = (name: string, labels: Record<string, string>, o: { podIP?: string; path?: string } = {}) => ({
+  metadata: { namespace: 'default', name, labels, creationTimestamp: '2026-11-29T10:00:00Z' },
+  spec: { containers: [{ name: 'app', readinessProbe: { httpGet: { path: o.path ?? '/ready', port: 8000 } } }] },
+  status: { phase: 'Running', podIP: o.podIP ?? '10.0.0.1' },
+});
+
+describe('cluster state: Pod and Service events → enqueued Services', () => {
+  it('a Pod update that changes nothing hcsync reads (a new podIP) enqueues nothing; a probe change enqueues its Service', () => {
+    const { cluster, enqueued, watch } = clusterState();
+    watch('services', 'ADDED', svc('web', { app: 'web' }));
+    watch('ingresses', 'ADDED', gkeIngress('web'));
+    watch('pods', 'ADDED', rawPod('web-1', { app: 'web' }));
+    enqueued.length = 0;
+    watch('pods', 'MODIFIED', rawPod('web-1', { app: 'web' }, { podIP: '10.0.0.2' }));
+    assert.deepEqual(enqueued, []);
+    watch('pods', 'MODIFIED', rawPod('web-1', { app: 'web' }, { podIP: '10.0.0.2', path: '/healthz' }));
+    assert.deepEqual(enqueued, ['default/web']);
+    assert.equal(cluster.podsFor(cluster.service('default', 'web')!)[0]?.spec.containers[0]?.readinessProbe?.httpGet?.path, '/healthz');
+  });
+
+  it("a Pod selected only by a Service's new selector: deleting it enqueues that Service, and podsFor no longer lists it", () => {
+    const { cluster, enqueued, watch } = clusterState();
+    watch('ingresses', 'ADDED', gkeIngress('web'));
+    watch('services', 'ADDED', svc('web', { app: 'web' }));
+    watch('pods', 'ADDED', rawPod('v2-1', { app: 'web-v2' }));
+    watch('services', 'MODIFIED', svc('web', { app: 'web-v2' }));
+    assert.deepEqual(
+      cluster.podsFor(cluster.service('default', 'web')!).map((p) => p.metadata.name),
+      ['v2-1'],
+    );
+    enqueued.length = 0;
+    watch('pods', 'DELETED', rawPod('v2-1', { app: 'web-v2' }));
+    assert.deepEqual(enqueued, ['default/web']);
+    assert.deepEqual(cluster.podsFor(cluster.service('default', 'web')!), []);
+  });
+
+  it('a relabelled Pod enqueues the Service it left and the one it joined', () => {
+    const { cluster, enqueued, watch } = clusterState();
+    for (const s of ['web', 'api']) {
+      watch('services', 'ADDED', svc(s, { app: s }));
+      watch('ingresses', 'ADDED', gkeIngress(s));
+    }
+    watch('pods', 'ADDED', rawPod('p', { app: 'web' }));
+    enqueued.length = 0;
+    watch('pods', 'MODIFIED', rawPod('p', { app: 'api' }));
+    assert.deepEqual([...enqueued].sort(), ['default/api', 'default/web']);
+    assert.deepEqual(
+      cluster.podsFor(cluster.service('default', 'api')!).map((p) => p.metadata.name),
+      ['p'],
+    );
+  });
+});
