@@ -2,9 +2,13 @@
 // filled through the informers' watch path, no API server), the real reconciler, metrics and
 // logger, and a GCP inventory holding S in-sync checks plus 1,000 unrelated ones. Every Service
 // already carries its InSync condition, so a resync must write nothing.
-//   npm run bench:steady [-- S]        (default S = 5000; 3 Pods per Service, one namespace)
+//   npm run bench:steady [-- S [NAMESPACES [names]]]
+// (default S = 5000, 3 Pods per Service, over 10 namespaces as bench:scale; `names`: backend
+// services without ingress-gce's JSON description, so ports are matched by recomputed name)
 // Prints the CPU (user+system) of a resync (GCP inventory refresh + a reconcile of every managed
 // Service), what it wrote, and the cost of a Pod event; `--cpu-prof` profiles it.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterState } from '../src/kube/cluster-state.js';
 import { slimIngress, slimPod, slimService } from '../src/kube/slim.js';
@@ -14,9 +18,12 @@ import type { BackendServiceRef, LiveHealthCheck } from '../src/model/health-che
 import { ServiceReconciler } from '../src/controller/reconcile.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { createLogger } from '../src/observability/log.js';
+import { negBackendName } from '../src/model/ingress-gce-names.js';
 
 const S = Number(process.argv[2] ?? 5000);
-const NS = 'bench';
+const NAMESPACES = Number(process.argv[3] ?? 10);
+const BY_NAME = process.argv[4] === 'names';
+const nsOf = (i: number) => `bench-${i % NAMESPACES}`;
 const UID8 = 'abcdef12';
 
 const kc = new KubeConfig();
@@ -39,7 +46,7 @@ function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'M
   for (const inf of family?.informers ?? []) inf.lw.watchHandler(phase, slim);
 }
 
-const checkName = (i: number) => `k8s1-${UID8}-${NS}-svc-${i}-80-${i.toString(16).padStart(8, '0')}`;
+const checkName = (i: number) => negBackendName(UID8, nsOf(i), `svc-${i}`, 80);
 const backends: BackendServiceRef[] = [];
 const checks: LiveHealthCheck[] = [];
 for (let i = 0; i < S; i++) {
@@ -48,7 +55,7 @@ for (let i = 0; i < S; i++) {
     name: hc,
     scope: { kind: 'global' },
     healthCheck: { name: hc, scope: { kind: 'global' } },
-    service: { namespace: NS, name: `svc-${i}`, port: '80' },
+    ...(BY_NAME ? {} : { service: { namespace: nsOf(i), name: `svc-${i}`, port: '80' } }),
     backendKind: 'neg',
   });
   checks.push({
@@ -76,7 +83,7 @@ const inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: 15_000 }
 
 const rawPod = (i: number, j: number, rv: number) => ({
   metadata: {
-    namespace: NS,
+    namespace: nsOf(i),
     name: `svc-${i}-${j}`,
     uid: `p${i}-${j}`,
     resourceVersion: String(rv),
@@ -96,7 +103,7 @@ const rawPod = (i: number, j: number, rv: number) => ({
 });
 let rv = 1;
 const rawService = (i: number, conditions: unknown[]) => ({
-  metadata: { namespace: NS, name: `svc-${i}`, uid: `s${i}`, resourceVersion: String(rv++), generation: 1 },
+  metadata: { namespace: nsOf(i), name: `svc-${i}`, uid: `s${i}`, resourceVersion: String(rv++), generation: 1 },
   spec: { selector: { app: `svc-${i}`, tier: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
   status: { conditions },
 });
@@ -104,7 +111,7 @@ for (let i = 0; i < S; i++) {
   watchEvent('services', 'ADDED', rawService(i, []));
   watchEvent('ingresses', 'ADDED', {
     metadata: {
-      namespace: NS,
+      namespace: nsOf(i),
       name: `ing-${i}`,
       uid: `i${i}`,
       resourceVersion: String(rv++),
@@ -159,10 +166,20 @@ const warmWrites = statusWrites.length;
 statusWrites.length = 0;
 events.length = 0;
 const runs = [];
+// HCSYNC_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured resyncs only (open in Chrome DevTools).
+const profile = process.env.HCSYNC_BENCH_PROFILE;
+const session = profile ? new Session() : undefined;
+const post = (method: string) => new Promise<unknown>((ok, fail) => session?.post(method, (e, r) => (e ? fail(e) : ok(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
 for (let r = 0; r < 3; r++) runs.push(await resync());
+if (session && profile) writeFileSync(profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
 const best = runs.reduce((a, b) => (a.cpuMs < b.cpuMs ? a : b));
 console.log(
-  `steady resync of ${best.keys} Services (${3 * S} Pods, one namespace): CPU ${best.cpuMs.toFixed(0)} ms (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(', ')} ms; first pass ${warm.cpuMs.toFixed(0)} ms, ${warmWrites} status writes); ` +
+  `steady resync of ${best.keys} Services (${3 * S} Pods, ${NAMESPACES} namespaces${BY_NAME ? ', backends matched by name' : ''}): CPU ${best.cpuMs.toFixed(0)} ms (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(', ')} ms; first pass ${warm.cpuMs.toFixed(0)} ms, ${warmWrites} status writes); ` +
     `${statusWrites.length} status writes, ${events.length} Events, ${calls['patch'] ?? 0} PATCHes, ${calls['get'] ?? 0} GETs`,
 );
 if (statusWrites.length > 0) console.log(`first status writes: ${statusWrites.slice(0, 3).join(' | ')}`);
@@ -177,9 +194,9 @@ enqueued = 0;
 cpu = process.cpuUsage();
 for (let i = 0; i < S; i++) {
   const p = rawPod(i, 1, rv++);
-  watchEvent('pods', 'MODIFIED', { ...p, metadata: { ...p.metadata, labels: { app: `svc-${(i + 1) % S}`, tier: 'web' } } });
+  watchEvent('pods', 'MODIFIED', { ...p, metadata: { ...p.metadata, labels: { app: `svc-${(i + NAMESPACES) % S}`, tier: 'web' } } });
 }
 d = process.cpuUsage(cpu);
 console.log(
-  `${S} Pod relabels (each moves a Pod to the next Service): CPU ${((d.user + d.system) / 1000).toFixed(0)} ms, ${enqueued} keys enqueued`,
+  `${S} Pod relabels (each moves a Pod to another Service of its namespace): CPU ${((d.user + d.system) / 1000).toFixed(0)} ms, ${enqueued} keys enqueued`,
 );
