@@ -9,7 +9,7 @@ import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, type ListPage } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
-import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition } from './service-index.js';
+import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, sameServiceApartFromStatus } from './service-index.js';
 import { SelectorIndex } from './selector-index.js';
 
 export type ServiceKeysHandler = (keys: Iterable<string>) => void;
@@ -45,6 +45,8 @@ export class ClusterState implements ClusterView {
   private readonly selectors = new SelectorIndex();
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
   private readonly backendConfigChanges = new Map<string, { resourceVersion: string; at: number }>();
+  /** Service key → hcsync's own last status write (the version it produced, the Service it was made for), until the next event of that Service; bounded by the Services. */
+  private readonly ownStatusWrites = new Map<string, { readonly resourceVersion: string; readonly service: SlimService }>();
   /** After the first lists: an added object is new, not one that existed before hcsync started. */
   private started = false;
 
@@ -124,6 +126,7 @@ export class ClusterState implements ClusterView {
       inf.on('update', (s) => this.onService(s));
       inf.on('delete', (s) => {
         this.selectors.serviceChanged(s, true);
+        this.ownStatusWrites.delete(keyOf(s.metadata));
         this.notify([keyOf(s.metadata)]);
       });
     }
@@ -178,6 +181,17 @@ export class ClusterState implements ClusterView {
     return [...keys];
   }
 
+  /**
+   * hcsync wrote the condition of `service` (the version its reconcile assessed), producing
+   * `resourceVersion`. The event carrying exactly that version is the echo of the write; unless
+   * the Service also differs from what was assessed (a re-list after a broken watch folds several
+   * changes into one event), it enqueues nothing: a condition write does not cost a second
+   * reconcile. If the echo arrived before the write's response, the note is dropped by the next event.
+   */
+  ownStatusWritten(service: SlimService, resourceVersion: string): void {
+    this.ownStatusWrites.set(keyOf(service.metadata), { resourceVersion, service });
+  }
+
   // --- ClusterView ---
 
   service(namespace: string, name: string): SlimService | undefined {
@@ -220,6 +234,11 @@ export class ClusterState implements ClusterView {
   private onService(s: SlimService): void {
     this.selectors.serviceChanged(s, false);
     const key = keyOf(s.metadata);
+    const own = this.ownStatusWrites.get(key);
+    if (own !== undefined) {
+      this.ownStatusWrites.delete(key);
+      if (own.resourceVersion === s.metadata.resourceVersion && sameServiceApartFromStatus(own.service, s)) return;
+    }
     if (this.isManaged(key, s)) this.notify([key]);
   }
 

@@ -7,6 +7,7 @@
 // events. It also remembers each Pod as last seen, so a Pod event that changes nothing hcsync
 // reads (a new resourceVersion, a status field other than the phase) notifies no Service.
 import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
+import { jsonEqual } from '../lib/json-equal.js';
 import { selectorMatches } from './service-index.js';
 
 /** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
@@ -21,24 +22,10 @@ export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
     m.creationTimestamp === n.creationTimestamp &&
     m.deletionTimestamp === n.deletionTimestamp &&
     a.status.phase === b.status.phase &&
-    sameJson(m.labels, n.labels) &&
-    sameJson(m.annotations, n.annotations) &&
-    sameJson(a.spec, b.spec)
+    jsonEqual(m.labels, n.labels) &&
+    jsonEqual(m.annotations, n.annotations) &&
+    jsonEqual(a.spec, b.spec)
   );
-}
-
-/** Structural equality of JSON-shaped values (plain objects, arrays, strings, numbers, booleans); key order does not matter. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ak = Object.keys(a);
-  const bk = Object.keys(b);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) {
-    if (!Object.hasOwn(b, k) || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, member: string): void {
@@ -79,7 +66,7 @@ export class SelectorIndex {
     const key = keyOf(service.metadata);
     const before = this.services.get(key);
     const selector = deleted ? undefined : service.spec.selector;
-    if (before && selector && sameJson(before.selector, selector)) return;
+    if (before && selector && jsonEqual(before.selector, selector)) return;
     if (before) {
       removeFrom(this.servicesByAnchor, before.anchor, key);
       this.services.delete(key);

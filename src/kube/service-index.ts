@@ -3,6 +3,7 @@
 // the Services it backs, BackendConfig → the Services naming it (Pod → the Services selecting
 // it: selector-index.ts). Pure: plain objects in, keys out; ServiceKeyIndex remembers what each
 // Ingress pointed at last, so a change notifies the Services it left as well as those it joined.
+import { jsonEqual } from '../lib/json-equal.js';
 import { CONDITION_TYPE } from '../model/report.js';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimService } from '../model/kube.js';
 import { parseBackendConfigRef } from '../parse/annotations.js';
@@ -39,6 +40,16 @@ export function backendConfigServiceKeys(backendConfig: SlimBackendConfig, servi
       keys.push(keyOf(s.metadata));
   }
   return keys;
+}
+
+/**
+ * Whether two versions of a Service differ at most in their status and resourceVersion: what
+ * hcsync reads of a Service (selector, ports, annotations, generation) is the same.
+ */
+export function sameServiceApartFromStatus(a: SlimService, b: SlimService): boolean {
+  const { resourceVersion: _a, ...ma } = a.metadata;
+  const { resourceVersion: _b, ...mb } = b.metadata;
+  return jsonEqual(ma, mb) && jsonEqual(a.spec, b.spec);
 }
 
 /** Whether hcsync has reported on this Service (so it must be told when it leaves hcsync's scope). */

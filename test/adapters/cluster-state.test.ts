@@ -20,8 +20,9 @@ function clusterState() {
   const enqueued: string[] = [];
   const cluster = new ClusterState(kc, [], silentLogger(), (keys) => enqueued.push(...keys));
   let rv = 1;
+  const nextResourceVersion = () => String(rv);
   /** A watch event as the API server sends it, through the informer's own handler (ListWatch.watchHandler). */
-  const watch = (kind: Kind, phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: { metadata: Record<string, unknown> }) => {
+  const watch = (kind: Kind, phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: { metadata: Record<string, unknown>; [k: string]: unknown }) => {
     const obj = SLIM[kind]({
       ...raw,
       metadata: { uid: `${String(raw.metadata['name'])}-uid`, ...raw.metadata, resourceVersion: String(rv++) },
@@ -29,7 +30,7 @@ function clusterState() {
     const family = (cluster as unknown as Record<Kind, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
     for (const inf of family.informers) inf.lw.watchHandler(phase, obj);
   };
-  return { cluster, enqueued, watch };
+  return { cluster, enqueued, watch, nextResourceVersion };
 }
 
 const svc = (name: string, selector: Record<string, string>) => ({
@@ -90,5 +91,35 @@ describe('cluster state: Pod and Service events → enqueued Services', () => {
       cluster.podsFor(cluster.service('default', 'api')!).map((p) => p.metadata.name),
       ['p'],
     );
+  });
+
+  it("the watch event echoing hcsync's own condition write enqueues nothing; a later change by anyone else does", () => {
+    const { cluster, enqueued, watch, nextResourceVersion } = clusterState();
+    watch('ingresses', 'ADDED', gkeIngress('web'));
+    watch('services', 'ADDED', svc('web', { app: 'web' }));
+    const condition = {
+      type: 'HealthCheckInSync',
+      status: 'True',
+      reason: 'InSync',
+      message: 'in sync',
+      lastTransitionTime: '2026-11-29T10:00:00Z',
+    };
+    enqueued.length = 0;
+    cluster.ownStatusWritten(cluster.service('default', 'web')!, nextResourceVersion());
+    watch('services', 'MODIFIED', { ...svc('web', { app: 'web' }), status: { conditions: [condition] } });
+    assert.deepEqual(enqueued, [], 'the echo of the write');
+    watch('services', 'MODIFIED', { ...svc('web', { app: 'web' }), status: { conditions: [{ ...condition, message: 'edited by hand' }] } });
+    assert.deepEqual(enqueued, ['default/web'], 'a hand edit of the condition is reconciled (and put back)');
+  });
+
+  it("an event at the version of hcsync's write that also carries another change (a re-list folds them) is reconciled", () => {
+    const { cluster, enqueued, watch, nextResourceVersion } = clusterState();
+    watch('ingresses', 'ADDED', gkeIngress('web'));
+    watch('services', 'ADDED', svc('web', { app: 'web' }));
+    enqueued.length = 0;
+    cluster.ownStatusWritten(cluster.service('default', 'web')!, nextResourceVersion());
+    const edited = svc('web', { app: 'web' });
+    watch('services', 'MODIFIED', { ...edited, metadata: { ...edited.metadata, annotations: { 'hcsync.io/health-path': '/x' } } });
+    assert.deepEqual(enqueued, ['default/web']);
   });
 });

@@ -1,6 +1,12 @@
 // The event → Service-key mappers and the index that remembers what each Ingress pointed at (Pods: selector-index.test.ts).
 import assert from 'node:assert/strict';
-import { ServiceKeyIndex, backendConfigServiceKeys, ingressServiceKeys, selectorMatches } from '../../src/kube/service-index.js';
+import {
+  ServiceKeyIndex,
+  backendConfigServiceKeys,
+  ingressServiceKeys,
+  sameServiceApartFromStatus,
+  selectorMatches,
+} from '../../src/kube/service-index.js';
 import type { SlimIngress, SlimService } from '../../src/model/kube.js';
 import { backendConfig, ingress, service } from '../support/fixtures.js';
 
@@ -100,4 +106,25 @@ describe('service index: ServiceKeyIndex', () => {
     assert.equal(index.isBacked('default/web'), true);
     assert.deepEqual(index.ingressesOf('default/web'), [{ namespace: 'default', name: 'two' }]);
   });
+});
+
+describe("service index: sameServiceApartFromStatus (the echo of hcsync's own condition write)", () => {
+  const base = service({ annotations: { 'hcsync.io/health-path': '/a' } });
+  const cases: { name: string; next: SlimService; same: boolean }[] = [
+    {
+      name: 'a new resourceVersion and condition only',
+      next: { ...base, metadata: { ...base.metadata, resourceVersion: '9' }, status: { conditions: [] } },
+      same: true,
+    },
+    {
+      name: 'an annotation changed',
+      next: { ...base, metadata: { ...base.metadata, annotations: { 'hcsync.io/health-path': '/b' } } },
+      same: false,
+    },
+    { name: 'the generation moved', next: { ...base, metadata: { ...base.metadata, generation: 2 } }, same: false },
+    { name: 'the selector changed', next: { ...base, spec: { ...base.spec, selector: { app: 'api' } } }, same: false },
+    { name: 'a port changed', next: { ...base, spec: { ...base.spec, ports: [{ port: 81, targetPort: 8000 }] } }, same: false },
+    { name: 'recreated (new uid)', next: { ...base, metadata: { ...base.metadata, uid: 'other' } }, same: false },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(sameServiceApartFromStatus(base, c.next), c.same));
 });
