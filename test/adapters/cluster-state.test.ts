@@ -5,6 +5,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterState } from '../../src/kube/cluster-state.js';
 import { slimIngress, slimPod, slimService } from '../../src/kube/slim.js';
 import { silentLogger } from '../../src/observability/log.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { ServiceReconciler } from '../../src/controller/reconcile.js';
+import { HealthCheckInventory } from '../../src/gcp/inventory.js';
+import type { HealthCheckApi } from '../../src/gcp/compute-adapter.js';
+import type { BackendServiceRef, LiveHealthCheck } from '../../src/model/health-check.js';
+import { negBackendName } from '../../src/model/ingress-gce-names.js';
 
 type Kind = 'services' | 'pods' | 'ingresses';
 const SLIM = { services: slimService, pods: slimPod, ingresses: slimIngress } as const;
@@ -121,5 +127,101 @@ describe('cluster state: Pod and Service events → enqueued Services', () => {
     const edited = svc('web', { app: 'web' });
     watch('services', 'MODIFIED', { ...edited, metadata: { ...edited.metadata, annotations: { 'hcsync.io/health-path': '/x' } } });
     assert.deepEqual(enqueued, ['default/web']);
+  });
+});
+
+describe('cluster state: a steady resync', () => {
+  it('of N in-sync Services (3 Pods each, two namespaces) makes 0 status writes, 0 Events, 0 PATCHes and 0 GETs', async () => {
+    const N = 200;
+    const { cluster, watch } = clusterState();
+    const ns = (i: number) => `ns-${i % 2}`;
+    const backends: BackendServiceRef[] = [];
+    const checks: LiveHealthCheck[] = [];
+    for (let i = 0; i < N; i++) {
+      const name = negBackendName('abcdef12', ns(i), `svc-${i}`, 80);
+      backends.push({
+        name,
+        scope: { kind: 'global' },
+        healthCheck: { name, scope: { kind: 'global' } },
+        service: { namespace: ns(i), name: `svc-${i}`, port: '80' },
+        backendKind: 'neg',
+      });
+      checks.push({
+        name,
+        scope: { kind: 'global' },
+        id: String(i),
+        type: 'HTTP',
+        checkIntervalSec: 10,
+        timeoutSec: 1,
+        block: { requestPath: '/ready', host: '', portSpecification: 'USE_SERVING_PORT' },
+      });
+      const s = svc(`svc-${i}`, { app: `svc-${i}` });
+      watch('services', 'ADDED', { ...s, metadata: { ...s.metadata, namespace: ns(i) } });
+      const ing = gkeIngress(`svc-${i}`);
+      watch('ingresses', 'ADDED', {
+        ...ing,
+        metadata: {
+          ...ing.metadata,
+          namespace: ns(i),
+          annotations: { ...ing.metadata.annotations, 'ingress.kubernetes.io/backends': JSON.stringify({ [name]: 'HEALTHY' }) },
+        },
+      });
+      for (let j = 0; j < 3; j++) {
+        const p = rawPod(`svc-${i}-${j}`, { app: `svc-${i}` });
+        const probe = { httpGet: { path: '/ready', port: 8000 }, periodSeconds: 10, timeoutSeconds: 1 };
+        watch('pods', 'ADDED', {
+          ...p,
+          metadata: { ...p.metadata, namespace: ns(i) },
+          spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8000 }], readinessProbe: probe }] },
+        });
+      }
+    }
+    const calls: string[] = [];
+    const api: HealthCheckApi = {
+      listBackendServices: () => Promise.resolve(backends),
+      listHealthChecks: () => Promise.resolve(checks),
+      patchHealthCheck: (t) => (calls.push(`PATCH ${t.name}`), Promise.resolve()),
+      getHealthCheck: (n) => (calls.push(`GET ${n}`), Promise.resolve(undefined)),
+    };
+    const inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: 15_000 });
+    const writes: string[] = [];
+    const reconciler = new ServiceReconciler({
+      view: cluster,
+      backends: inventory,
+      patcher: api,
+      status: {
+        // As the API server would: the condition comes back through the watch.
+        writeCondition: (s, c) => {
+          writes.push(`${s.metadata.name} ${c.reason}: ${c.message}`);
+          watch('services', 'MODIFIED', {
+            ...svc(s.metadata.name, { app: s.metadata.name }),
+            metadata: { namespace: s.metadata.namespace, name: s.metadata.name },
+            status: { conditions: [c] },
+          });
+          return Promise.resolve();
+        },
+      },
+      events: { emit: (s, e) => (writes.push(`Event ${s.metadata.name} ${e.reason}`), Promise.resolve()) },
+      metrics: new Metrics({ defaultMetrics: false }),
+      log: silentLogger(),
+      mode: 'enforce',
+      inferFromLiveness: true,
+      notReadyRequeueMs: 15_000,
+    });
+    const resync = async () => {
+      await inventory.refresh();
+      for (const k of cluster.managedServiceKeys()) assert.equal((await reconciler.reconcile(k)).kind, 'done', k);
+    };
+    await resync();
+    assert.equal(writes.length, N, `the first pass writes each InSync condition once: ${writes.slice(0, 3).join(' | ')}`);
+    assert.ok(
+      writes.every((w) => w.includes(' InSync: ')),
+      writes[0],
+    );
+    writes.length = 0;
+    await resync();
+    await resync();
+    assert.deepEqual(writes, []);
+    assert.deepEqual(calls, []);
   });
 });
