@@ -25,7 +25,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
-import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from './compute/index.js';
+import { computeClientOptions, startComputeStandIn, type ComputeStandIn, type ComputeStandInOptions } from './compute/index.js';
 import { GkeIngressStandIn, negName } from './gke-ingress/index.js';
 import { freeLoopbackPort } from './loopback-http.js';
 
@@ -43,6 +43,10 @@ export interface TestBedOptions {
   readonly backendConfigCrd?: boolean;
   /** How long the Compute stand-in's operations.wait blocks at most (GCE: about 2 min). */
   readonly operationWaitCapMs?: number;
+  /** Time from a write to its Operation being DONE (default 20 ms). */
+  readonly operationDelayMs?: number;
+  /** More Compute stand-in options (the scale benchmark: no prober, a per-second write quota). */
+  readonly compute?: Pick<ComputeStandInOptions, 'probe' | 'writeQuotaPerSecond'>;
 }
 
 export interface App {
@@ -206,7 +210,8 @@ export class TestBed {
       const compute = await startComputeStandIn({
         project: 'hcsync-demo',
         timeScale: opts.timeScale ?? 0.02,
-        operationDelayMs: 20,
+        operationDelayMs: opts.operationDelayMs ?? 20,
+        ...opts.compute,
         ...(opts.operationWaitCapMs !== undefined ? { operationWaitCapMs: opts.operationWaitCapMs } : {}),
       });
       const gke = new GkeIngressStandIn({
@@ -401,7 +406,11 @@ export class TestBed {
   }
 
   /** Runs the built hcsync (`node dist/cli/main.js`) against this bed. */
-  async spawnHcsync(args: readonly string[], kubeconfig?: string, opts: { computeEndpoint?: string } = {}): Promise<HcsyncProcess> {
+  async spawnHcsync(
+    args: readonly string[],
+    kubeconfig?: string,
+    opts: { computeEndpoint?: string; env?: Record<string, string> } = {},
+  ): Promise<HcsyncProcess> {
     const metricsPort = await freeLoopbackPort();
     const healthPort = await freeLoopbackPort();
     const main = join(REPO_ROOT, 'dist/cli/main.js');
@@ -421,7 +430,7 @@ export class TestBed {
         '--health-addr',
         `127.0.0.1:${healthPort}`,
       ],
-      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const p = new HcsyncProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
     this.hcsyncs.push(p);

@@ -158,6 +158,7 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
   afterEach(() => {
     standIn.clearFailures();
     standIn.setQuotaPerMinute(undefined);
+    standIn.setWriteQuotaPerSecond(undefined);
   });
 
   it('exposes client options with the port separate from apiEndpoint', () => {
@@ -454,6 +455,45 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
       assert.match(e.message, /^Quota exceeded for quota metric/);
       standIn.setQuotaPerMinute(undefined);
       await getHc('quota');
+    });
+
+    it('403 rateLimitExceeded once the per-second write quota is used up; reads still pass, the next second writes again', async () => {
+      await insertHc(httpCheck('write-quota'));
+      // Start at the top of a second so the three writes below fall in one quota window.
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+      standIn.setWriteQuotaPerSecond(2);
+      standIn.resetCounts();
+      const patch = (path: string) =>
+        hcs.patch({ project: PROJECT, healthCheck: 'write-quota', healthCheckResource: { httpHealthCheck: { requestPath: path } } });
+      await patch('/one');
+      await patch('/two');
+      const e = await surfaced(patch('/three'));
+      assert.equal(e.httpStatusCode, 403);
+      assert.equal(e.reason, 'RATE_LIMIT_EXCEEDED');
+      assert.equal(e.legacyReason, 'rateLimitExceeded');
+      assert.match(e.message, /Write requests per second/);
+      await getHc('write-quota'); // reads are not counted against the write quota
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+      await patch('/four');
+      assert.equal(standIn.requestCounts()['healthChecks.patch'], 4);
+      standIn.setWriteQuotaPerSecond(undefined);
+    });
+
+    it('seed: resources appear as if inserted long ago (identity filled in, no Operation, no request); resource() reads a copy', async () => {
+      const before = standIn.requestLog().length;
+      standIn.seed('global', 'healthChecks', [{ name: 'seeded', type: 'HTTP', httpHealthCheck: { requestPath: '/seeded' } }]);
+      assert.equal(standIn.requestLog().length, before, 'seeding sends no request');
+      const copy = standIn.resource('global', 'healthChecks', 'seeded');
+      assert.equal((copy?.['httpHealthCheck'] as { requestPath?: string }).requestPath, '/seeded');
+      if (copy) copy['checkIntervalSec'] = 299;
+      const hc = await getHc('seeded');
+      assert.equal(hc.kind, 'compute#healthCheck');
+      assert.equal(hc.selfLink, `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/healthChecks/seeded`);
+      assert.match(String(hc.id), /^\d{19,}$/);
+      assert.equal(hc.checkIntervalSec, 5, "GCE's default filled in, and the copy's change did not reach the store");
+      assert.equal(hc.httpHealthCheck?.port, 80);
+      assert.equal(standIn.resource('global', 'healthChecks', 'absent'), undefined);
+      assert.throws(() => standIn.seed('global', 'nothing', [{ name: 'x' }]), /no collection nothing/);
     });
 
     it('injectDelay: a slow list reads the state on arrival and answers later (a patch meanwhile is not in it)', async () => {

@@ -73,10 +73,11 @@ export function conditionNotMet(message: string): ApiError {
  * (reason RATE_LIMIT_EXCEEDED); we send it too because it is the only place compute 7.x's
  * GoogleError exposes a reason.
  */
-export function rateLimitExceeded(project: string, limit: number): ApiError {
+export function rateLimitExceeded(project: string, limit: number, per: 'minute' | 'second' = 'minute'): ApiError {
+  const [metric, unit] = per === 'minute' ? ['Queries', 'min'] : ['Write requests', 's'];
   const message =
-    `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service ` +
-    `'compute.googleapis.com' for consumer 'project:${project}' (stand-in limit ${limit}/min).`;
+    `Quota exceeded for quota metric '${metric}' and limit '${metric} per ${per}' of service ` +
+    `'compute.googleapis.com' for consumer 'project:${project}' (stand-in limit ${limit}/${unit}).`;
   return new ApiError(403, 'rateLimitExceeded', message, 'usageLimits', {
     status: 'PERMISSION_DENIED',
     details: [

@@ -1,10 +1,13 @@
 // Entry point of the Compute REST API stand-in; see the files next to this one for each piece:
 // router (URL → API method), api (semantics), store (state), operations, prober, loadbalancer.
+import { randomBytes } from 'node:crypto';
 import { LoadBalancers } from './loadbalancer.js';
 import { Operations } from './operations.js';
 import { Prober } from './prober.js';
 import { ComputeServer, type InjectedFailure, type RequestRecord } from './server.js';
-import { createStore } from './store.js';
+import { COLLECTIONS } from './collections.js';
+import { clone } from './merge-patch.js';
+import { allocateId, createStore, getResource, jsonText, putResource, scopeLink, selfLink, type JsonObject } from './store.js';
 
 export { computeClientOptions } from './client-options.js';
 export { GFE_502_BODY } from './loadbalancer.js';
@@ -21,6 +24,16 @@ export interface ComputeStandIn {
   /** Removes every injected failure and delay that has not fired yet. */
   clearFailures(): void;
   setQuotaPerMinute(limit: number | undefined): void;
+  /** Writes per wall-clock second before 403 rateLimitExceeded (reads not counted); undefined: unlimited. */
+  setWriteQuotaPerSecond(limit: number | undefined): void;
+  /**
+   * Puts resources straight into the store, as if created long ago (no Operation, no request
+   * logged): a scale benchmark's thousands of checks without thousands of inserts. Fills kind, id,
+   * creationTimestamp, selfLink, region/zone and fingerprint like insert does; links are not checked.
+   */
+  seed(scope: string, collection: string, resources: readonly JsonObject[]): void;
+  /** A copy of one stored resource, or undefined (the state, not what a client would be answered). */
+  resource(scope: string, collection: string, name: string): JsonObject | undefined;
   loadBalancerAddress(urlMapName: string): string | undefined;
   /**
    * An endpoint of its own for one caller (e.g. one hcsync process): same API and state, but every
@@ -44,6 +57,13 @@ export interface ComputeStandInOptions {
   quotaPerMinute?: number;
   /** How long operations.wait blocks before answering a not-yet-DONE operation. Default 120 s, like GCE. */
   operationWaitCapMs?: number;
+  /** Writes per second before 403 rateLimitExceeded; unlimited when unset. See setWriteQuotaPerSecond. */
+  writeQuotaPerSecond?: number;
+  /**
+   * Run the prober (default true). Its 5 ms tick walks every backend service, so a benchmark with
+   * thousands of backend services and no endpoints turns it off to keep the stand-in's CPU low.
+   */
+  probe?: boolean;
   log?: (line: string) => void;
 }
 
@@ -55,9 +75,10 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
   if (opts.operationWaitCapMs !== undefined) operations.waitCapMs = opts.operationWaitCapMs;
   const server = new ComputeServer(store, operations, log);
   if (opts.quotaPerMinute !== undefined) server.setQuotaPerMinute(opts.quotaPerMinute);
+  if (opts.writeQuotaPerSecond !== undefined) server.setWriteQuotaPerSecond(opts.writeQuotaPerSecond);
   const prober = new Prober(store, opts.timeScale ?? 1, log);
   const endpoint = await server.listen();
-  prober.start();
+  if (opts.probe ?? true) prober.start();
   log(`compute: stand-in for project ${opts.project} at ${endpoint}`);
   let stopped: Promise<void> | undefined;
   return {
@@ -69,6 +90,31 @@ export async function startComputeStandIn(opts: ComputeStandInOptions): Promise<
     injectDelay: (method, ms, times) => server.injectDelay(method, ms, times),
     clearFailures: () => server.clearFailures(),
     setQuotaPerMinute: (limit) => server.setQuotaPerMinute(limit),
+    setWriteQuotaPerSecond: (limit) => server.setWriteQuotaPerSecond(limit),
+    seed: (scope, collection, resources) => {
+      const spec = COLLECTIONS[collection];
+      if (!spec) throw new Error(`seed: the stand-in has no collection ${collection}`);
+      const now = new Date().toISOString();
+      for (const r of resources) {
+        const name = jsonText(r['name']);
+        const resource: JsonObject = {
+          kind: spec.kind,
+          id: allocateId(store),
+          creationTimestamp: now,
+          ...spec.normalise(clone(r)),
+          name,
+          selfLink: selfLink(store, scope, collection, name),
+        };
+        if (scope.startsWith('regions/')) resource['region'] = scopeLink(store, scope);
+        if (scope.startsWith('zones/')) resource['zone'] = scopeLink(store, scope);
+        if (spec.fingerprint) resource['fingerprint'] = randomBytes(8).toString('base64');
+        putResource(store, scope, collection, resource);
+      }
+    },
+    resource: (scope, collection, name) => {
+      const r = getResource(store, scope, collection, name);
+      return r ? clone(r) : undefined;
+    },
     loadBalancerAddress: (name) => lbs.address(name),
     endpointFor: (caller) => server.listenAs(caller),
     requestLog: () => server.requestLog(),

@@ -6,7 +6,7 @@ import { handle } from './api.js';
 import { ApiError, rateLimitExceeded } from './errors.js';
 import { isObject } from './merge-patch.js';
 import type { Operations } from './operations.js';
-import { parseRoute } from './router.js';
+import { parseRoute, type Route } from './router.js';
 import type { Json, JsonObject, Store } from './store.js';
 
 export interface InjectedFailure {
@@ -55,6 +55,9 @@ export class ComputeServer {
   private quota: number | undefined;
   private quotaWindow = -1;
   private quotaUsed = 0;
+  private writeQuota: number | undefined;
+  private writeQuotaWindow = -1;
+  private writeQuotaUsed = 0;
 
   constructor(
     private readonly store: Store,
@@ -137,6 +140,27 @@ export class ComputeServer {
     this.quotaWindow = currentMinute();
   }
 
+  /**
+   * Writes (insert, patch, update, delete, NEG attach/detach) per wall-clock second before 403
+   * rateLimitExceeded; unlimited when undefined. Reads are not counted. Restarts the current window.
+   */
+  setWriteQuotaPerSecond(limit: number | undefined): void {
+    this.writeQuota = limit;
+    this.writeQuotaUsed = 0;
+    this.writeQuotaWindow = Math.floor(Date.now() / 1000);
+  }
+
+  private overWriteQuota(route: Route): boolean {
+    if (this.writeQuota === undefined || !isWrite(route)) return false;
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.writeQuotaWindow) {
+      this.writeQuotaWindow = second;
+      this.writeQuotaUsed = 0;
+    }
+    this.writeQuotaUsed += 1;
+    return this.writeQuotaUsed > this.writeQuota;
+  }
+
   private takeFailure(method: string): InjectedFailure | undefined {
     const list = this.failures.get(method);
     const next = list?.[0];
@@ -172,6 +196,7 @@ export class ComputeServer {
       raw = await readBody(req);
       if (!route) throw new ApiError(404, 'notFound', `The stand-in does not serve ${method} ${req.url ?? ''}`);
       if (this.overQuota()) throw rateLimitExceeded(this.store.project, this.quota ?? 0);
+      if (this.overWriteQuota(route)) throw rateLimitExceeded(this.store.project, this.writeQuota ?? 0, 'second');
       const injected = this.takeFailure(api);
       reset = injected?.reset === true;
       if (injected && !injected.operationLevel && !injected.reset && !injected.hang) {
@@ -208,6 +233,14 @@ export class ComputeServer {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
     }
   }
+}
+
+const WRITE_ACTIONS = new Set(['insert', 'patch', 'update', 'delete']);
+const WRITE_VERBS = new Set(['attachNetworkEndpoints', 'detachNetworkEndpoints']);
+
+/** A request that changes state through an Operation (operations.wait and getHealth are reads). */
+function isWrite(route: Route): boolean {
+  return route.collection !== 'operations' && (WRITE_ACTIONS.has(route.action) || WRITE_VERBS.has(route.verb ?? ''));
 }
 
 function currentMinute(): number {
