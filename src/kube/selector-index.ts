@@ -28,6 +28,28 @@ export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
   );
 }
 
+/** The index keys of a selector's pairs, in key order (so that ties between pairs are broken the same way every time). */
+function selectorPairs(namespace: string, selector: Readonly<Record<string, string>>): string[] {
+  return Object.keys(selector)
+    .sort()
+    .map((k) => pairKey(namespace, k, selector[k] ?? ''));
+}
+
+/**
+ * The pair with the lowest weight (ties: the first). Any pair of a selector is correct; the rarest
+ * keeps lookups short (`{app: web-17, tier: frontend}` is found through `app`, not through the
+ * pair every Pod has).
+ */
+function rarest(pairs: readonly string[], weight: (pair: string) => number): string {
+  let best = pairs[0] ?? '';
+  let bestWeight = Infinity;
+  for (const p of pairs) {
+    const w = weight(p);
+    if (w < bestWeight) [best, bestWeight] = [p, w];
+  }
+  return best;
+}
+
 function addTo(map: Map<string, Set<string>>, key: string, member: string): void {
   let set = map.get(key);
   if (!set) map.set(key, (set = new Set()));
@@ -50,10 +72,10 @@ export class SelectorIndex {
   private readonly pods = new Map<string, SlimPod>();
   /** namespace/label pair → keys of the Pods carrying it. */
   private readonly podsByPair = new Map<string, Set<string>>();
-  /** Each Service with a selector: the selector, and the one pair it is anchored on. */
+  /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
   private readonly services = new Map<
     string,
-    { readonly namespace: string; readonly selector: Readonly<Record<string, string>>; readonly anchor: string }
+    { readonly selector: Readonly<Record<string, string>>; readonly pairs: readonly string[]; readonly anchor: string }
   >();
   /** namespace/label pair → keys of the Services anchored on it. */
   private readonly servicesByAnchor = new Map<string, Set<string>>();
@@ -66,20 +88,19 @@ export class SelectorIndex {
     const key = keyOf(service.metadata);
     const before = this.services.get(key);
     const selector = deleted ? undefined : service.spec.selector;
-    if (before && selector && jsonEqual(before.selector, selector)) return;
+    if (before && selector && jsonEqual(before.selector, selector)) {
+      this.services.set(key, { ...before, selector }); // this version's object, so podsFor knows it by identity
+      return;
+    }
     if (before) {
       removeFrom(this.servicesByAnchor, before.anchor, key);
       this.services.delete(key);
     }
     // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
     if (!selector || Object.keys(selector).length === 0) return;
-    const { namespace } = service.metadata;
-    const anchor = this.rarestPair(
-      namespace,
-      selector,
-      (p) => (this.podsByPair.get(p)?.size ?? 0) + (this.servicesByAnchor.get(p)?.size ?? 0),
-    );
-    this.services.set(key, { namespace, selector, anchor });
+    const pairs = selectorPairs(service.metadata.namespace, selector);
+    const anchor = rarest(pairs, (p) => (this.podsByPair.get(p)?.size ?? 0) + (this.servicesByAnchor.get(p)?.size ?? 0));
+    this.services.set(key, { selector, pairs, anchor });
     addTo(this.servicesByAnchor, anchor, key);
   }
 
@@ -111,8 +132,10 @@ export class SelectorIndex {
   podsFor(service: SlimService): SlimPod[] {
     const selector = service.spec.selector;
     if (!selector || Object.keys(selector).length === 0) return [];
-    const { namespace } = service.metadata;
-    const candidates = this.podsByPair.get(this.rarestPair(namespace, selector, (p) => this.podsByPair.get(p)?.size ?? 0));
+    // The pairs as indexed when the Service's event was seen; computed here only for a Service the index has not seen (or not in this version).
+    const indexed = this.services.get(keyOf(service.metadata));
+    const pairs = indexed?.selector === selector ? indexed.pairs : selectorPairs(service.metadata.namespace, selector);
+    const candidates = this.podsByPair.get(rarest(pairs, (p) => this.podsByPair.get(p)?.size ?? 0));
     const out: SlimPod[] = [];
     for (const k of candidates ?? []) {
       const pod = this.pods.get(k);
@@ -136,21 +159,5 @@ export class SelectorIndex {
   private pairsOf(pod: SlimPod): string[] {
     const labels = pod.metadata.labels ?? {};
     return Object.keys(labels).map((k) => pairKey(pod.metadata.namespace, k, labels[k] ?? ''));
-  }
-
-  /**
-   * The selector pair with the lowest weight (ties: the first key in sort order, so the choice
-   * is stable). Any pair is correct; the rarest keeps the lookups short (a selector
-   * `{app: web-17, tier: frontend}` is found through `app`, not through the pair every Pod has).
-   */
-  private rarestPair(namespace: string, selector: Readonly<Record<string, string>>, weight: (pair: string) => number): string {
-    let best: string | undefined;
-    let bestWeight = Infinity;
-    for (const k of Object.keys(selector).sort()) {
-      const p = pairKey(namespace, k, selector[k] ?? '');
-      const w = weight(p);
-      if (w < bestWeight) [best, bestWeight] = [p, w];
-    }
-    return best ?? '';
   }
 }
