@@ -90,7 +90,11 @@ export class Controller {
       view: this.cluster,
       backends: this.inventory,
       patcher: this.limiter,
-      status: new FencedStatusWriter(deps.status ?? new ServiceStatusWriter(kc), this.fence),
+      // The watch event echoing hcsync's own condition write is not reconciled again (ClusterState.ownStatusWritten).
+      status: new FencedStatusWriter(
+        deps.status ?? new ServiceStatusWriter(kc, (svc, rv) => this.cluster.ownStatusWritten(svc, rv)),
+        this.fence,
+      ),
       events: new FencedEventRecorder(deps.events ?? new KubeEventRecorder(kc, deps.identity), this.fence),
       // GKE Gateway backends: hcsync's HealthCheckPolicy, fenced like every other write.
       policies: new PacedPolicyWriter(new FencedPolicyWriter(new KubePolicyWriter(kc), this.fence), POLICY_WRITE_INTERVAL_MS),

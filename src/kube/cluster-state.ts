@@ -1,13 +1,16 @@
 // Informers for Services, Pods, Ingresses and BackendConfigs, and the ClusterView over their
 // caches. Each event becomes exactly the Service keys it affects (the mappers of
-// service-index.ts), of which only those hcsync manages are handed on.
+// service-index.ts; Pods ↔ Services through selector-index.ts, with no namespace scan either way),
+// of which only those hcsync manages are handed on. A Pod event that changes nothing hcsync
+// reads hands on nothing.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, type ListPage } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
-import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, selectorMatches } from './service-index.js';
+import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, sameServiceApartFromStatus } from './service-index.js';
+import { SelectorIndex } from './selector-index.js';
 import { GatewayState } from './gateway-state.js';
 import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from '../model/gateway.js';
 
@@ -41,10 +44,13 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
+  private readonly selectors = new SelectorIndex();
   /** Gateway API and HealthCheckPolicy caches (gateway-state.ts), each optional like BackendConfig. */
   private readonly gateways: GatewayState;
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
   private readonly backendConfigChanges = new Map<string, { resourceVersion: string; at: number }>();
+  /** Service key → hcsync's own last status write (the version it produced, the Service it was made for), until the next event of that Service; bounded by the Services. */
+  private readonly ownStatusWrites = new Map<string, { readonly resourceVersion: string; readonly service: SlimService }>();
   /** After the first lists: an added object is new, not one that existed before hcsync started. */
   private started = false;
 
@@ -124,7 +130,11 @@ export class ClusterState implements ClusterView {
     for (const inf of this.services.informers) {
       inf.on('add', (s) => this.onService(s));
       inf.on('update', (s) => this.onService(s));
-      inf.on('delete', (s) => this.notify([keyOf(s.metadata)]));
+      inf.on('delete', (s) => {
+        this.selectors.serviceChanged(s, true);
+        this.ownStatusWrites.delete(keyOf(s.metadata));
+        this.notify([keyOf(s.metadata)]);
+      });
     }
     for (const inf of this.ingresses.informers) {
       inf.on('add', (i) => this.onIngress(i, false));
@@ -183,6 +193,17 @@ export class ClusterState implements ClusterView {
     return [...keys];
   }
 
+  /**
+   * hcsync wrote the condition of `service` (the version its reconcile assessed), producing
+   * `resourceVersion`. The event carrying exactly that version is the echo of the write; unless
+   * the Service also differs from what was assessed (a re-list after a broken watch folds several
+   * changes into one event), it enqueues nothing: a condition write does not cost a second
+   * reconcile. If the echo arrived before the write's response, the note is dropped by the next event.
+   */
+  ownStatusWritten(service: SlimService, resourceVersion: string): void {
+    this.ownStatusWrites.set(keyOf(service.metadata), { resourceVersion, service });
+  }
+
   // --- ClusterView ---
 
   service(namespace: string, name: string): SlimService | undefined {
@@ -190,7 +211,7 @@ export class ClusterState implements ClusterView {
   }
 
   podsFor(service: SlimService): SlimPod[] {
-    return this.pods.list(service.metadata.namespace).filter((p) => selectorMatches(service.spec.selector, p.metadata.labels));
+    return this.selectors.podsFor(service);
   }
 
   ingressesFor(namespace: string, serviceName: string): SlimIngress[] {
@@ -243,7 +264,13 @@ export class ClusterState implements ClusterView {
   }
 
   private onService(s: SlimService): void {
+    this.selectors.serviceChanged(s, false);
     const key = keyOf(s.metadata);
+    const own = this.ownStatusWrites.get(key);
+    if (own !== undefined) {
+      this.ownStatusWrites.delete(key);
+      if (own.resourceVersion === s.metadata.resourceVersion && sameServiceApartFromStatus(own.service, s)) return;
+    }
     if (this.isManaged(key, s)) this.notify([key]);
   }
 
@@ -253,7 +280,7 @@ export class ClusterState implements ClusterView {
   }
 
   private onPod(pod: SlimPod, deleted: boolean): void {
-    this.notifyManaged(this.index.podChanged(pod, deleted, this.services.list(pod.metadata.namespace)));
+    this.notifyManaged(this.selectors.podChanged(pod, deleted));
   }
 
   private onBackendConfig(bc: SlimBackendConfig, what: 'listed' | 'changed' | 'deleted'): void {

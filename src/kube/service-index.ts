@@ -1,10 +1,11 @@
 // Which Service keys an event touches — the trigger mappers of the controller (kube-rs
 // `watches(.., mapper)`, controller-runtime `handler.EnqueueRequestsFromMapFunc`): Ingress →
-// the Services it backs, Pod → the Services selecting it, BackendConfig → the Services naming
-// it. Pure: plain objects in, keys out; ServiceKeyIndex remembers what each Ingress and Pod
-// pointed at last, so a change notifies the Services it left as well as those it joined.
+// the Services it backs, BackendConfig → the Services naming it (Pod → the Services selecting
+// it: selector-index.ts). Pure: plain objects in, keys out; ServiceKeyIndex remembers what each
+// Ingress pointed at last, so a change notifies the Services it left as well as those it joined.
+import { jsonEqual } from '../lib/json-equal.js';
 import { CONDITION_TYPE } from '../model/report.js';
-import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
+import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimService } from '../model/kube.js';
 import { parseBackendConfigRef } from '../parse/annotations.js';
 import { isGkeIngress } from '../parse/ingress-class.js';
 
@@ -28,16 +29,6 @@ export function ingressServiceKeys(ingress: SlimIngress): Set<string> {
   return new Set(ingress.backends.map((b) => keyOf({ namespace: ingress.metadata.namespace, name: b.service })));
 }
 
-/** Keys of the Services (of the Pod's namespace) whose selector selects the Pod. */
-export function podServiceKeys(pod: SlimPod, services: readonly SlimService[]): Set<string> {
-  const keys = new Set<string>();
-  for (const s of services) {
-    if (s.metadata.namespace === pod.metadata.namespace && selectorMatches(s.spec.selector, pod.metadata.labels))
-      keys.add(keyOf(s.metadata));
-  }
-  return keys;
-}
-
 /** Keys of the Services (of the BackendConfig's namespace) whose backend-config annotation names it, by default or for a port. */
 export function backendConfigServiceKeys(backendConfig: SlimBackendConfig, services: readonly SlimService[]): string[] {
   const keys: string[] = [];
@@ -51,16 +42,25 @@ export function backendConfigServiceKeys(backendConfig: SlimBackendConfig, servi
   return keys;
 }
 
+/**
+ * Whether two versions of a Service differ at most in their status and resourceVersion: what
+ * hcsync reads of a Service (selector, ports, annotations, generation) is the same.
+ */
+export function sameServiceApartFromStatus(a: SlimService, b: SlimService): boolean {
+  const { resourceVersion: _a, ...ma } = a.metadata;
+  const { resourceVersion: _b, ...mb } = b.metadata;
+  return jsonEqual(ma, mb) && jsonEqual(a.spec, b.spec);
+}
+
 /** Whether hcsync has reported on this Service (so it must be told when it leaves hcsync's scope). */
 export function hasHcsyncCondition(service: SlimService): boolean {
   return service.status.conditions.some((c) => c.type === CONDITION_TYPE);
 }
 
-/** The last-seen links Ingress ↔ Services and Pod → Services, updated event by event. */
+/** The last-seen links Ingress ↔ Services, updated event by event. */
 export class ServiceKeyIndex {
   private readonly ingressServices = new Map<string, Set<string>>();
   private readonly serviceIngresses = new Map<string, Set<string>>();
-  private readonly podServices = new Map<string, Set<string>>();
 
   /** Records an Ingress (or its deletion); returns the Services it backed before or backs now (a class change to or from GKE's notifies them). */
   ingressChanged(ingress: SlimIngress, deleted: boolean): Set<string> {
@@ -80,16 +80,6 @@ export class ServiceKeyIndex {
     }
     if (after.size > 0) this.ingressServices.set(ingKey, after);
     else this.ingressServices.delete(ingKey);
-    return new Set([...before, ...after]);
-  }
-
-  /** Records a Pod (or its deletion); returns the Services that selected it before or select it now (a relabel notifies both). */
-  podChanged(pod: SlimPod, deleted: boolean, servicesInNamespace: readonly SlimService[]): Set<string> {
-    const podKey = keyOf(pod.metadata);
-    const before = this.podServices.get(podKey) ?? new Set<string>();
-    const after = deleted ? new Set<string>() : podServiceKeys(pod, servicesInNamespace);
-    if (after.size > 0) this.podServices.set(podKey, after);
-    else this.podServices.delete(podKey);
     return new Set([...before, ...after]);
   }
 

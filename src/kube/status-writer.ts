@@ -1,5 +1,7 @@
 // Writes the HealthCheckInSync condition through services/status with server-side apply, so
-// hcsync owns only its own condition and never clobbers conditions other controllers set.
+// hcsync owns only its own condition and never clobbers conditions other controllers set. The
+// resourceVersion the write produced is handed to `onWritten`, so the watch event that echoes the
+// write is known as hcsync's own and does not trigger another reconcile (ClusterState.ownStatusWritten).
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { SlimCondition, SlimService } from '../model/kube.js';
 import type { StatusWriter } from '../model/ports.js';
@@ -9,12 +11,15 @@ const FIELD_MANAGER = 'hcsync';
 export class ServiceStatusWriter implements StatusWriter {
   private readonly core: CoreV1Api;
 
-  constructor(kc: KubeConfig) {
+  constructor(
+    kc: KubeConfig,
+    private readonly onWritten?: (service: SlimService, resourceVersion: string) => void,
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
   async writeCondition(service: SlimService, condition: SlimCondition): Promise<void> {
-    await this.core.patchNamespacedServiceStatus(
+    const written = await this.core.patchNamespacedServiceStatus(
       {
         namespace: service.metadata.namespace,
         name: service.metadata.name,
@@ -29,5 +34,7 @@ export class ServiceStatusWriter implements StatusWriter {
       },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     );
+    const rv = written.metadata?.resourceVersion;
+    if (rv) this.onWritten?.(service, rv);
   }
 }

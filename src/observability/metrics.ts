@@ -76,6 +76,8 @@ export class Metrics {
   private readonly statesByService = new Map<string, readonly MetricState[]>();
   /** Drift series per Service key, so they are removed when the Service or port goes away. */
   private readonly driftSeries = new Map<string, DriftLabels[]>();
+  /** Drift value (0/1) of each series in driftSeries, in the same order. */
+  private readonly driftValues = new Map<string, boolean[]>();
   private readonly tally = new Map<MetricState, number>(METRIC_STATES.map((s) => [s, 0]));
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -87,11 +89,21 @@ export class Metrics {
 
   /** Replaces everything hcsync reports for one Service (ports = [] forgets it). */
   setServiceReport(key: string, ports: readonly { labels: DriftLabels; drift: boolean; state: MetricState }[]): void {
+    // A steady pass reports what the last one did: leave the series alone (no remove + set churn per Service per resync).
+    if (this.sameReport(key, ports)) return;
     for (const old of this.driftSeries.get(key) ?? []) this.drift.remove({ ...old });
     const series = ports.map((p) => p.labels);
     for (const p of ports) this.drift.set({ ...p.labels }, p.drift ? 1 : 0);
-    if (series.length > 0) this.driftSeries.set(key, series);
-    else this.driftSeries.delete(key);
+    if (series.length > 0) {
+      this.driftSeries.set(key, series);
+      this.driftValues.set(
+        key,
+        ports.map((p) => p.drift),
+      );
+    } else {
+      this.driftSeries.delete(key);
+      this.driftValues.delete(key);
+    }
 
     // Keep the tally incrementally: subtract this Service's old states, add its new ones.
     for (const s of this.statesByService.get(key) ?? []) this.tally.set(s, (this.tally.get(s) ?? 0) - 1);
@@ -103,5 +115,25 @@ export class Metrics {
       );
     else this.statesByService.delete(key);
     for (const [state, n] of this.tally) this.healthChecks.set({ state }, n);
+  }
+
+  /** Whether this report has exactly the series, drift values and states the Service's last one had. */
+  private sameReport(key: string, ports: readonly { labels: DriftLabels; drift: boolean; state: MetricState }[]): boolean {
+    const series = this.driftSeries.get(key) ?? [];
+    const values = this.driftValues.get(key) ?? [];
+    const states = this.statesByService.get(key) ?? [];
+    if (series.length !== ports.length || states.length !== ports.length) return false;
+    return ports.every((p, i) => {
+      const l = series[i];
+      return (
+        l !== undefined &&
+        p.drift === values[i] &&
+        p.state === states[i] &&
+        p.labels.namespace === l.namespace &&
+        p.labels.service === l.service &&
+        p.labels.port === l.port &&
+        p.labels.health_check === l.health_check
+      );
+    });
   }
 }

@@ -176,7 +176,7 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
   const unseen = new Set<string>();
   const resolved = new Map<SlimIngress, Map<SlimServicePort, { bs: BackendServiceRef; state: string }>>();
   for (const { ing, scope } of ingresses) {
-    const names = parseIngressBackends(ing.metadata.annotations);
+    const names = ingressBackendsOf(ing);
     if (!names.ok) {
       opts.onUnreadableIngress?.(ing, names.error);
       continue;
@@ -245,6 +245,18 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
     }
   }
   return { managed: true, ports, unseenBackends: [...unseen] };
+}
+
+/**
+ * Each Ingress's backends annotation, parsed once per version of the Ingress: the cache's slim
+ * objects are immutable and replaced on every update, so the object itself is the key, and a
+ * steady resync parses no JSON. Weak: an Ingress gone from the cache takes its entry with it.
+ */
+const parsedBackends = new WeakMap<SlimIngress, ReturnType<typeof parseIngressBackends>>();
+function ingressBackendsOf(ing: SlimIngress): ReturnType<typeof parseIngressBackends> {
+  let parsed = parsedBackends.get(ing);
+  if (!parsed) parsedBackends.set(ing, (parsed = parseIngressBackends(ing.metadata.annotations)));
+  return parsed;
 }
 
 /** The port numbers and names by which an Ingress refers to this Service. */

@@ -1,16 +1,16 @@
-// The event → Service-key mappers and the index that remembers what each Ingress and Pod pointed at.
+// The event → Service-key mappers and the index that remembers what each Ingress pointed at (Pods: selector-index.test.ts).
 import assert from 'node:assert/strict';
 import {
   ServiceKeyIndex,
   backendConfigServiceKeys,
   ingressServiceKeys,
-  podServiceKeys,
+  sameServiceApartFromStatus,
   selectorMatches,
 } from '../../src/kube/service-index.js';
-import type { SlimIngress, SlimPod, SlimService } from '../../src/model/kube.js';
-import { backendConfig, container, ingress, pod, service } from '../support/fixtures.js';
+import type { SlimIngress, SlimService } from '../../src/model/kube.js';
+import { backendConfig, ingress, service } from '../support/fixtures.js';
 
-const inNamespace = <T extends SlimPod | SlimIngress | SlimService>(o: T, namespace: string): T => ({
+const inNamespace = <T extends SlimIngress | SlimService>(o: T, namespace: string): T => ({
   ...o,
   metadata: { ...o.metadata, namespace },
 });
@@ -46,23 +46,6 @@ describe('service index: Ingress → Services', () => {
     { name: 'no backends', ing: ingress({ backends: [] }), want: [] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(sorted(ingressServiceKeys(c.ing)), c.want));
-});
-
-describe('service index: Pod → Services by selector', () => {
-  const web = service({ name: 'web', selector: { app: 'web' } });
-  const all = service({ name: 'all', selector: { tier: 'front' } });
-  const other = inNamespace(service({ name: 'web2', selector: { app: 'web' } }), 'shop');
-  const cases: { name: string; labels: Record<string, string>; want: string[] }[] = [
-    { name: 'selected by one Service', labels: { app: 'web' }, want: ['default/web'] },
-    { name: 'selected by two Services', labels: { app: 'web', tier: 'front' }, want: ['default/all', 'default/web'] },
-    { name: 'selected by none', labels: { app: 'db' }, want: [] },
-  ];
-  for (const c of cases) {
-    it(c.name, () => assert.deepEqual(sorted(podServiceKeys(pod([container()], { labels: c.labels }), [web, all, other])), c.want));
-  }
-  it('a Service of another namespace never selects the Pod', () => {
-    assert.deepEqual(sorted(podServiceKeys(pod([container()], { labels: { app: 'web' } }), [other])), []);
-  });
 });
 
 describe('service index: BackendConfig → Services', () => {
@@ -123,15 +106,25 @@ describe('service index: ServiceKeyIndex', () => {
     assert.equal(index.isBacked('default/web'), true);
     assert.deepEqual(index.ingressesOf('default/web'), [{ namespace: 'default', name: 'two' }]);
   });
+});
 
-  it('a relabelled Pod notifies the Service it left and the one it joined; a deleted one its last', () => {
-    const index = new ServiceKeyIndex();
-    const services = [service({ name: 'web', selector: { app: 'web' } }), service({ name: 'api', selector: { app: 'api' } })];
-    const p = pod([container()], { name: 'p', labels: { app: 'web' } });
-    assert.deepEqual(sorted(index.podChanged(p, false, services)), ['default/web']);
-    const relabelled = { ...p, metadata: { ...p.metadata, labels: { app: 'api' } } };
-    assert.deepEqual(sorted(index.podChanged(relabelled, false, services)), ['default/api', 'default/web']);
-    assert.deepEqual(sorted(index.podChanged(relabelled, true, services)), ['default/api']);
-    assert.deepEqual(sorted(index.podChanged(relabelled, true, services)), [], 'forgotten after deletion');
-  });
+describe("service index: sameServiceApartFromStatus (the echo of hcsync's own condition write)", () => {
+  const base = service({ annotations: { 'hcsync.io/health-path': '/a' } });
+  const cases: { name: string; next: SlimService; same: boolean }[] = [
+    {
+      name: 'a new resourceVersion and condition only',
+      next: { ...base, metadata: { ...base.metadata, resourceVersion: '9' }, status: { conditions: [] } },
+      same: true,
+    },
+    {
+      name: 'an annotation changed',
+      next: { ...base, metadata: { ...base.metadata, annotations: { 'hcsync.io/health-path': '/b' } } },
+      same: false,
+    },
+    { name: 'the generation moved', next: { ...base, metadata: { ...base.metadata, generation: 2 } }, same: false },
+    { name: 'the selector changed', next: { ...base, spec: { ...base.spec, selector: { app: 'api' } } }, same: false },
+    { name: 'a port changed', next: { ...base, spec: { ...base.spec, ports: [{ port: 81, targetPort: 8000 }] } }, same: false },
+    { name: 'recreated (new uid)', next: { ...base, metadata: { ...base.metadata, uid: 'other' } }, same: false },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(sameServiceApartFromStatus(base, c.next), c.same));
 });

@@ -1,0 +1,202 @@
+// CPU of one steady resync, in-process: the controller's own ClusterState (its informer caches
+// filled through the informers' watch path, no API server), the real reconciler, metrics and
+// logger, and a GCP inventory holding S in-sync checks plus 1,000 unrelated ones. Every Service
+// already carries its InSync condition, so a resync must write nothing.
+//   npm run bench:steady [-- S [NAMESPACES [names]]]
+// (default S = 5000, 3 Pods per Service, over 10 namespaces as bench:scale; `names`: backend
+// services without ingress-gce's JSON description, so ports are matched by recomputed name)
+// Prints the CPU (user+system) of a resync (GCP inventory refresh + a reconcile of every managed
+// Service), what it wrote, and the cost of a Pod event; `--cpu-prof` profiles it.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterState } from '../src/kube/cluster-state.js';
+import { slimIngress, slimPod, slimService } from '../src/kube/slim.js';
+import { HealthCheckInventory } from '../src/gcp/inventory.js';
+import type { HealthCheckApi } from '../src/gcp/compute-adapter.js';
+import type { BackendServiceRef, LiveHealthCheck } from '../src/model/health-check.js';
+import { ServiceReconciler } from '../src/controller/reconcile.js';
+import { Metrics } from '../src/observability/metrics.js';
+import { createLogger } from '../src/observability/log.js';
+import { negBackendName } from '../src/model/ingress-gce-names.js';
+
+const S = Number(process.argv[2] ?? 5000);
+const NAMESPACES = Number(process.argv[3] ?? 10);
+const BY_NAME = process.argv[4] === 'names';
+const nsOf = (i: number) => `bench-${i % NAMESPACES}`;
+const UID8 = 'abcdef12';
+
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+  users: [{ name: 'u' }],
+  contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+  currentContext: 'x',
+});
+let enqueued = 0;
+const log = createLogger('info');
+const cluster = new ClusterState(kc, [], log, (keys) => {
+  for (const _ of keys) enqueued++;
+});
+
+/** Feeds a raw object through an informer's watch path, as the API server's watch would. */
+function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'MODIFIED', raw: unknown): void {
+  const family = (cluster as unknown as Record<string, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
+  const slim = kind === 'services' ? slimService(raw) : kind === 'pods' ? slimPod(raw) : slimIngress(raw);
+  for (const inf of family?.informers ?? []) inf.lw.watchHandler(phase, slim);
+}
+
+const checkName = (i: number) => negBackendName(UID8, nsOf(i), `svc-${i}`, 80);
+const backends: BackendServiceRef[] = [];
+const checks: LiveHealthCheck[] = [];
+for (let i = 0; i < S; i++) {
+  const hc = checkName(i);
+  backends.push({
+    name: hc,
+    scope: { kind: 'global' },
+    healthCheck: { name: hc, scope: { kind: 'global' } },
+    ...(BY_NAME ? {} : { service: { namespace: nsOf(i), name: `svc-${i}`, port: '80' } }),
+    backendKind: 'neg',
+  });
+  checks.push({
+    name: hc,
+    scope: { kind: 'global' },
+    id: String(i),
+    type: 'HTTP',
+    checkIntervalSec: 10,
+    timeoutSec: 1,
+    block: { requestPath: '/ready', host: '', portSpecification: 'USE_SERVING_PORT' },
+  });
+}
+for (let i = 0; i < 1000; i++) {
+  checks.push({ name: `other-${i}`, scope: { kind: 'global' }, id: `o${i}`, type: 'HTTP', checkIntervalSec: 5, timeoutSec: 5 });
+}
+const calls: Record<string, number> = {};
+const count = (m: string) => (calls[m] = (calls[m] ?? 0) + 1);
+const api: HealthCheckApi = {
+  listBackendServices: () => (count('list'), Promise.resolve(backends)),
+  listHealthChecks: () => (count('list'), Promise.resolve(checks)),
+  patchHealthCheck: () => (count('patch'), Promise.resolve()),
+  getHealthCheck: () => (count('get'), Promise.resolve(undefined)),
+};
+const inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: 15_000 });
+
+const rawPod = (i: number, j: number, rv: number) => ({
+  metadata: {
+    namespace: nsOf(i),
+    name: `svc-${i}-${j}`,
+    uid: `p${i}-${j}`,
+    resourceVersion: String(rv),
+    labels: { app: `svc-${i}`, tier: 'web', 'pod-template-hash': 'abc123' },
+    creationTimestamp: '2026-11-29T10:00:00Z',
+  },
+  spec: {
+    containers: [
+      {
+        name: 'app',
+        ports: [{ name: 'http', containerPort: 8080 }],
+        readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 10, timeoutSeconds: 1 },
+      },
+    ],
+  },
+  status: { phase: 'Running', podIP: '10.0.0.1' },
+});
+let rv = 1;
+const rawService = (i: number, conditions: unknown[]) => ({
+  metadata: { namespace: nsOf(i), name: `svc-${i}`, uid: `s${i}`, resourceVersion: String(rv++), generation: 1 },
+  spec: { selector: { app: `svc-${i}`, tier: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  status: { conditions },
+});
+for (let i = 0; i < S; i++) {
+  watchEvent('services', 'ADDED', rawService(i, []));
+  watchEvent('ingresses', 'ADDED', {
+    metadata: {
+      namespace: nsOf(i),
+      name: `ing-${i}`,
+      uid: `i${i}`,
+      resourceVersion: String(rv++),
+      annotations: {
+        'kubernetes.io/ingress.class': 'gce',
+        'ingress.kubernetes.io/backends': JSON.stringify({ [checkName(i)]: 'HEALTHY' }),
+      },
+    },
+    spec: { defaultBackend: { service: { name: `svc-${i}`, port: { number: 80 } } } },
+  });
+  for (let j = 0; j < 3; j++) watchEvent('pods', 'ADDED', rawPod(i, j, rv++));
+}
+
+const statusWrites: string[] = [];
+const events: string[] = [];
+const reconciler = new ServiceReconciler({
+  view: cluster,
+  backends: inventory,
+  patcher: api,
+  status: {
+    // As the API server would: the write comes back as a watch event.
+    writeCondition: (s, c) => {
+      statusWrites.push(`${s.metadata.name}: ${c.reason} ${c.message}`);
+      watchEvent('services', 'MODIFIED', rawService(Number(s.metadata.name.slice(4)), [c]));
+      return Promise.resolve();
+    },
+  },
+  events: { emit: (s, e) => (events.push(`${s.metadata.name}: ${e.reason}`), Promise.resolve()) },
+  metrics: new Metrics({ defaultMetrics: false }),
+  log,
+  mode: 'enforce',
+  inferFromLiveness: true,
+  notReadyRequeueMs: 15_000,
+});
+
+async function resync(): Promise<{ cpuMs: number; wallMs: number; keys: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await inventory.refresh();
+  const keys = cluster.managedServiceKeys();
+  for (const k of keys) {
+    const o = await reconciler.reconcile(k);
+    if (o.kind === 'error') throw o.error;
+  }
+  const d = process.cpuUsage(cpu);
+  return { cpuMs: (d.user + d.system) / 1000, wallMs: performance.now() - t, keys: keys.length };
+}
+
+// The first pass writes every Service's condition (InSync) and warms the JIT; steady resyncs are measured after it.
+const warm = await resync();
+const warmWrites = statusWrites.length;
+statusWrites.length = 0;
+events.length = 0;
+const runs = [];
+// HCSYNC_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured resyncs only (open in Chrome DevTools).
+const profile = process.env.HCSYNC_BENCH_PROFILE;
+const session = profile ? new Session() : undefined;
+const post = (method: string) => new Promise<unknown>((ok, fail) => session?.post(method, (e, r) => (e ? fail(e) : ok(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
+for (let r = 0; r < 3; r++) runs.push(await resync());
+if (session && profile) writeFileSync(profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+const best = runs.reduce((a, b) => (a.cpuMs < b.cpuMs ? a : b));
+console.log(
+  `steady resync of ${best.keys} Services (${3 * S} Pods, ${NAMESPACES} namespaces${BY_NAME ? ', backends matched by name' : ''}): CPU ${best.cpuMs.toFixed(0)} ms (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(', ')} ms; first pass ${warm.cpuMs.toFixed(0)} ms, ${warmWrites} status writes); ` +
+    `${statusWrites.length} status writes, ${events.length} Events, ${calls['patch'] ?? 0} PATCHes, ${calls['get'] ?? 0} GETs`,
+);
+if (statusWrites.length > 0) console.log(`first status writes: ${statusWrites.slice(0, 3).join(' | ')}`);
+
+// A Pod event that changes nothing hcsync reads (a new resourceVersion, a new Pod IP), then one that relabels.
+enqueued = 0;
+let cpu = process.cpuUsage();
+for (let i = 0; i < S; i++) watchEvent('pods', 'MODIFIED', { ...rawPod(i, 0, rv++), status: { phase: 'Running', podIP: '10.0.0.2' } });
+let d = process.cpuUsage(cpu);
+console.log(`${S} no-op Pod updates: CPU ${((d.user + d.system) / 1000).toFixed(0)} ms, ${enqueued} keys enqueued`);
+enqueued = 0;
+cpu = process.cpuUsage();
+for (let i = 0; i < S; i++) {
+  const p = rawPod(i, 1, rv++);
+  watchEvent('pods', 'MODIFIED', { ...p, metadata: { ...p.metadata, labels: { app: `svc-${(i + NAMESPACES) % S}`, tier: 'web' } } });
+}
+d = process.cpuUsage(cpu);
+console.log(
+  `${S} Pod relabels (each moves a Pod to another Service of its namespace): CPU ${((d.user + d.system) / 1000).toFixed(0)} ms, ${enqueued} keys enqueued`,
+);

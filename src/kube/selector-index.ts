@@ -1,0 +1,163 @@
+// Pods ↔ Services by label selector, kept up to date event by event, so that neither direction
+// scans a namespace: `podsFor(service)` reads the Pods carrying the rarest pair of the selector,
+// and a Pod event reads the Services anchored on one of its labels. A Service selector is a plain
+// map of equality requirements (core/v1 ServiceSpec.selector; no set-based expressions), so a Pod
+// matches iff it carries every pair, and any one pair of a selector is a sound place to look the
+// Service up from. Pure: plain objects in, keys and Pods out; ClusterState feeds it the informers'
+// events. It also remembers each Pod as last seen, so a Pod event that changes nothing hcsync
+// reads (a new resourceVersion, a status field other than the phase) notifies no Service.
+import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
+import { jsonEqual } from '../lib/json-equal.js';
+import { selectorMatches } from './service-index.js';
+
+/** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
+const pairKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
+
+/** The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and generation (src/intent/ reads labels, timestamps, containers and phase). */
+export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
+  const m = a.metadata;
+  const n = b.metadata;
+  return (
+    m.uid === n.uid &&
+    m.creationTimestamp === n.creationTimestamp &&
+    m.deletionTimestamp === n.deletionTimestamp &&
+    a.status.phase === b.status.phase &&
+    jsonEqual(m.labels, n.labels) &&
+    jsonEqual(m.annotations, n.annotations) &&
+    jsonEqual(a.spec, b.spec)
+  );
+}
+
+/** The index keys of a selector's pairs, in key order (so that ties between pairs are broken the same way every time). */
+function selectorPairs(namespace: string, selector: Readonly<Record<string, string>>): string[] {
+  return Object.keys(selector)
+    .sort()
+    .map((k) => pairKey(namespace, k, selector[k] ?? ''));
+}
+
+/**
+ * The pair with the lowest weight (ties: the first). Any pair of a selector is correct; the rarest
+ * keeps lookups short (`{app: web-17, tier: frontend}` is found through `app`, not through the
+ * pair every Pod has).
+ */
+function rarest(pairs: readonly string[], weight: (pair: string) => number): string {
+  let best = pairs[0] ?? '';
+  let bestWeight = Infinity;
+  for (const p of pairs) {
+    const w = weight(p);
+    if (w < bestWeight) [best, bestWeight] = [p, w];
+  }
+  return best;
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, member: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(member);
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, member: string): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(member);
+  if (set.size === 0) map.delete(key);
+}
+
+/**
+ * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
+ * Memory: one map entry per Pod, one set entry per Pod label and one per Service.
+ */
+export class SelectorIndex {
+  /** Pods as last seen, by key. */
+  private readonly pods = new Map<string, SlimPod>();
+  /** namespace/label pair → keys of the Pods carrying it. */
+  private readonly podsByPair = new Map<string, Set<string>>();
+  /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
+  private readonly services = new Map<
+    string,
+    { readonly selector: Readonly<Record<string, string>>; readonly pairs: readonly string[]; readonly anchor: string }
+  >();
+  /** namespace/label pair → keys of the Services anchored on it. */
+  private readonly servicesByAnchor = new Map<string, Set<string>>();
+
+  /**
+   * Records a Service (or its deletion). Only the Service itself is affected by its own selector
+   * change (the Pods it selects are read when it is reconciled), so nothing is returned.
+   */
+  serviceChanged(service: SlimService, deleted: boolean): void {
+    const key = keyOf(service.metadata);
+    const before = this.services.get(key);
+    const selector = deleted ? undefined : service.spec.selector;
+    if (before && selector && jsonEqual(before.selector, selector)) {
+      this.services.set(key, { ...before, selector }); // this version's object, so podsFor knows it by identity
+      return;
+    }
+    if (before) {
+      removeFrom(this.servicesByAnchor, before.anchor, key);
+      this.services.delete(key);
+    }
+    // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
+    if (!selector || Object.keys(selector).length === 0) return;
+    const pairs = selectorPairs(service.metadata.namespace, selector);
+    const anchor = rarest(pairs, (p) => (this.podsByPair.get(p)?.size ?? 0) + (this.servicesByAnchor.get(p)?.size ?? 0));
+    this.services.set(key, { selector, pairs, anchor });
+    addTo(this.servicesByAnchor, anchor, key);
+  }
+
+  /**
+   * Records a Pod (or its deletion); returns the keys of the Services it affects: those whose
+   * selector matched it before or matches it now (a relabel notifies both). None when the Pod
+   * changed nothing hcsync reads (samePodForHcsync).
+   */
+  podChanged(pod: SlimPod, deleted: boolean): Set<string> {
+    const key = keyOf(pod.metadata);
+    const before = this.pods.get(key);
+    if (!deleted && before && samePodForHcsync(before, pod)) {
+      this.pods.set(key, pod); // the newest object, with its resourceVersion
+      return new Set();
+    }
+    const affected = before ? this.servicesSelecting(before) : new Set<string>();
+    if (before) for (const p of this.pairsOf(before)) removeFrom(this.podsByPair, p, key);
+    if (deleted) {
+      this.pods.delete(key);
+      return affected;
+    }
+    this.pods.set(key, pod);
+    for (const p of this.pairsOf(pod)) addTo(this.podsByPair, p, key);
+    for (const s of this.servicesSelecting(pod)) affected.add(s);
+    return affected;
+  }
+
+  /** The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its rarest pair. */
+  podsFor(service: SlimService): SlimPod[] {
+    const selector = service.spec.selector;
+    if (!selector || Object.keys(selector).length === 0) return [];
+    // The pairs as indexed when the Service's event was seen; computed here only for a Service the index has not seen (or not in this version).
+    const indexed = this.services.get(keyOf(service.metadata));
+    const pairs = indexed?.selector === selector ? indexed.pairs : selectorPairs(service.metadata.namespace, selector);
+    const candidates = this.podsByPair.get(rarest(pairs, (p) => this.podsByPair.get(p)?.size ?? 0));
+    const out: SlimPod[] = [];
+    for (const k of candidates ?? []) {
+      const pod = this.pods.get(k);
+      if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
+    }
+    return out;
+  }
+
+  /** Keys of the Services whose selector matches this Pod: those anchored on one of its labels, checked in full. */
+  private servicesSelecting(pod: SlimPod): Set<string> {
+    const keys = new Set<string>();
+    for (const p of this.pairsOf(pod)) {
+      for (const k of this.servicesByAnchor.get(p) ?? []) {
+        const s = this.services.get(k);
+        if (s && selectorMatches(s.selector, pod.metadata.labels)) keys.add(k);
+      }
+    }
+    return keys;
+  }
+
+  private pairsOf(pod: SlimPod): string[] {
+    const labels = pod.metadata.labels ?? {};
+    return Object.keys(labels).map((k) => pairKey(pod.metadata.namespace, k, labels[k] ?? ''));
+  }
+}

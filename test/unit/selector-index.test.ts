@@ -1,0 +1,186 @@
+// Pods ↔ Services by label selector: which Services a Pod event notifies, which Pods a Service
+// selects, and which Pod events change nothing hcsync reads.
+import assert from 'node:assert/strict';
+import { SelectorIndex, samePodForHcsync } from '../../src/kube/selector-index.js';
+import type { SlimPod, SlimService } from '../../src/model/kube.js';
+import { container, httpProbe, pod, service } from '../support/fixtures.js';
+
+const inNamespace = <T extends SlimPod | SlimService>(o: T, namespace: string): T => ({ ...o, metadata: { ...o.metadata, namespace } });
+const sorted = (keys: Iterable<string>) => [...keys].sort();
+const names = (pods: readonly SlimPod[]) => pods.map((p) => p.metadata.name).sort();
+const relabel = (p: SlimPod, labels: Record<string, string>): SlimPod => ({
+  ...p,
+  metadata: { ...p.metadata, resourceVersion: `${p.metadata.resourceVersion}+`, labels },
+});
+const withSelector = (s: SlimService, selector: Record<string, string> | undefined): SlimService => ({
+  ...s,
+  metadata: { ...s.metadata, resourceVersion: `${s.metadata.resourceVersion}+` },
+  spec: { ...s.spec, ...(selector ? { selector } : { selector: undefined }) },
+});
+
+function indexOf(services: SlimService[], pods: SlimPod[] = []): SelectorIndex {
+  const index = new SelectorIndex();
+  for (const s of services) index.serviceChanged(s, false);
+  for (const p of pods) index.podChanged(p, false);
+  return index;
+}
+
+describe('selector index: Pod → Services', () => {
+  const web = service({ name: 'web', selector: { app: 'web' } });
+  const all = service({ name: 'all', selector: { tier: 'front' } });
+  const both = service({ name: 'both', selector: { app: 'web', tier: 'front' } });
+  const other = inNamespace(service({ name: 'web2', selector: { app: 'web' } }), 'shop');
+  const cases: { name: string; labels: Record<string, string>; want: string[] }[] = [
+    { name: 'selected by one Service', labels: { app: 'web' }, want: ['default/web'] },
+    {
+      name: 'selected by every Service whose pairs it all carries',
+      labels: { app: 'web', tier: 'front' },
+      want: ['default/all', 'default/both', 'default/web'],
+    },
+    { name: 'a selector is not matched by part of its pairs', labels: { tier: 'front' }, want: ['default/all'] },
+    { name: 'a label with another value does not match', labels: { app: 'webx', tier: 'back' }, want: [] },
+    { name: 'selected by none', labels: { app: 'db' }, want: [] },
+    { name: 'a Pod without labels', labels: {}, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const index = indexOf([web, all, both, other]);
+      assert.deepEqual(sorted(index.podChanged(pod([container()], { labels: c.labels }), false)), c.want);
+    });
+  }
+  it('a Service of another namespace never selects the Pod', () => {
+    assert.deepEqual(sorted(indexOf([other]).podChanged(pod([container()], { labels: { app: 'web' } }), false)), []);
+  });
+  it('a Service without a selector selects no Pod (endpoints managed by hand)', () => {
+    const manual = withSelector(service({ name: 'manual' }), undefined);
+    const index = indexOf([manual, withSelector(service({ name: 'empty' }), {})]);
+    assert.deepEqual(sorted(index.podChanged(pod([container()], { labels: { app: 'web' } }), false)), []);
+    assert.deepEqual(index.podsFor(manual), []);
+  });
+});
+
+describe('selector index: Service → Pods (podsFor)', () => {
+  const pods = [
+    pod([container()], { name: 'web-1', labels: { app: 'web', tier: 'front' } }),
+    pod([container()], { name: 'web-2', labels: { app: 'web', tier: 'front' } }),
+    pod([container()], { name: 'api-1', labels: { app: 'api', tier: 'front' } }),
+    inNamespace(pod([container()], { name: 'shop-web', labels: { app: 'web', tier: 'front' } }), 'shop'),
+  ];
+  const cases: { name: string; selector: Record<string, string>; want: string[] }[] = [
+    { name: 'one pair', selector: { app: 'web' }, want: ['web-1', 'web-2'] },
+    { name: 'two pairs: only Pods carrying both', selector: { app: 'api', tier: 'front' }, want: ['api-1'] },
+    { name: 'a pair every Pod has', selector: { tier: 'front' }, want: ['api-1', 'web-1', 'web-2'] },
+    { name: 'no Pod carries the pair', selector: { app: 'db' }, want: [] },
+    { name: 'one pair matches, the other does not', selector: { app: 'web', tier: 'back' }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const svc = service({ name: 's', selector: c.selector });
+      assert.deepEqual(names(indexOf([svc], pods).podsFor(svc)), c.want, 'Service first, then Pods');
+      assert.deepEqual(names(indexOf([], pods).podsFor(svc)), c.want, 'Pods first (informers list in any order)');
+    });
+  }
+});
+
+describe('selector index: changes', () => {
+  it('a relabelled Pod notifies the Service it left and the one it joined, and moves between them', () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const api = service({ name: 'api', selector: { app: 'api' } });
+    const index = indexOf([web, api]);
+    const p = pod([container()], { name: 'p', labels: { app: 'web' } });
+    assert.deepEqual(sorted(index.podChanged(p, false)), ['default/web']);
+    const moved = relabel(p, { app: 'api' });
+    assert.deepEqual(sorted(index.podChanged(moved, false)), ['default/api', 'default/web']);
+    assert.deepEqual(names(index.podsFor(web)), []);
+    assert.deepEqual(names(index.podsFor(api)), ['p']);
+  });
+
+  it('a deleted Pod notifies the Services that selected it, leaves them, and is forgotten', () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const index = indexOf([web]);
+    const p = pod([container()], { name: 'p', labels: { app: 'web' } });
+    index.podChanged(p, false);
+    assert.deepEqual(sorted(index.podChanged(p, true)), ['default/web']);
+    assert.deepEqual(index.podsFor(web), []);
+    assert.deepEqual(sorted(index.podChanged(p, true)), [], 'forgotten after deletion');
+  });
+
+  it("a Service's selector change: it selects the new Pods, and their later events notify it (not the old selector's)", () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const oldPod = pod([container()], { name: 'old', labels: { app: 'web' } });
+    const newPod = pod([container()], { name: 'new', labels: { app: 'web-v2' } });
+    const index = indexOf([web], [oldPod, newPod]);
+    const moved = withSelector(web, { app: 'web-v2' });
+    index.serviceChanged(moved, false);
+    assert.deepEqual(names(index.podsFor(moved)), ['new']);
+    assert.deepEqual(sorted(index.podChanged(newPod, true)), ['default/web'], 'a Pod of the new selector deleted');
+    assert.deepEqual(sorted(index.podChanged(relabel(oldPod, { app: 'web', x: '1' }), false)), [], 'a Pod of the old selector');
+  });
+
+  it('a deleted Service is no longer notified by Pod events', () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const p = pod([container()], { name: 'p', labels: { app: 'web' } });
+    const index = indexOf([web], [p]);
+    index.serviceChanged(web, true);
+    assert.deepEqual(sorted(index.podChanged(p, true)), []);
+  });
+
+  it('Services sharing a common pair are each found through their rarer one, and all still match', () => {
+    const services = Array.from({ length: 50 }, (_, i) => service({ name: `s${i}`, selector: { app: `s${i}`, tier: 'web' } }));
+    const index = indexOf(services);
+    assert.deepEqual(sorted(index.podChanged(pod([container()], { name: 'p', labels: { app: 's7', tier: 'web' } }), false)), [
+      'default/s7',
+    ]);
+    assert.deepEqual(names(index.podsFor(services[7]!)), ['p']);
+  });
+});
+
+describe('selector index: Pod events that change nothing hcsync reads', () => {
+  const base = pod([container({ readinessProbe: httpProbe('/ready') })], { name: 'p', labels: { app: 'web' } });
+  const bump = (p: SlimPod, m: Partial<SlimPod['metadata']> = {}): SlimPod => ({
+    ...p,
+    metadata: { ...p.metadata, resourceVersion: '2', ...m },
+  });
+  const cases: { name: string; next: SlimPod; same: boolean }[] = [
+    { name: 'only the resourceVersion moved (a status field hcsync drops, e.g. podIP)', next: bump(base), same: true },
+    { name: 'the generation moved, containers as before', next: bump(base, { generation: 3 }), same: true },
+    {
+      name: 'same labels in another key order',
+      next: bump({ ...base, metadata: { ...base.metadata, labels: { app: 'web' } } }),
+      same: true,
+    },
+    { name: 'a label changed', next: bump(base, { labels: { app: 'web', v: '2' } }), same: false },
+    { name: 'the phase changed', next: { ...bump(base), status: { phase: 'Failed' } }, same: false },
+    { name: 'terminating', next: bump(base, { deletionTimestamp: '2026-01-02T00:00:00Z' }), same: false },
+    {
+      name: 'the readinessProbe path changed',
+      next: { ...bump(base), spec: { containers: [container({ readinessProbe: httpProbe('/healthz') })] } },
+      same: false,
+    },
+    {
+      name: 'a probe timing changed',
+      next: { ...bump(base), spec: { containers: [container({ readinessProbe: httpProbe('/ready', 8000, { periodSeconds: 3 }) })] } },
+      same: false,
+    },
+    {
+      name: 'a container port changed',
+      next: { ...bump(base), spec: { containers: [container({ readinessProbe: httpProbe('/ready'), ports: [{ containerPort: 9 }] })] } },
+      same: false,
+    },
+    { name: 'recreated under the same name (new uid)', next: bump(base, { uid: 'other' }), same: false },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.same ? 'no' : 'its'} Services notified`, () => {
+      assert.equal(samePodForHcsync(base, c.next), c.same);
+      const index = indexOf([service({ name: 'web', selector: { app: 'web' } })], [base]);
+      assert.deepEqual(sorted(index.podChanged(c.next, false)), c.same ? [] : ['default/web']);
+    });
+  }
+  it('a skipped update still leaves the newest Pod object in the index', () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const index = indexOf([web], [base]);
+    const next = bump(base);
+    index.podChanged(next, false);
+    assert.equal(index.podsFor(web)[0], next);
+  });
+});
