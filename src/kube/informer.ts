@@ -22,7 +22,7 @@ interface HasMeta {
   metadata: { namespace: string; name: string; resourceVersion: string };
 }
 
-export interface ListPage {
+interface ListPage {
   items: unknown[];
   metadata?: { resourceVersion?: string; _continue?: string };
 }
