@@ -109,4 +109,16 @@ describe('createComputeClients', () => {
     assert.equal(clients.regionHealthChecks.auth, hc.auth, 'one auth client shared');
     await clients.close();
   });
+
+  it("caps every call's deadline at 60 s (gax keeps a finished call's closure until its deadline timer fires)", () => {
+    const clients = createComputeClients(endpointOptions('http://127.0.0.1:9'));
+    interface Defaults {
+      _defaults: Record<string, { timeout: number }>;
+    }
+    for (const c of [clients.healthChecks, clients.regionHealthChecks, clients.backendServices, clients.globalOperations]) {
+      const defaults = (c as unknown as Defaults)._defaults;
+      for (const m of ['patch', 'get', 'aggregatedList', 'wait']) if (defaults[m]) assert.equal(defaults[m].timeout, 60_000, m);
+    }
+    assert.equal((clients.healthChecks as unknown as Defaults)._defaults['patch']?.timeout, 60_000);
+  });
 });
