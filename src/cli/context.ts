@@ -1,15 +1,16 @@
 // What every command needs: a kubeconfig, the GCP project, the Compute adapter with metrics.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { GoogleAuth } from 'google-auth-library';
 import { ConfigError, type Config } from '../config/flags.js';
 import { createComputeClients, endpointOptions, type ComputeClients } from '../gcp/clients.js';
 import { ComputeAdapter } from '../gcp/compute-adapter.js';
+import { SharedPoolKubeConfig } from '../kube/kubeconfig.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AssessOptions } from '../plan/assess.js';
 
 export function loadKubeConfig(config: Config): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new SharedPoolKubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster())

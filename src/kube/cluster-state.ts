@@ -3,11 +3,11 @@
 // service-index.ts; Pods ↔ Services through selector-index.ts, with no namespace scan either way),
 // of which only those hcsync manages are handed on. A Pod event that changes nothing hcsync
 // reads hands on nothing.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod, type SlimService } from '../model/kube.js';
 import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
-import { SlimInformer, type ListPage } from './informer.js';
+import { SlimInformer, rawPageLister } from './informer.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
 import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, sameServiceApartFromStatus } from './service-index.js';
 import { SelectorIndex } from './selector-index.js';
@@ -60,15 +60,10 @@ export class ClusterState implements ClusterView {
     log: Logger,
     private readonly notify: ServiceKeysHandler,
   ) {
-    const core = kc.makeApiClient(CoreV1Api);
-    const net = kc.makeApiClient(NetworkingV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const limit = SlimInformer.pageSize;
     const scopes = namespaces.length > 0 ? namespaces : [''];
     const family = <T extends { metadata: { namespace: string; name: string; resourceVersion: string } }>(
       what: string,
       path: (ns: string) => string,
-      list: (ns: string, token: string | undefined) => Promise<unknown>,
       slim: (raw: unknown) => T,
       missingMeansEmpty = false,
     ) =>
@@ -76,51 +71,17 @@ export class ClusterState implements ClusterView {
         new Map(
           scopes.map((ns) => [
             ns,
-            new SlimInformer<T>(
-              kc,
-              `${what}${ns ? ` in ${ns}` : ''}`,
-              path(ns),
-              (token) => list(ns, token) as Promise<ListPage>,
-              slim,
-              log,
-              missingMeansEmpty,
-            ),
+            new SlimInformer<T>(kc, `${what}${ns ? ` in ${ns}` : ''}`, path(ns), rawPageLister(kc, path(ns)), slim, log, missingMeansEmpty),
           ]),
         ),
       );
     const nsPath = (ns: string) => (ns ? `/namespaces/${ns}` : '');
-    this.services = family(
-      'services',
-      (ns) => `/api/v1${nsPath(ns)}/services`,
-      (ns, token) =>
-        ns
-          ? core.listNamespacedService({ namespace: ns, limit, _continue: token })
-          : core.listServiceForAllNamespaces({ limit, _continue: token }),
-      slimService,
-    );
-    this.pods = family(
-      'pods',
-      (ns) => `/api/v1${nsPath(ns)}/pods`,
-      (ns, token) =>
-        ns ? core.listNamespacedPod({ namespace: ns, limit, _continue: token }) : core.listPodForAllNamespaces({ limit, _continue: token }),
-      slimPod,
-    );
-    this.ingresses = family(
-      'ingresses',
-      (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`,
-      (ns, token) =>
-        ns
-          ? net.listNamespacedIngress({ namespace: ns, limit, _continue: token })
-          : net.listIngressForAllNamespaces({ limit, _continue: token }),
-      slimIngress,
-    );
+    this.services = family('services', (ns) => `/api/v1${nsPath(ns)}/services`, slimService);
+    this.pods = family('pods', (ns) => `/api/v1${nsPath(ns)}/pods`, slimPod);
+    this.ingresses = family('ingresses', (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`, slimIngress);
     this.backendConfigs = family(
       'backendconfigs',
       (ns) => `/apis/${BACKENDCONFIG.group}/${BACKENDCONFIG.version}${nsPath(ns)}/${BACKENDCONFIG.plural}`,
-      (ns, token) =>
-        ns
-          ? custom.listNamespacedCustomObject({ ...BACKENDCONFIG, namespace: ns, limit, _continue: token })
-          : custom.listClusterCustomObject({ ...BACKENDCONFIG, limit, _continue: token }),
       slimBackendConfig,
       true, // no CRD on the cluster: no BackendConfigs (a 403/429/5xx is not that)
     );

@@ -5,11 +5,11 @@
 // a restart. GatewayClass is cluster-scoped: in namespaced mode (--namespaces) it is not watched
 // and a Gateway counts as GKE's by its `gke-l7-` class name (contract "Gateway API").
 // ClusterState composes this; events become Service keys through gateway-index.ts.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from '../model/gateway.js';
 import { keyOf, refOfKey } from '../model/kube.js';
 import type { Logger } from '../observability/log.js';
-import { SlimInformer, type ListPage } from './informer.js';
+import { SlimInformer, rawPageLister } from './informer.js';
 import { GatewayRouteIndex, policyServiceKeys } from './gateway-index.js';
 import { slimGateway, slimGatewayClass, slimHealthCheckPolicy, slimReferenceGrant, slimRoute } from './slim.js';
 
@@ -65,27 +65,25 @@ export class GatewayState {
     log: Logger,
     private readonly notify: (keys: Iterable<string>) => void,
   ) {
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const limit = SlimInformer.pageSize;
     const scopes = namespaces.length > 0 ? namespaces : [''];
     const kind = <T extends Meta>(api: { group: string; version: string }, plural: string, slim: (raw: unknown) => T, inScopes = scopes) =>
       new Kind<T>(
         new Map(
-          inScopes.map((ns) => [
-            ns,
-            new SlimInformer<T>(
-              kc,
-              `${plural}${ns ? ` in ${ns}` : ''}`,
-              `/apis/${api.group}/${api.version}${ns ? `/namespaces/${ns}` : ''}/${plural}`,
-              (token) =>
-                (ns
-                  ? custom.listNamespacedCustomObject({ ...api, plural, namespace: ns, limit, _continue: token })
-                  : custom.listClusterCustomObject({ ...api, plural, limit, _continue: token })) as Promise<ListPage>,
-              slim,
-              log,
-              true, // CRD not installed: no objects of this kind (a 403/429/5xx is not that)
-            ),
-          ]),
+          inScopes.map((ns) => {
+            const path = `/apis/${api.group}/${api.version}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
+            return [
+              ns,
+              new SlimInformer<T>(
+                kc,
+                `${plural}${ns ? ` in ${ns}` : ''}`,
+                path,
+                rawPageLister(kc, path), // plain JSON pages, as for the core kinds
+                slim,
+                log,
+                true, // CRD not installed: no objects of this kind (a 403/429/5xx is not that)
+              ),
+            ];
+          }),
         ),
       );
     this.classes = namespaces.length === 0 ? kind(GW, 'gatewayclasses', slimGatewayClass) : undefined;

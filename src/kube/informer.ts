@@ -5,7 +5,15 @@
 // "Synced" means one list succeeded; a failed list (403, 429, 5xx) leaves it unsynced, with the
 // reason kept for /readyz. Only an informer whose resource may be absent (a CRD) counts a 404 on
 // its list as synced-empty, and it keeps retrying so a CRD installed later is picked up.
-import { type KubeConfig, ListWatch, Watch } from '@kubernetes/client-node';
+import {
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  type KubeConfig,
+  ListWatch,
+  RequestContext,
+  Watch,
+} from '@kubernetes/client-node';
 import { Backoff } from '../lib/backoff.js';
 import type { Logger } from '../observability/log.js';
 import { describeKubeError } from './errors.js';
@@ -14,7 +22,7 @@ interface HasMeta {
   metadata: { namespace: string; name: string; resourceVersion: string };
 }
 
-export interface ListPage {
+interface ListPage {
   items: unknown[];
   metadata?: { resourceVersion?: string; _continue?: string };
 }
@@ -23,6 +31,38 @@ export interface ListPage {
 export type PageLister = (continueToken: string | undefined) => Promise<ListPage>;
 
 export type Handler<T> = (obj: T) => void;
+
+/**
+ * Lists `path` one page (`limit` objects) at a time as plain JSON: the page's text is parsed and
+ * handed on, not deserialised into client-node's model classes (ObjectSerializer copies every
+ * object into a V1Pod/V1Service/… with Dates) — the informer slims each page as it arrives anyway,
+ * so the copy was only garbage, ~a page's worth each time. A non-200 answer throws client-node's
+ * ApiException (code, body), as its generated clients do.
+ */
+export function rawPageLister(kc: KubeConfig, path: string, limit = PAGE_LIMIT): PageLister {
+  const http = new IsomorphicFetchHttpLibrary();
+  return async (continueToken) => {
+    const server = kc.getCurrentCluster()?.server;
+    if (!server) throw new Error('No currently active cluster');
+    const url = new URL(server + path);
+    url.searchParams.set('limit', String(limit));
+    if (continueToken) url.searchParams.set('continue', continueToken);
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    await kc.applySecurityAuthentication(ctx);
+    const res = await http.send(ctx).toPromise();
+    const text = await res.body.text();
+    if (res.httpStatusCode !== 200) {
+      throw new ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode} listing ${path}`, text, res.headers);
+    }
+    const body = JSON.parse(text) as { items?: unknown[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const { resourceVersion, continue: next } = body.metadata ?? {};
+    return {
+      items: body.items ?? [],
+      metadata: { ...(resourceVersion ? { resourceVersion } : {}), ...(next ? { _continue: next } : {}) },
+    };
+  };
+}
 
 class SlimmingWatch<T> extends Watch {
   constructor(
@@ -105,8 +145,6 @@ export class SlimInformer<T extends HasMeta> {
     this.lw = new ListWatch(path, new SlimmingWatch(kc, slim), listFn, false);
     this.lw.on('error', (err: unknown) => this.onError(err));
   }
-
-  static pageSize = PAGE_LIMIT;
 
   on(verb: 'add' | 'update' | 'delete', handler: Handler<T>): void {
     this.lw.on(verb, handler);

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import nock from 'nock';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { SlimInformer } from '../../src/kube/informer.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { SlimInformer, rawPageLister } from '../../src/kube/informer.js';
 import { slimPod } from '../../src/kube/slim.js';
 import { silentLogger } from '../../src/observability/log.js';
 import type { SlimPod } from '../../src/model/kube.js';
@@ -50,16 +50,9 @@ const fullPod = (name: string, rv: string, path = '/ready') => ({
   status: { phase: 'Running', podIP: '10.0.0.1' },
 });
 
-function informer() {
-  const core = kubeConfig().makeApiClient(CoreV1Api);
-  return new SlimInformer<SlimPod>(
-    kubeConfig(),
-    'pods',
-    '/api/v1/pods',
-    (token) => core.listPodForAllNamespaces({ limit: 500, _continue: token }),
-    slimPod,
-    silentLogger(),
-  );
+function informer(slim: (raw: unknown) => SlimPod = slimPod) {
+  const kc = kubeConfig();
+  return new SlimInformer<SlimPod>(kc, 'pods', '/api/v1/pods', rawPageLister(kc, '/api/v1/pods'), slim, silentLogger());
 }
 
 describe('slim informer (nock)', function () {
@@ -77,7 +70,11 @@ describe('slim informer (nock)', function () {
       .get('/api/v1/pods')
       .query((q) => q['watch'] === 'true' && q['resourceVersion'] === '10')
       .reply(200, () => stream);
-    const inf = informer();
+    const seen: unknown[] = [];
+    const inf = informer((raw) => {
+      seen.push(raw);
+      return slimPod(raw);
+    });
     const updates: string[] = [];
     inf.on('update', (p) => updates.push(p.metadata.name));
     // start() resolves when the watch answers; nock's streamed reply answers with its first chunk.
@@ -95,6 +92,9 @@ describe('slim informer (nock)', function () {
     assert.deepEqual(a.metadata.annotations, { 'hcsync.io/health-path': '/kept' }, 'only annotations hcsync reads are kept');
     assert.equal(JSON.stringify(a).includes('managedFields'), false);
     assert.equal(JSON.stringify(a).includes('SECRET_LOOKING'), false, 'env and the rest of the Pod spec are dropped');
+    // Pages are plain parsed JSON, not client-node model objects (no V1Pod copy with Dates made per object).
+    assert.equal(Object.getPrototypeOf(seen[0]), Object.prototype);
+    assert.equal((seen[0] as { apiVersion?: string }).apiVersion, 'v1');
     stream.write(`${JSON.stringify({ type: 'MODIFIED', object: fullPod('a', '11', '/changed') })}\n`);
     await started;
     await new Promise((r) => setTimeout(r, 100));

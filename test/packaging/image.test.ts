@@ -195,7 +195,11 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
       flags.push('--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', `127.0.0.1:${healthPort}`, '--resync', '5s');
       // The image's environment, plus what the Deployment sets (NODE_OPTIONS) and what the test
       // bed gives every hcsync (no GCE metadata server probe).
-      const env = [...(config.Env ?? []), 'NODE_OPTIONS=--max-old-space-size=384', 'METADATA_SERVER_DETECTION=none'];
+      const env = [
+        ...(config.Env ?? []),
+        'NODE_OPTIONS=--max-old-space-size=256 --max-semi-space-size=4',
+        'METADATA_SERVER_DETECTION=none',
+      ];
       const child = spawn(
         'bash',
         [
