@@ -31,9 +31,9 @@ const policy: DesiredPolicy = {
 };
 
 describe('HealthCheckPolicy writer (nock)', () => {
-  before(() => nock.disableNetConnect());
+  // test/setup.ts already refuses everything but loopback; nock.enableNetConnect() here would
+  // have opened the network to every file after this one.
   afterEach(() => nock.cleanAll());
-  after(() => nock.enableNetConnect());
 
   it('applies by server-side apply: apply-patch content type, fieldManager hcsync, no force, the contract’s object', async () => {
     let body: unknown;

@@ -16,7 +16,6 @@
 // table is printed at the end. Some fail on today's main: that is what this suite is for
 // (README "Faults and bad input").
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { HealthChecksClient, type protos } from '@google-cloud/compute';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -79,7 +78,6 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
 
   before(async function () {
     this.timeout(60_000);
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start({ operationWaitCapMs: 5_000 });
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     await bed.gke.start();
@@ -101,7 +99,6 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
     process.stdout.write(`\n${[line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n\n`);
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await bed?.stop();
   });

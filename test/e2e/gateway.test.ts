@@ -8,7 +8,6 @@
 // hcsync (observe mode) runs before they exist, so the first scenario is also "CRDs installed later
 // are picked up without a restart". Each scenario has its own namespace.
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import { PatchStrategy, setHeaderOptions, type V1Probe } from '@kubernetes/client-node';
 import { HealthChecksClient, type protos } from '@google-cloud/compute';
 import { TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -98,7 +97,6 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
   };
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     kubeconfig = await bed.hcsyncKubeconfig();
@@ -118,7 +116,6 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
         for (const l of p.lines)
           if (!l.includes('"level":"info"') && !l.includes('"level":"debug"')) process.stderr.write(`hcsync[${String(p.pid)}] ${l}\n`);
     }
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await bed?.stop();
   });

@@ -56,6 +56,16 @@ function watchLeaders(candidates: () => readonly Candidate[]): { max: () => numb
   return { max: () => max, stop: () => clearInterval(timer) };
 }
 
+/**
+ * The property the sampler checks is "never two leaders at once": at most 1. It cannot also prove
+ * that one led (that is what the tests' until() calls assert): a sample every 10 ms can miss a
+ * leadership entirely when until() sees it first and the test stops that leader in the same timers
+ * phase, before the sampler's tick runs — which made `max === 1` fail now and then with 0.
+ */
+function assertNeverTwoLeaders(watch: { max: () => number }): void {
+  assert.ok(watch.max() <= 1, `${String(watch.max())} leaders at once`);
+}
+
 describe('leader election on a real API server', function () {
   this.timeout(60_000);
   let cp: ControlPlane;
@@ -148,7 +158,7 @@ describe('leader election on a real API server', function () {
     // Several lease durations: the leader renews, the other never gets in.
     await sleep(LEASE_MS * 2);
     watch.stop();
-    assert.equal(watch.max(), 1, 'never two leaders at once');
+    assertNeverTwoLeaders(watch);
     assert.deepEqual(leaders(), [leader]);
     assert.equal(a.started + b.started, 1, 'leadership started once in total');
     assert.equal(a.stopped + b.stopped, 0);
@@ -183,7 +193,7 @@ describe('leader election on a real API server', function () {
     // It waited for expiry: the last renewal was at most one retry period before the stop.
     assert.ok(elapsed >= LEASE_MS - RETRY_MS - 100, `took over after ${elapsed} ms, before the lease expired`);
     assert.ok(elapsed <= LEASE_MS + MAX_RETRY_WAIT_MS + SLACK_MS, `took over after ${elapsed} ms`);
-    assert.equal(watch.max(), 1);
+    assertNeverTwoLeaders(watch);
     const lease = await readLease();
     assert.equal(lease.spec?.holderIdentity, other.id);
     assert.equal(lease.spec?.leaseTransitions, 1);
@@ -208,7 +218,7 @@ describe('leader election on a real API server', function () {
     const elapsed = (other.startedAt[0] ?? Date.now()) - stoppedAt;
     watch.stop();
     assert.ok(elapsed <= MAX_RETRY_WAIT_MS + SLACK_MS, `took over ${elapsed} ms after release (lease ${LEASE_MS} ms)`);
-    assert.equal(watch.max(), 1);
+    assertNeverTwoLeaders(watch);
     const lease = await readLease();
     assert.equal(lease.spec?.holderIdentity, other.id);
     assert.equal(lease.spec?.leaseDurationSeconds, LEASE_MS / 1000);
@@ -240,7 +250,7 @@ describe('leader election on a real API server', function () {
     await until('a leader', 5_000, () => leaders().length === 1);
     await sleep(LEASE_MS);
     watch.stop();
-    assert.equal(watch.max(), 1);
+    assertNeverTwoLeaders(watch);
     assert.equal(
       candidates.reduce((n, c) => n + c.started, 0),
       1,
@@ -286,7 +296,7 @@ describe('leader election on a real API server', function () {
     assert.ok(Date.now() - stolenAt >= LEASE_MS - 100, 'nobody took the intruder’s unexpired lease');
     await sleep(RETRY_MS * 2);
     watch.stop();
-    assert.equal(watch.max(), 1, 'never two leaders at once');
+    assertNeverTwoLeaders(watch);
     const lease = await readLease();
     assert.equal(lease.spec?.holderIdentity, leaders()[0]?.id);
     assert.equal(lease.spec?.leaseTransitions, 1, 'the intruder wrote 0; the takeover from it counts one');

@@ -1,7 +1,6 @@
 // Two replicas of the built hcsync with leader election on the real API server: one leads and
 // writes; when it is killed, the other takes over within the lease duration; no patch is doubled.
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import { GlobalOperationsClient, HealthChecksClient } from '@google-cloud/compute';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
@@ -48,7 +47,6 @@ describe('e2e: two replicas with leader election', function () {
   ];
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint));

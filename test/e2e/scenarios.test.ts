@@ -3,7 +3,6 @@
 // One bed for the file; each scenario has its own namespace (and so its own check), and runs only
 // after the previous one has settled, so hcsync's global counters can be read per scenario.
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import { PatchStrategy, setHeaderOptions, type V1Probe } from '@kubernetes/client-node';
 import { GlobalOperationsClient, HealthChecksClient, type protos } from '@google-cloud/compute';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -114,8 +113,6 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
   }
 
   before(async () => {
-    // Pods live on 127.0.0.N; the stand-in's prober and load balancer must reach them.
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint));
@@ -137,7 +134,6 @@ describe('e2e: scenarios (rollout, annotation, BackendConfig, hand edit, recreat
         for (const l of logs(p))
           if (l['level'] !== 'info' && l['level'] !== 'debug') process.stderr.write(`hcsync[${p.pid}] ${JSON.stringify(l)}\n`);
     }
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await ops?.close();
     await bed?.stop();

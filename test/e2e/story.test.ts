@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import nock from 'nock';
 import { HealthChecksClient } from '@google-cloud/compute';
 import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
@@ -37,7 +36,6 @@ describe('e2e: the GKE Ingress 502 story', function () {
 
   before(async () => {
     // Pods live on 127.0.0.N; the stand-in's prober and load balancer must reach them.
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     await bed.deployBlogApp(NS, { service: SVC, ingress: 'sample-ingress', ip: '127.0.0.10' });
@@ -46,7 +44,6 @@ describe('e2e: the GKE Ingress 502 story', function () {
   });
 
   after(async () => {
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await bed?.stop();
   });

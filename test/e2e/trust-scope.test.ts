@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import nock from 'nock';
 import { GlobalOperationsClient, HealthChecksClient, RegionHealthChecksClient, type protos } from '@google-cloud/compute';
 import { REPO_ROOT, TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
@@ -90,7 +89,6 @@ describe('e2e: trust scope (non-GKE Ingresses, two load balancers on one port, h
     (await bed.net.readNamespacedIngress({ namespace: ns, name: ing })).metadata?.annotations?.['ingress.kubernetes.io/backends'];
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start({ gkeSyncPeriodMs: 500 });
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     rhcs = new RegionHealthChecksClient(computeClientOptions(bed.compute.endpoint));
@@ -145,7 +143,6 @@ describe('e2e: trust scope (non-GKE Ingresses, two load balancers on one port, h
   });
 
   after(async () => {
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await Promise.all([hcs?.close(), rhcs?.close(), ops?.close()]);
     await bed?.stop();
   });

@@ -3,7 +3,6 @@
 // stand-in. --resync is long (30 s), and each timed scenario starts right after a resync, so what
 // happens within the asserted time is hcsync's own doing and not the next resync's.
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GlobalOperationsClient, HealthChecksClient, type protos } from '@google-cloud/compute';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -75,7 +74,6 @@ describe('e2e: trust (404 repair, re-verify, stale list, BackendConfig grace)', 
   }
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     ops = new GlobalOperationsClient(computeClientOptions(bed.compute.endpoint));
@@ -85,7 +83,6 @@ describe('e2e: trust (404 repair, re-verify, stale list, BackendConfig grace)', 
   });
 
   after(async () => {
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await hcs?.close();
     await ops?.close();
     await bed?.stop();

@@ -6,7 +6,6 @@
 // Also: SIGTERM while the caches cannot sync exits 0 promptly and takes no Lease.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import nock from 'nock';
 import { CoordinationV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { HealthChecksClient } from '@google-cloud/compute';
 import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
@@ -34,7 +33,6 @@ describe('e2e: start-up while an informer cannot list (BackendConfig list forbid
     (await hcs.get({ project: bed.project, healthCheck: bed.checkName(NS, SVC, 80) }))[0].httpHealthCheck?.requestPath;
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
     await bed.ensureNamespace(NS);

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { HealthChecksClient } from '@google-cloud/compute';
-import nock from 'nock';
 import { httpGet, TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
 import { kustomizeBuild, readObjects, type KubeObject } from '../support/packaging-tools.js';
@@ -38,7 +37,6 @@ describe('e2e: the Deployment in deploy/base runs hcsync as its manifests say', 
   let container: Container;
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     const deployment = kustomizeBuild('deploy/base').find((o: KubeObject) => o.kind === 'Deployment');
     assert.ok(deployment);
     spec = (deployment.spec as { template: { spec: PodSpec } }).template.spec;
@@ -126,7 +124,6 @@ describe('e2e: deploy/overlays/namespaced — hcsync with --namespaces under nam
   let hcsync: HcsyncProcess;
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     const objects = kustomizeBuild('deploy/overlays/namespaced');
     assert.deepEqual(
       objects.filter((o) => o.kind.startsWith('Cluster')),
@@ -202,7 +199,6 @@ describe('e2e: --metrics-auth on the real API server (TokenReview, SubjectAccess
   const tokens: Record<'reader' | 'stranger', string> = { reader: '', stranger: '' };
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     const kubeconfig = await bed.hcsyncKubeconfig(); // the base RBAC
     await applyAll(bed, readObjects('deploy/components/metrics-auth/rbac.yaml')); // + what the component adds

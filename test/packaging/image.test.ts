@@ -11,7 +11,6 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import nock from 'nock';
 import { HealthChecksClient } from '@google-cloud/compute';
 import { REPO_ROOT, HcsyncProcess, TestBed, httpGet, until } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
@@ -163,7 +162,6 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
     const livePath = async () => (await hcs.get({ project: bed.project, healthCheck: check() }))[0].httpHealthCheck?.requestPath;
 
     before(async () => {
-      nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
       bed = await TestBed.start();
       hcs = new HealthChecksClient(computeClientOptions(bed.compute.endpoint));
       await bed.deployBlogApp(NS, { service: SVC, ingress: 'sample-ingress', ip: '127.0.0.10' });
@@ -175,7 +173,6 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
     });
 
     after(async () => {
-      nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
       await hcs?.close();
       await bed?.stop();
       if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
 import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { freeLoopbackPort } from '../../testbed/loopback-http.js';
 
@@ -26,7 +25,6 @@ describe('e2e: Prometheus scrapes hcsync and HealthCheckDrifted fires', function
   const dir = mkdtempSync(join(tmpdir(), 'hcsync-prom-'));
 
   before(async () => {
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     bed = await TestBed.start();
     await bed.deployBlogApp(NS, { service: SVC, ingress: 'site', ip: '127.0.0.30' });
     await bed.gke.start();

@@ -15,7 +15,6 @@ import {
   ZoneOperationsClient,
   type protos,
 } from '@google-cloud/compute';
-import nock from 'nock';
 import { computeClientOptions, GFE_502_BODY, startComputeStandIn, type ComputeStandIn } from '../../testbed/compute/index.js';
 import { pickService } from '../../testbed/compute/loadbalancer.js';
 
@@ -134,9 +133,6 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
   }
 
   before(async () => {
-    // The prober and load balancer reach endpoints on 127.0.0.2+, which test/setup.ts does not
-    // let through nock; widen to all of loopback for this file and restore afterwards.
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     standIn = await startComputeStandIn({ project: PROJECT, timeScale: 0.02, operationDelayMs: 60, log: (l) => logs.push(l) });
     const options = computeClientOptions(standIn.endpoint);
     hcs = new HealthChecksClient(options);
@@ -152,7 +148,6 @@ describe('Compute stand-in with the real @google-cloud/compute client', function
   after(async () => {
     await Promise.all([hcs, regionHcs, backendServices, negs, urlMaps, globalOps, regionOps, zoneOps].map((c) => c?.close()));
     await standIn?.stop();
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
   });
 
   afterEach(() => {

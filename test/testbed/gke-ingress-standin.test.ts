@@ -27,7 +27,6 @@ import {
   type protos,
 } from '@google-cloud/compute';
 import { readFileSync } from 'node:fs';
-import nock from 'nock';
 import { parse as parseYaml } from 'yaml';
 import { computeClientOptions, startComputeStandIn, type ComputeStandIn } from '../../testbed/compute/index.js';
 import { startControlPlane, type ControlPlane } from '../../testbed/control-plane.js';
@@ -524,9 +523,6 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
   }
 
   before(async function () {
-    // test/setup.ts lets only 127.0.0.1 through nock; the Pods here live on other loopback IPs
-    // (127.0.0.5, ...), which the Compute stand-in's prober and load balancer must reach.
-    nock.enableNetConnect((host: string) => /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(host));
     cp = await startControlPlane();
     kc = cp.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
@@ -566,8 +562,6 @@ describe('gke-ingress stand-in: against a real API server and the Compute stand-
   });
 
   after(async function () {
-    // Back to test/setup.ts's rule for the files that run after this one.
-    nock.enableNetConnect((host: string) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
     await gke?.stop();
     await hcs?.close();
     await negs?.close();
