@@ -6,7 +6,7 @@
 import { scopeKey } from '../model/health-check.js';
 import { isHcsyncPolicy, ownPolicyName } from '../model/gateway.js';
 import type { BackendLookup, ClusterView, PolicyWriter } from '../model/ports.js';
-import type { SlimService } from '../model/kube.js';
+import { keyOf, type SlimService } from '../model/kube.js';
 import type { ActiveMode } from '../parse/annotations.js';
 import { assessGateway, type GatewayAssessment, type GatewayAssessOptions, type PolicyAction } from '../plan/gateway.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
@@ -69,7 +69,7 @@ async function act(action: PolicyAction, deps: GatewayReconcileDeps, log: Logger
 
 /** Assesses, and re-lists GCP once (within the inventory's bounds) when a port's gkegw1 backend was not seen. */
 async function assess(svc: SlimService, deps: GatewayReconcileDeps): Promise<GatewayAssessment> {
-  const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const key = keyOf(svc.metadata);
   const now = (deps.now?.() ?? new Date()).getTime();
   const opts: GatewayAssessOptions = {
     mode: deps.mode,

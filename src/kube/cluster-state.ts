@@ -8,6 +8,7 @@ import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimPod
 import type { ClusterView } from '../model/ports.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, rawPageLister } from './informer.js';
+import { Family } from './informer-family.js';
 import { slimBackendConfig, slimIngress, slimPod, slimService } from './slim.js';
 import { ServiceKeyIndex, backendConfigServiceKeys, hasHcsyncCondition, sameServiceApartFromStatus } from './service-index.js';
 import { SelectorIndex } from './selector-index.js';
@@ -15,26 +16,6 @@ import { GatewayState } from './gateway-state.js';
 import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenceGrant, SlimRoute } from '../model/gateway.js';
 
 export type ServiceKeysHandler = (keys: Iterable<string>) => void;
-
-/** One informer per namespace when --namespaces is set, else one cluster-wide. */
-class Family<T extends { metadata: { namespace: string; name: string; resourceVersion: string } }> {
-  readonly informers: SlimInformer<T>[];
-  constructor(private readonly byNamespace: Map<string, SlimInformer<T>>) {
-    this.informers = [...byNamespace.values()];
-  }
-  private forNamespace(ns: string): SlimInformer<T> | undefined {
-    return this.byNamespace.get(ns) ?? this.byNamespace.get('');
-  }
-  get(ns: string, name: string): T | undefined {
-    return this.forNamespace(ns)?.get(ns, name);
-  }
-  list(ns: string): readonly T[] {
-    return this.forNamespace(ns)?.list(ns) ?? [];
-  }
-  all(): T[] {
-    return this.informers.flatMap((i) => i.list());
-  }
-}
 
 export const BACKENDCONFIG = { group: 'cloud.google.com', version: 'v1', plural: 'backendconfigs' } as const;
 

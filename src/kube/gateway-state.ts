@@ -10,6 +10,7 @@ import type { SlimGateway, SlimGatewayClass, SlimHealthCheckPolicy, SlimReferenc
 import { keyOf, refOfKey } from '../model/kube.js';
 import type { Logger } from '../observability/log.js';
 import { SlimInformer, rawPageLister } from './informer.js';
+import { Family } from './informer-family.js';
 import { GatewayRouteIndex, policyServiceKeys } from './gateway-index.js';
 import { slimGateway, slimGatewayClass, slimHealthCheckPolicy, slimReferenceGrant, slimRoute } from './slim.js';
 
@@ -30,33 +31,13 @@ interface Meta {
   metadata: { namespace: string; name: string; resourceVersion: string };
 }
 
-/** One informer per namespace (namespaced mode) or one cluster-wide. */
-class Kind<T extends Meta> {
-  readonly informers: SlimInformer<T>[];
-  constructor(private readonly byNamespace: Map<string, SlimInformer<T>>) {
-    this.informers = [...byNamespace.values()];
-  }
-  private forNamespace(ns: string): SlimInformer<T> | undefined {
-    return this.byNamespace.get(ns) ?? this.byNamespace.get('');
-  }
-  get(ns: string, name: string): T | undefined {
-    return this.forNamespace(ns)?.get(ns, name);
-  }
-  list(ns: string): readonly T[] {
-    return this.forNamespace(ns)?.list(ns) ?? [];
-  }
-  all(): T[] {
-    return this.informers.flatMap((i) => i.list());
-  }
-}
-
 export class GatewayState {
-  private readonly classes: Kind<SlimGatewayClass> | undefined;
-  private readonly gateways: Kind<SlimGateway>;
-  private readonly httpRoutes: Kind<SlimRoute>;
-  private readonly grpcRoutes: Kind<SlimRoute>;
-  private readonly grants: Kind<SlimReferenceGrant>;
-  private readonly policies: Kind<SlimHealthCheckPolicy>;
+  private readonly classes: Family<SlimGatewayClass> | undefined;
+  private readonly gateways: Family<SlimGateway>;
+  private readonly httpRoutes: Family<SlimRoute>;
+  private readonly grpcRoutes: Family<SlimRoute>;
+  private readonly grants: Family<SlimReferenceGrant>;
+  private readonly policies: Family<SlimHealthCheckPolicy>;
   private readonly index = new GatewayRouteIndex();
 
   constructor(
@@ -67,7 +48,7 @@ export class GatewayState {
   ) {
     const scopes = namespaces.length > 0 ? namespaces : [''];
     const kind = <T extends Meta>(api: { group: string; version: string }, plural: string, slim: (raw: unknown) => T, inScopes = scopes) =>
-      new Kind<T>(
+      new Family<T>(
         new Map(
           inScopes.map((ns) => {
             const path = `/apis/${api.group}/${api.version}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
