@@ -97,6 +97,12 @@ interface Memory {
   readonly unreported: Map<string, Map<string, UnreportedPatch>>;
   /** Since when each Service's own HealthCheckPolicy has waited for GKE to apply it (controller/gateway-reconcile.ts). */
   readonly unappliedSince: Map<string, number>;
+  /**
+   * HealthCheckPolicies written by a pass that reported nothing (an Ingress patch of the Service in
+   * flight, or a failed condition write): key → Gateway report id → the `patched` outcome, reported by
+   * the next pass that reports, since that pass sees the policy already written (held or in sync).
+   */
+  readonly unreportedPolicies: Map<string, Map<string, PortOutcome & { state: 'patched' }>>;
 }
 
 interface SettledFailure {
@@ -124,6 +130,7 @@ export class ServiceReconciler {
       failed: new Map(),
       drain: { active: false, keys: new Set() },
       unappliedSince: new Map(),
+      unreportedPolicies: new Map(),
     };
   }
 
@@ -280,9 +287,16 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     reportIds.push(entry.id);
   }
   if (gw?.managed) {
+    const policiesBefore = memory.unreportedPolicies.get(key);
     for (const r of gw.reports) {
-      reports.push(r);
-      reportIds.push(`gateway/${r.port.port}`);
+      const id = `gateway/${r.port.port}`;
+      // A policy an earlier pass wrote and did not report: this pass sees it written (held for GKE,
+      // or applied already) and reports it as that pass would have, once; then back soon for GKE's part.
+      const earlier = policiesBefore?.get(id);
+      const report = earlier && (r.outcome.state === 'hold' || r.outcome.state === 'in_sync') ? { ...r, outcome: earlier } : r;
+      if (report !== r) notReady = true;
+      reports.push(report);
+      reportIds.push(id);
     }
     if (gw.notReady) notReady = true;
   }
@@ -290,7 +304,10 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
   for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
   if (failedBefore?.size === 0) memory.failed.delete(key);
-  if (inFlight) return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  if (inFlight) {
+    keepPolicyReports(memory, key, reports, reportIds);
+    return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  }
 
   deps.metrics.setServiceReport(
     key,
@@ -315,11 +332,13 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
       });
       for (const [p, u] of memo) if (u) keep.set(p, u);
       if (keep.size > 0) boundedSet(memory.unreported, key, keep);
+      keepPolicyReports(memory, key, reports, reportIds);
       return failed;
     }
   }
   // Only what this pass reported: a patch that settled during the pass is reported by the next one.
   if (memory.unreported.get(key) === unreported) memory.unreported.delete(key);
+  memory.unreportedPolicies.delete(key);
   // Events are best effort, as in client-go's recorder: a failed Event never fails the reconcile.
   for (const ev of plannedEvents(reports, changed)) {
     await deps.events
@@ -395,8 +414,19 @@ async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory
   return done;
 }
 
+/** Keeps this pass's `patched` Gateway reports (policies written) for the next pass that reports. */
+function keepPolicyReports(memory: Memory, key: string, reports: readonly PortReport[], reportIds: readonly string[]): void {
+  const keep = new Map(memory.unreportedPolicies.get(key));
+  reports.forEach((r, i) => {
+    const id = reportIds[i];
+    if (id?.startsWith('gateway/') && r.outcome.state === 'patched') keep.set(id, r.outcome);
+  });
+  if (keep.size > 0) boundedSet(memory.unreportedPolicies, key, keep);
+}
+
 function forgetKey(memory: Memory, key: string): void {
   memory.unreported.delete(key);
+  memory.unreportedPolicies.delete(key);
   memory.failed.delete(key);
   memory.unappliedSince.delete(key);
   for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);

@@ -13,13 +13,22 @@ import { isTerminal } from '../../src/controller/outcome.js';
 import { PacedPolicyWriter } from '../../src/controller/policy-pacing.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/log.js';
-import { container, httpProbe, pod, service } from '../support/fixtures.js';
+import { container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
 import { gateway, gatewayBackend, gatewayView, policy, route, type GatewayWorld } from '../support/gateway-fixtures.js';
 
 const BACKEND = 'gkegw1-ab12-default-web-80-abcdefghijkl';
+const INGRESS_CHECK = 'k8s1-abcdef12-default-web-80-12345678';
 
-function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => Date } = {}) {
+/**
+ * `ingress`: the Service is behind an Ingress too, whose check (path `/`) hcsync patches through a
+ * Compute fake whose Operation settles when the test calls `settleIngressPatch()`.
+ */
+function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => Date; ingress?: boolean; failWrites?: number } = {}) {
+  let failWrites = o.failWrites ?? 0;
   let svc = service();
+  let ingressCheck = liveCheck({ name: INGRESS_CHECK, requestPath: '/' });
+  const ingressPatches: (() => void)[] = [];
+  const settled: string[] = [];
   const w: GatewayWorld = {
     pods: [pod([container({ readinessProbe: httpProbe('/healthz', 'http') })])],
     gateways: [gateway('gw')],
@@ -54,7 +63,7 @@ function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => 
     view: {
       service: (ns, n) => (gone.value ? undefined : view().service(ns, n)),
       podsFor: (s) => view().podsFor(s),
-      ingressesFor: () => [],
+      ingressesFor: () => (o.ingress ? [ingress({ gkeBackends: { [INGRESS_CHECK]: 'UNHEALTHY' } })] : []),
       backendConfig: () => undefined,
       routesTo: (ns, n) => view().routesTo?.(ns, n) ?? [],
       gateway: (ns, n) => view().gateway?.(ns, n),
@@ -63,18 +72,47 @@ function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => 
       healthCheckPolicies: (ns) => view().healthCheckPolicies?.(ns) ?? [],
     },
     backends: {
-      backendService: () => undefined,
-      healthCheck: (name, scope) => view().healthCheck(name, scope),
+      backendService: (name) =>
+        o.ingress && name === INGRESS_CHECK
+          ? {
+              name,
+              scope: { kind: 'global' },
+              healthCheck: { name, scope: { kind: 'global' } },
+              service: { namespace: 'default', name: 'web', port: '80' },
+              backendKind: 'neg',
+            }
+          : undefined,
+      healthCheck: (name, scope) => (o.ingress && name === INGRESS_CHECK ? ingressCheck : view().healthCheck(name, scope)),
       gatewayBackendServices: () => view().gatewayBackendServices?.() ?? [],
       refreshIfDue: () => Promise.resolve(false),
       recordPatch: () => undefined,
       forgetHealthCheck: () => undefined,
       reread: (name, scope) => Promise.resolve(view().healthCheck(name, scope)),
     },
-    patcher: { patchHealthCheck: () => Promise.reject(new Error('no Compute write for Gateway backends')) },
+    patcher: {
+      patchHealthCheck: (ref, fields) =>
+        o.ingress && ref.name === INGRESS_CHECK
+          ? new Promise<void>((resolve) =>
+              ingressPatches.push(() => {
+                const { requestPath, host, ...rest } = fields;
+                ingressCheck = {
+                  ...ingressCheck,
+                  ...rest,
+                  block: {
+                    ...ingressCheck.block!,
+                    ...(requestPath !== undefined ? { requestPath } : {}),
+                    ...(host !== undefined ? { host } : {}),
+                  },
+                };
+                resolve();
+              }),
+            )
+          : Promise.reject(new Error('no Compute write for Gateway backends')),
+    },
     policies,
     status: {
       writeCondition: (_s, c) => {
+        if (failWrites-- > 0) return Promise.reject(new Error('etcdserver: request timed out'));
         conditions.push(c);
         svc = { ...svc, status: { conditions: [c] } };
         return Promise.resolve();
@@ -86,9 +124,14 @@ function setup(o: { mode?: 'enforce' | 'observe'; refuse?: boolean; now?: () => 
     mode: o.mode ?? 'enforce',
     inferFromLiveness: true,
     notReadyRequeueMs: 1000,
+    onPatchSettled: (keys) => settled.push(...keys),
     ...(o.now ? { now: o.now } : {}),
   };
-  return { w, applied, deleted, conditions, events, gone, reconciler: new ServiceReconciler(deps) };
+  const settleIngressPatch = async () => {
+    for (const done of ingressPatches.splice(0)) done();
+    await new Promise((r) => setTimeout(r, 5)); // the settle callbacks run
+  };
+  return { w, applied, deleted, conditions, events, gone, settled, settleIngressPatch, reconciler: new ServiceReconciler(deps) };
 }
 
 describe('reconcile: Services behind a GKE Gateway', () => {
@@ -115,6 +158,54 @@ describe('reconcile: Services behind a GKE Gateway', () => {
     assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' });
     assert.equal(t.conditions.at(-1)?.reason, 'InSync');
     assert.equal(t.applied.length, 1);
+  });
+
+  it('a policy written in a pass that waits on an Ingress patch is still reported Patched, with its HealthCheckPatched Event', async () => {
+    const t = setup({ ingress: true });
+    // One pass: the Ingress check's PATCH goes out (its Operation runs on), and the policy is written.
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.applied.length, 1, 'the policy is written');
+    assert.deepEqual([t.conditions.length, t.events.length], [0, 0], 'nothing reported while the Ingress patch is in flight');
+
+    // The Ingress Operation settles; the pass it brings back reports both writes.
+    await t.settleIngressPatch();
+    assert.deepEqual(t.settled, ['default/web']);
+    const out = await t.reconciler.reconcile('default/web');
+    assert.equal(out.kind, 'requeueAfter', 'comes back to see GKE apply the policy');
+    assert.equal(t.conditions.at(-1)?.reason, 'Patched');
+    const message = t.conditions.at(-1)?.message ?? '';
+    assert.match(message, /k8s1-abcdef12-default-web-80-12345678[^;]*patched/);
+    assert.match(message, /gkegw1-ab12-default-web-80-abcdefghijkl, HealthCheckPolicy default\/hcsync-web\): patched/);
+    assert.doesNotMatch(message, /has not applied it/);
+    const patched = t.events.filter((e) => e.reason === 'HealthCheckPatched');
+    assert.equal(patched.length, 2, JSON.stringify(t.events));
+    assert.ok(
+      patched.some((e) => e.note.includes('HealthCheckPolicy default/hcsync-web')),
+      'the policy write has its own Event',
+    );
+
+    // Reported once: the next pass sees the policy waiting on GKE.
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.conditions.at(-1)?.reason, 'RolloutInProgress');
+    assert.equal(t.events.filter((e) => e.reason === 'HealthCheckPatched').length, 2);
+    assert.equal(t.applied.length, 1, 'not written again');
+  });
+
+  it('a policy written in a pass whose condition write failed is reported Patched by the retry, once', async () => {
+    const t = setup({ failWrites: 1 });
+    assert.equal((await t.reconciler.reconcile('default/web')).kind, 'error');
+    assert.equal(t.applied.length, 1);
+    assert.deepEqual([t.conditions.length, t.events.length], [0, 0]);
+
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.applied.length, 1, 'not written again');
+    assert.equal(t.conditions.at(-1)?.reason, 'Patched');
+    assert.deepEqual(
+      t.events.map((e) => e.reason),
+      ['HealthCheckPatched'],
+    );
+    await t.reconciler.reconcile('default/web');
+    assert.equal(t.conditions.at(-1)?.reason, 'RolloutInProgress');
   });
 
   it('a policy GKE never applies is held for 2 minutes, then Drifted (HealthCheckDrifted), and never re-written', async () => {
