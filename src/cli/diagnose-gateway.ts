@@ -3,7 +3,6 @@
 // the verdict and the fix (contract "Gateway API"). Read-only.
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ConfigError, type Config } from '../config/flags.js';
-import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import { GATEWAY_KINDS } from '../kube/gateway-state.js';
 import { slimGateway } from '../kube/slim.js';
@@ -11,7 +10,8 @@ import { portLabel } from '../model/kube.js';
 import { gkeGatewaysOf, isGkeGateway, refNamesService } from '../plan/gateway-scope.js';
 import { assessGateway } from '../plan/gateway.js';
 import { diagnose } from '../plan/verdict.js';
-import { gcpContext, loadKubeConfig } from './context.js';
+import { loadKubeConfig } from './context.js';
+import { reportNotGke, withGcpInventory } from './diagnose-common.js';
 import { renderTable } from './table.js';
 
 interface GatewayBackendRow {
@@ -45,17 +45,9 @@ export async function runDiagnoseGateway(config: Config, name: string, out: Node
   const view = await loadSnapshot(kc);
   if (!isGkeGateway(gw, view)) {
     const text = `Gateway ${namespace}/${name} is of class ${JSON.stringify(gw.gatewayClassName)}, not served by GKE's Gateway controller: it has no Google Cloud health check, and hcsync does not manage it`;
-    out.write(
-      config.output === 'json'
-        ? `${JSON.stringify({ gateway: `${namespace}/${name}`, gke: false, message: text }, null, 2)}\n`
-        : `${text}\n`,
-    );
-    return 0;
+    return reportNotGke(config, out, 'gateway', `${namespace}/${name}`, text);
   }
-  const gcp = await gcpContext(config);
-  try {
-    const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
-    await inventory.refresh();
+  return withGcpInventory(config, (inventory) => {
     const opts = { mode: config.mode, inferFromLiveness: config.inferFromLiveness, allowServiceEnforce: config.allowServiceEnforce };
     const rows: GatewayBackendRow[] = [];
     const key = `${namespace}/${name}`;
@@ -124,7 +116,5 @@ export async function runDiagnoseGateway(config: Config, name: string, out: Node
       );
     }
     return rows.some((r) => r.problem) ? 1 : 0;
-  } finally {
-    await gcp.clients.close();
-  }
+  });
 }

@@ -2,14 +2,14 @@
 // `hcsync diagnose gateway NAME` is diagnose-gateway.ts.
 import { ConfigError, type Config } from '../config/flags.js';
 import { assessService, checkLabel } from '../plan/assess.js';
-import { HealthCheckInventory } from '../gcp/inventory.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import { portLabel } from '../model/kube.js';
 import type { Logger } from '../observability/log.js';
 import { ANNOTATION, backendRefersToPort } from '../parse/annotations.js';
 import { isGkeIngress } from '../parse/ingress-class.js';
 import { diagnose, type Diagnosis } from '../plan/verdict.js';
-import { assessOptions, gcpContext, loadKubeConfig } from './context.js';
+import { assessOptions, loadKubeConfig } from './context.js';
+import { reportNotGke, withGcpInventory } from './diagnose-common.js';
 import { renderTable } from './table.js';
 
 export interface BackendRow {
@@ -46,17 +46,9 @@ export async function runDiagnose(
   if (!isGkeIngress({ annotations: ingress.metadata.annotations, ingressClassName: ingress.ingressClassName })) {
     const cls = ingress.metadata.annotations?.[ANNOTATION.ingressClass] ?? ingress.ingressClassName;
     const text = `Ingress ${namespace}/${name} is not served by GKE's Ingress controller (class ${JSON.stringify(cls)}): it has no Google Cloud health check, and hcsync does not manage it`;
-    out.write(
-      config.output === 'json'
-        ? `${JSON.stringify({ ingress: `${namespace}/${name}`, gke: false, message: text }, null, 2)}\n`
-        : `${text}\n`,
-    );
-    return 0;
+    return reportNotGke(config, out, 'ingress', `${namespace}/${name}`, text);
   }
-  const gcp = await gcpContext(config);
-  try {
-    const inventory = new HealthCheckInventory(gcp.adapter, { minRefreshIntervalMs: Infinity });
-    await inventory.refresh();
+  return withGcpInventory(config, (inventory) => {
     const rows: BackendRow[] = [];
     const assessed = new Map<string, ReturnType<typeof assessService> | undefined>();
     for (const ref of ingress.backends) {
@@ -123,7 +115,5 @@ export async function runDiagnose(
       );
     }
     return rows.some((r) => r.problem) ? 1 : 0;
-  } finally {
-    await gcp.clients.close();
-  }
+  });
 }
