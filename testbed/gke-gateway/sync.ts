@@ -20,23 +20,14 @@ import {
   type V1ServicePort,
 } from '@kubernetes/client-node';
 import type { protos } from '@google-cloud/compute';
-import {
-  clientOptionsForEndpoint,
-  ComputeClients,
-  isInUse,
-  isNotFound,
-  sameResource,
-  type ComputeClientOptions,
-} from '../gke-ingress/compute-clients.js';
+import { clientOptionsForEndpoint, ComputeClients, sameResource, type ComputeClientOptions } from '../gke-ingress/compute-clients.js';
+import { GkeCompute, podEndpoints, SyncLoop } from '../gke-compute.js';
 import { checkDiffs, desiredHealthCheck, type PolicyDefault } from './health-check.js';
 import { backendName, ownedName, urlMapName } from './naming.js';
 
 type IBackendService = protos.google.cloud.compute.v1.IBackendService;
-type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
 type IUrlMap = protos.google.cloud.compute.v1.IUrlMap;
 
-/** Async iterators page by themselves; saying so stops gax's AutopaginateTrueWarning. */
-const NO_AUTOPAGINATE = { autoPaginate: false } as const;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const GKE_CONTROLLER = 'networking.gke.io/gateway';
@@ -172,10 +163,9 @@ export class GkeGatewayStandIn {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly gce: ComputeClients;
+  private readonly compute: GkeCompute;
   private readonly log: (message: string, fields?: Record<string, unknown>) => void;
-  private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop: SyncLoop<SyncReport>;
   private readonly updates: HealthCheckUpdate[] = [];
 
   constructor(private readonly opts: GkeGatewayStandInOptions) {
@@ -184,38 +174,27 @@ export class GkeGatewayStandIn {
     this.gce = new ComputeClients(
       typeof opts.compute === 'string' ? clientOptionsForEndpoint(opts.compute) : (opts.compute as ComputeClientOptions),
     );
+    this.compute = new GkeCompute(this.gce, opts);
     this.log = opts.log ?? (() => undefined);
+    this.loop = new SyncLoop(
+      () => this.syncOnce(),
+      opts.syncPeriodMs,
+      (e) => this.log('gateway: periodic sync failed', { error: message(e) }),
+    );
   }
 
   /** Runs a first sync, then one every syncPeriodMs until stop(). */
-  async start(): Promise<SyncReport> {
-    this.stopped = false;
-    const report = await this.syncNow();
-    this.schedule();
-    return report;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.syncNow()
-        .catch((e: unknown) => this.log('gateway: periodic sync failed', { error: message(e) }))
-        .finally(() => this.schedule());
-    }, this.opts.syncPeriodMs);
-    this.timer.unref();
+  start(): Promise<SyncReport> {
+    return this.loop.start();
   }
 
   /** One full sync, after any sync already running. Rejects only when listing itself fails. */
   syncNow(): Promise<SyncReport> {
-    const run = this.chain.then(() => this.syncOnce());
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.loop.syncNow();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.chain;
+    await this.loop.stop();
     await this.gce.close();
   }
 
@@ -486,93 +465,23 @@ export class GkeGatewayStandIn {
 
   // --- one backend: NEG, health check, backend service ------------------------------------------
 
-  private async ensureNeg(b: Backend): Promise<string> {
-    const { project, zone } = this.opts;
-    try {
-      const [neg] = await this.gce.negs.get({ project, zone, networkEndpointGroup: b.name });
-      return neg.selfLink ?? b.name;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    await this.gce.wait(
-      project,
-      await this.gce.negs.insert({
-        project,
-        zone,
-        networkEndpointGroupResource: {
-          name: b.name,
-          networkEndpointType: 'GCE_VM_IP_PORT',
-          network: `projects/${project}/global/networks/default`,
-          description: JSON.stringify({ namespace: ns(b.service), 'service-name': nm(b.service), port: String(b.port.port) }),
-        },
-      }),
+  private ensureNeg(b: Backend): Promise<string> {
+    return this.compute.ensureNeg(
+      b.name,
+      JSON.stringify({ namespace: ns(b.service), 'service-name': nm(b.service), port: String(b.port.port) }),
     );
-    const [neg] = await this.gce.negs.get({ project, zone, networkEndpointGroup: b.name });
-    return neg.selfLink ?? b.name;
   }
 
   /** Endpoints = Pods the Service selects that have an IP and are not terminating, at the target port. */
-  private async syncEndpoints(b: Backend, pods: readonly V1Pod[]): Promise<void> {
-    const { project, zone } = this.opts;
-    const target = b.port.targetPort ?? b.port.port;
+  private syncEndpoints(b: Backend, pods: readonly V1Pod[]): Promise<void> {
     const selector = b.service.spec?.selector;
-    const want = new Map<string, { ipAddress: string; port: number }>();
-    for (const pod of pods) {
-      if (pod.metadata?.namespace !== ns(b.service) || selector === undefined) continue;
-      if (!Object.entries(selector).every(([k, v]) => pod.metadata?.labels?.[k] === v)) continue;
-      const ip = pod.status?.podIP;
-      if (ip === undefined || ip === '' || pod.metadata.deletionTimestamp !== undefined) continue;
-      const port =
-        typeof target === 'number'
-          ? target
-          : (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === target)?.containerPort;
-      if (port !== undefined) want.set(`${ip}:${port}`, { ipAddress: ip, port });
-    }
-    const have = new Map<string, { ipAddress: string; port: number }>();
-    for await (const e of this.gce.negs.listNetworkEndpointsAsync(
-      { project, zone, networkEndpointGroup: b.name, networkEndpointGroupsListEndpointsRequestResource: {} },
-      NO_AUTOPAGINATE,
-    )) {
-      const ep = e.networkEndpoint;
-      if (ep?.ipAddress && ep.port) have.set(`${ep.ipAddress}:${ep.port}`, { ipAddress: ep.ipAddress, port: ep.port });
-    }
-    const detach = [...have].filter(([k]) => !want.has(k)).map(([, v]) => v);
-    const attach = [...want].filter(([k]) => !have.has(k)).map(([, v]) => v);
-    if (detach.length > 0) {
-      await this.gce.wait(
-        project,
-        await this.gce.negs.detachNetworkEndpoints({
-          project,
-          zone,
-          networkEndpointGroup: b.name,
-          networkEndpointGroupsDetachEndpointsRequestResource: { networkEndpoints: detach },
-        }),
-      );
-    }
-    if (attach.length > 0) {
-      await this.gce.wait(
-        project,
-        await this.gce.negs.attachNetworkEndpoints({
-          project,
-          zone,
-          networkEndpointGroup: b.name,
-          networkEndpointGroupsAttachEndpointsRequestResource: { networkEndpoints: attach },
-        }),
-      );
-    }
-  }
-
-  private async getHealthCheck(name: string, regional: boolean): Promise<IHealthCheck | undefined> {
-    const { project, region } = this.opts;
-    try {
-      const [hc] = regional
-        ? await this.gce.regionHealthChecks.get({ project, region, healthCheck: name })
-        : await this.gce.healthChecks.get({ project, healthCheck: name });
-      return hc;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const selected = pods.filter(
+      (pod) =>
+        pod.metadata?.namespace === ns(b.service) &&
+        selector !== undefined &&
+        Object.entries(selector).every(([k, v]) => pod.metadata?.labels?.[k] === v),
+    );
+    return this.compute.syncNegEndpoints(b.name, podEndpoints(selected, b.port.targetPort ?? b.port.port));
   }
 
   /**
@@ -586,13 +495,12 @@ export class GkeGatewayStandIn {
     report: SyncReport,
     policyError: (e: string) => void,
   ): Promise<string> {
-    const { project, region } = this.opts;
     const description = JSON.stringify({ 'networking.gke.io/service': `${ns(b.service)}/${nm(b.service)}`, port: b.port.port });
     const want = desiredHealthCheck(b.name, description, policy?.spec?.['default'] as PolicyDefault | undefined);
-    const live = await this.getHealthCheck(b.name, b.regional);
-    const write = async (fn: () => Promise<[{ latestResponse?: unknown }, ...unknown[]]>): Promise<boolean> => {
+    const live = await this.compute.getHealthCheck(b.name, b.regional);
+    const write = async (fn: () => Promise<void>): Promise<boolean> => {
       try {
-        await this.gce.wait(project, await fn());
+        await fn();
         return true;
       } catch (e) {
         if (policy === undefined || !/invalid|400/i.test(message(e))) throw e;
@@ -601,34 +509,20 @@ export class GkeGatewayStandIn {
       }
     };
     if (live === undefined) {
-      const ok = await write(async () =>
-        b.regional
-          ? this.gce.regionHealthChecks.insert({ project, region, healthCheckResource: want })
-          : this.gce.healthChecks.insert({ project, healthCheckResource: want }),
-      );
+      const ok = await write(() => this.compute.insertHealthCheck(want, b.regional));
       if (!ok) {
         // The policy cannot be applied: GKE's defaults stand meanwhile.
-        const fallback = desiredHealthCheck(b.name, description, undefined);
-        await this.gce.wait(
-          project,
-          b.regional
-            ? await this.gce.regionHealthChecks.insert({ project, region, healthCheckResource: fallback })
-            : await this.gce.healthChecks.insert({ project, healthCheckResource: fallback }),
-        );
+        await this.compute.insertHealthCheck(desiredHealthCheck(b.name, description, undefined), b.regional);
       }
       report.healthChecksCreated.push(b.name);
       this.log('gateway: health check created', { health_check: b.name, policy: policy ? `${ns(policy)}/${nm(policy)}` : null });
-      const after = await this.getHealthCheck(b.name, b.regional);
+      const after = await this.compute.getHealthCheck(b.name, b.regional);
       if (after?.selfLink == null) throw new Error(`health check ${b.name} missing right after insert`);
       return after.selfLink;
     }
     const diffs = checkDiffs(live, want);
     if (diffs.length > 0) {
-      const ok = await write(async () =>
-        b.regional
-          ? this.gce.regionHealthChecks.update({ project, region, healthCheck: b.name, healthCheckResource: want })
-          : this.gce.healthChecks.update({ project, healthCheck: b.name, healthCheckResource: want }),
-      );
+      const ok = await write(() => this.compute.updateHealthCheck(b.name, want, b.regional));
       if (ok) {
         this.updates.push({ name: b.name, diffs, at: new Date() });
         report.healthChecksUpdated.push(b.name);
@@ -639,7 +533,6 @@ export class GkeGatewayStandIn {
   }
 
   private async ensureBackendService(b: Backend, hcLink: string, negLink: string): Promise<void> {
-    const { project, region } = this.opts;
     const want: IBackendService = {
       name: b.name,
       description: JSON.stringify({ 'networking.gke.io/service': `${ns(b.service)}/${nm(b.service)}`, port: b.port.port }),
@@ -650,37 +543,15 @@ export class GkeGatewayStandIn {
       healthChecks: [hcLink],
       backends: [{ group: negLink, balancingMode: 'RATE', maxRatePerEndpoint: 1, capacityScaler: 1 }],
     };
-    const get = async (): Promise<IBackendService | undefined> => {
-      try {
-        const [bs] = b.regional
-          ? await this.gce.regionBackendServices.get({ project, region, backendService: b.name })
-          : await this.gce.backendServices.get({ project, backendService: b.name });
-        return bs;
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    };
-    let live = await get();
+    let live = await this.compute.getBackendService(b.name, b.regional);
     if (live === undefined) {
-      await this.gce.wait(
-        project,
-        b.regional
-          ? await this.gce.regionBackendServices.insert({ project, region, backendServiceResource: want })
-          : await this.gce.backendServices.insert({ project, backendServiceResource: want }),
-      );
-      live = await get();
+      await this.compute.insertBackendService(want, b.regional);
+      live = await this.compute.getBackendService(b.name, b.regional);
     } else {
       const links = live.healthChecks ?? [];
       const groups = (live.backends ?? []).map((x) => x.group ?? '');
       if (links.length !== 1 || !sameResource(links[0], hcLink) || groups.length !== 1 || !sameResource(groups[0], negLink)) {
-        const resource: IBackendService = { ...live, ...want, fingerprint: live.fingerprint ?? null };
-        await this.gce.wait(
-          project,
-          b.regional
-            ? await this.gce.regionBackendServices.update({ project, region, backendService: b.name, backendServiceResource: resource })
-            : await this.gce.backendServices.update({ project, backendService: b.name, backendServiceResource: resource }),
-        );
+        await this.compute.updateBackendService(b.name, { ...live, ...want, fingerprint: live.fingerprint ?? null }, b.regional);
       }
     }
     b.selfLink = live?.selfLink ?? b.name;
@@ -689,7 +560,6 @@ export class GkeGatewayStandIn {
   // --- one Gateway: URL map, status, annotations ------------------------------------------------
 
   private async syncGateway(plan: GatewayPlan, backends: Map<string, Backend>): Promise<void> {
-    const { project, region } = this.opts;
     const link = (key: string): string | undefined => {
       const b = backends.get(key);
       return b?.ok ? b.selfLink : undefined;
@@ -708,31 +578,7 @@ export class GkeGatewayStandIn {
         hostRules.push({ hosts: [host], pathMatcher: `m${i}` });
         pathMatchers.push({ name: `m${i}`, defaultService, pathRules });
       }
-      const want: IUrlMap = { name: plan.urlMap, defaultService, hostRules, pathMatchers };
-      let live: IUrlMap | undefined;
-      try {
-        [live] = plan.regional
-          ? await this.gce.regionUrlMaps.get({ project, region, urlMap: plan.urlMap })
-          : await this.gce.urlMaps.get({ project, urlMap: plan.urlMap });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      if (live === undefined) {
-        await this.gce.wait(
-          project,
-          plan.regional
-            ? await this.gce.regionUrlMaps.insert({ project, region, urlMapResource: want })
-            : await this.gce.urlMaps.insert({ project, urlMapResource: want }),
-        );
-      } else if (urlMapKey(live) !== urlMapKey(want)) {
-        const resource: IUrlMap = { ...want, fingerprint: live.fingerprint ?? null };
-        await this.gce.wait(
-          project,
-          plan.regional
-            ? await this.gce.regionUrlMaps.update({ project, region, urlMap: plan.urlMap, urlMapResource: resource })
-            : await this.gce.urlMaps.update({ project, urlMap: plan.urlMap, urlMapResource: resource }),
-        );
-      }
+      await this.compute.ensureUrlMap({ name: plan.urlMap, defaultService, hostRules, pathMatchers }, plan.regional);
     }
 
     const gw = plan.gateway;
@@ -830,69 +676,19 @@ export class GkeGatewayStandIn {
   // --- garbage collection -----------------------------------------------------------------------
 
   /** Everything named `gkegw1-<this cluster>-…` that no Gateway uses any more: URL maps, then backend services, checks, NEGs. */
-  private async gc(wantBackends: Set<string>, wantUrlMaps: Set<string>): Promise<void> {
-    const { project, region, zone, clusterUid } = this.opts;
-    const quietly = async (fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (e) {
-        if (!isNotFound(e) && !isInUse(e)) throw e;
-      }
-    };
-    for (const regional of [false, true]) {
-      const maps = regional
-        ? this.gce.regionUrlMaps.listAsync({ project, region }, NO_AUTOPAGINATE)
-        : this.gce.urlMaps.listAsync({ project }, NO_AUTOPAGINATE);
-      const doomed: string[] = [];
-      for await (const um of maps) {
-        const name = um.name ?? '';
-        if (ownedName(clusterUid, name) && !wantUrlMaps.has(`${regional ? 'r' : 'g'}/${name}`)) doomed.push(name);
-      }
-      for (const name of doomed) {
-        this.log('gateway: deleting URL map', { url_map: name });
-        await quietly(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionUrlMaps.delete({ project, region, urlMap: name })
-              : await this.gce.urlMaps.delete({ project, urlMap: name }),
-          ),
-        );
-      }
-    }
+  private gc(wantBackends: Set<string>, wantUrlMaps: Set<string>): Promise<void> {
+    const { clusterUid } = this.opts;
     const keptNegs = new Set([...wantBackends].map((k) => k.slice(2)));
-    for (const regional of [false, true]) {
-      const list = regional
-        ? this.gce.regionBackendServices.listAsync({ project, region }, NO_AUTOPAGINATE)
-        : this.gce.backendServices.listAsync({ project }, NO_AUTOPAGINATE);
-      const doomed: string[] = [];
-      for await (const bs of list) {
-        const name = bs.name ?? '';
-        if (ownedName(clusterUid, name) && !wantBackends.has(`${regional ? 'r' : 'g'}/${name}`)) doomed.push(name);
-      }
-      for (const name of doomed) {
-        this.log('gateway: deleting backend', { backend_service: name });
-        await quietly(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionBackendServices.delete({ project, region, backendService: name })
-              : await this.gce.backendServices.delete({ project, backendService: name }),
-          ),
-        );
-        await quietly(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionHealthChecks.delete({ project, region, healthCheck: name })
-              : await this.gce.healthChecks.delete({ project, healthCheck: name }),
-          ),
-        );
-        if (!keptNegs.has(name)) {
-          await quietly(async () => this.gce.wait(project, await this.gce.negs.delete({ project, zone, networkEndpointGroup: name })));
-        }
-      }
-    }
+    return this.compute.collect(
+      {
+        wantUrlMaps,
+        wantBackends,
+        ownsUrlMap: (name) => ownedName(clusterUid, name),
+        ownsBackend: (name) => ownedName(clusterUid, name),
+        deleteNeg: (name) => !keptNegs.has(name),
+      },
+      (m, fields) => this.log(`gateway: ${m}`, fields),
+    );
   }
 }
 
@@ -954,17 +750,4 @@ function withConditions(o: Obj, want: readonly Condition[]): Condition[] | undef
   const next = [...have.filter((c) => !want.some((w) => w.type === c.type)), ...keepTransitionTimes(have, want)];
   const key = (cs: readonly Condition[]): string => JSON.stringify(stripTimes([...cs].sort((a, b) => a.type.localeCompare(b.type))));
   return key(have) === key(next) ? undefined : next;
-}
-
-function urlMapKey(u: IUrlMap): string {
-  const strip = (s: string | null | undefined): string => (s ?? '').replace(/^.*?\/projects\//, 'projects/');
-  return JSON.stringify({
-    d: strip(u.defaultService),
-    h: (u.hostRules ?? []).map((h) => ({ hosts: h.hosts ?? [], m: h.pathMatcher ?? '' })),
-    p: (u.pathMatchers ?? []).map((m) => ({
-      n: m.name ?? '',
-      d: strip(m.defaultService),
-      r: (m.pathRules ?? []).map((r) => ({ p: r.paths ?? [], s: strip(r.service) })),
-    })),
-  });
 }

@@ -21,16 +21,10 @@ import {
 import type { protos } from '@google-cloud/compute';
 import { createHash } from 'node:crypto';
 import { backendConfigNameFor, backendConfigsOf, healthCheckOf, type BackendConfigHealthCheck } from './backend-config.js';
-import {
-  clientOptionsForEndpoint,
-  ComputeClients,
-  isInUse,
-  isNotFound,
-  sameResource,
-  type ComputeClientOptions,
-} from './compute-clients.js';
+import { clientOptionsForEndpoint, ComputeClients, sameResource, type ComputeClientOptions } from './compute-clients.js';
+import { GkeCompute, podEndpoints, SyncLoop } from '../gke-compute.js';
 import { planExisting } from './merge.js';
-import { cloneModel, fromCompute, isRegional, toCompute, type AppProtocol, type BackendKind, type ComputeHealthCheck } from './model.js';
+import { cloneModel, fromCompute, isRegional, toCompute, type AppProtocol, type BackendKind } from './model.js';
 import { igBackendName, negName, ownedBackendName, ownedUrlMapName, rxlbBackendName, urlMapName } from './naming.js';
 import {
   appProtocolOf,
@@ -44,9 +38,6 @@ import {
 
 type IBackendService = protos.google.cloud.compute.v1.IBackendService;
 type IUrlMap = protos.google.cloud.compute.v1.IUrlMap;
-
-/** Async iterators page by themselves; saying so stops gax's AutopaginateTrueWarning. */
-const NO_AUTOPAGINATE = { autoPaginate: false } as const;
 
 export const BACKENDS_ANNOTATION = 'ingress.kubernetes.io/backends';
 export const URL_MAP_ANNOTATION = 'ingress.kubernetes.io/url-map';
@@ -149,10 +140,9 @@ export class GkeIngressStandIn {
   private readonly networking: NetworkingV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly gce: ComputeClients;
+  private readonly compute: GkeCompute;
   private readonly log: (message: string, fields?: Record<string, unknown>) => void;
-  private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop: SyncLoop<SyncReport>;
   private readonly updates: HealthCheckUpdate[] = [];
   private created = 0;
   /** Last state seen per backend service, for the backends annotation ("else the last seen state"). */
@@ -166,38 +156,27 @@ export class GkeIngressStandIn {
     this.gce = new ComputeClients(
       typeof opts.compute === 'string' ? clientOptionsForEndpoint(opts.compute) : (opts.compute as ComputeClientOptions),
     );
+    this.compute = new GkeCompute(this.gce, opts);
     this.log = opts.log ?? (() => undefined);
+    this.loop = new SyncLoop(
+      () => this.syncOnce(),
+      opts.syncPeriodMs,
+      (e) => this.log('periodic sync failed', { error: message(e) }),
+    );
   }
 
   /** Runs a first sync, then one every syncPeriodMs until stop(). */
-  async start(): Promise<SyncReport> {
-    this.stopped = false;
-    const report = await this.syncNow();
-    this.schedule();
-    return report;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.syncNow()
-        .catch((e: unknown) => this.log('periodic sync failed', { error: message(e) }))
-        .finally(() => this.schedule());
-    }, this.opts.syncPeriodMs);
-    this.timer.unref();
+  start(): Promise<SyncReport> {
+    return this.loop.start();
   }
 
   /** One full sync, after any sync already running. Rejects only when listing itself fails. */
   syncNow(): Promise<SyncReport> {
-    const run = this.chain.then(() => this.syncOnce());
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.loop.syncNow();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.chain;
+    await this.loop.stop();
     await this.gce.close();
   }
 
@@ -220,33 +199,13 @@ export class GkeIngressStandIn {
    * defaults, probe and BackendConfig and links it again.
    */
   async recreateHealthCheck(name: string, regional = false): Promise<SyncReport> {
-    const p = this.opts.project;
-    const region = this.opts.region;
-    await this.serialized(async () => {
-      const [bs] = regional
-        ? await this.gce.regionBackendServices.get({ project: p, region, backendService: name })
-        : await this.gce.backendServices.get({ project: p, backendService: name });
-      const unlinked: IBackendService = { ...bs, healthChecks: [] };
-      await this.gce.wait(
-        p,
-        regional
-          ? await this.gce.regionBackendServices.update({ project: p, region, backendService: name, backendServiceResource: unlinked })
-          : await this.gce.backendServices.update({ project: p, backendService: name, backendServiceResource: unlinked }),
-      );
-      await this.gce.wait(
-        p,
-        regional
-          ? await this.gce.regionHealthChecks.delete({ project: p, region, healthCheck: name })
-          : await this.gce.healthChecks.delete({ project: p, healthCheck: name }),
-      );
+    await this.loop.serialized(async () => {
+      const bs = await this.compute.getBackendService(name, regional);
+      if (bs === undefined) throw new Error(`backend service ${name} not found`);
+      await this.compute.updateBackendService(name, { ...bs, healthChecks: [] }, regional);
+      await this.compute.deleteHealthCheck(name, regional);
     });
     return this.syncNow();
-  }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -509,109 +468,28 @@ export class GkeIngressStandIn {
     await this.ensureBackendService(b, hcLink, negLink);
   }
 
-  private async ensureNeg(b: BackendPlan): Promise<string> {
-    const { project, zone } = this.opts;
+  private ensureNeg(b: BackendPlan): Promise<string> {
     // The NEG keeps the plain NEG name even for regional external backends (namer.NEG).
     const name = negName(this.opts.clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port);
-    try {
-      const [neg] = await this.gce.negs.get({ project, zone, networkEndpointGroup: name });
-      return neg.selfLink ?? name;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    await this.gce.wait(
-      project,
-      await this.gce.negs.insert({
-        project,
-        zone,
-        networkEndpointGroupResource: {
-          name,
-          networkEndpointType: 'GCE_VM_IP_PORT',
-          network: `projects/${project}/global/networks/default`,
-          description: JSON.stringify({
-            'cluster-uid': this.opts.clusterUid,
-            namespace: namespaceOf(b.service),
-            'service-name': nameOf(b.service),
-            port: String(b.port.port),
-          }),
-        },
+    return this.compute.ensureNeg(
+      name,
+      JSON.stringify({
+        'cluster-uid': this.opts.clusterUid,
+        namespace: namespaceOf(b.service),
+        'service-name': nameOf(b.service),
+        port: String(b.port.port),
       }),
     );
-    const [neg] = await this.gce.negs.get({ project, zone, networkEndpointGroup: name });
-    return neg.selfLink ?? name;
   }
 
   /** Endpoints = selected Pods with an IP that are not terminating, at the target container port. */
-  private async syncEndpoints(b: BackendPlan, pods: readonly V1Pod[]): Promise<void> {
-    const { project, zone } = this.opts;
-    const negNameStr = negName(this.opts.clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port);
-    const target = targetPortOf(b.port);
-    const want = new Map<string, { ipAddress: string; port: number }>();
-    for (const pod of podsSelectedBy(b.service, pods)) {
-      const ip = pod.status?.podIP;
-      if (ip === undefined || ip === '' || pod.metadata?.deletionTimestamp !== undefined) continue;
-      const port =
-        typeof target === 'number'
-          ? target
-          : (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === target)?.containerPort;
-      if (port === undefined) continue;
-      want.set(`${ip}:${port}`, { ipAddress: ip, port });
-    }
-    const have = new Map<string, { ipAddress: string; port: number }>();
-    for await (const e of this.gce.negs.listNetworkEndpointsAsync(
-      {
-        project,
-        zone,
-        networkEndpointGroup: negNameStr,
-        networkEndpointGroupsListEndpointsRequestResource: {},
-      },
-      NO_AUTOPAGINATE,
-    )) {
-      const ep = e.networkEndpoint;
-      if (ep?.ipAddress && ep.port) have.set(`${ep.ipAddress}:${ep.port}`, { ipAddress: ep.ipAddress, port: ep.port });
-    }
-    const attach = [...want].filter(([k]) => !have.has(k)).map(([, v]) => v);
-    const detach = [...have].filter(([k]) => !want.has(k)).map(([, v]) => v);
-    if (detach.length > 0) {
-      await this.gce.wait(
-        project,
-        await this.gce.negs.detachNetworkEndpoints({
-          project,
-          zone,
-          networkEndpointGroup: negNameStr,
-          networkEndpointGroupsDetachEndpointsRequestResource: { networkEndpoints: detach },
-        }),
-      );
-    }
-    if (attach.length > 0) {
-      await this.gce.wait(
-        project,
-        await this.gce.negs.attachNetworkEndpoints({
-          project,
-          zone,
-          networkEndpointGroup: negNameStr,
-          networkEndpointGroupsAttachEndpointsRequestResource: { networkEndpoints: attach },
-        }),
-      );
-    }
-  }
-
-  private async getHealthCheck(name: string, regional: boolean): Promise<ComputeHealthCheck | undefined> {
-    const { project, region } = this.opts;
-    try {
-      const [hc] = regional
-        ? await this.gce.regionHealthChecks.get({ project, region, healthCheck: name })
-        : await this.gce.healthChecks.get({ project, healthCheck: name });
-      return hc;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  private syncEndpoints(b: BackendPlan, pods: readonly V1Pod[]): Promise<void> {
+    const name = negName(this.opts.clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port);
+    return this.compute.syncNegEndpoints(name, podEndpoints(podsSelectedBy(b.service, pods), targetPortOf(b.port)));
   }
 
   /** healthchecks.go: SyncServicePort + sync. The probe is read on every sync but only matters at creation. */
   private async ensureHealthCheck(b: BackendPlan, pods: readonly V1Pod[], report: SyncReport): Promise<string> {
-    const { project, region } = this.opts;
     const regional = isRegional(b.kind);
     const probe = findReadinessProbe(b.service, b.port, b.protocol, pods);
     const isDefaultBackend = namespaceOf(b.service) === DEFAULT_BACKEND.namespace && nameOf(b.service) === DEFAULT_BACKEND.name;
@@ -624,34 +502,22 @@ export class GkeIngressStandIn {
       isDefaultBackend,
     });
 
-    const live = await this.getHealthCheck(b.name, regional);
+    const live = await this.compute.getHealthCheck(b.name, regional);
     if (live === undefined) {
       const created = cloneModel(desired);
       if (b.backendConfig !== undefined) applyBackendConfig(created, b.backendConfig);
-      const resource = toCompute(created);
-      await this.gce.wait(
-        project,
-        regional
-          ? await this.gce.regionHealthChecks.insert({ project, region, healthCheckResource: resource })
-          : await this.gce.healthChecks.insert({ project, healthCheckResource: resource }),
-      );
+      await this.compute.insertHealthCheck(toCompute(created), regional);
       this.created++;
       report.healthChecksCreated.push(b.name);
       this.log('health check created', { health_check: b.name, probe: probe !== undefined });
-      const after = await this.getHealthCheck(b.name, regional);
+      const after = await this.compute.getHealthCheck(b.name, regional);
       if (after?.selfLink == null) throw new Error(`health check ${b.name} missing right after insert`);
       return after.selfLink;
     }
 
     const { merged, diffs } = planExisting(fromCompute(live, desired.forNEG), desired, b.backendConfig);
     if (diffs.length > 0) {
-      const resource = toCompute(merged);
-      await this.gce.wait(
-        project,
-        regional
-          ? await this.gce.regionHealthChecks.update({ project, region, healthCheck: b.name, healthCheckResource: resource })
-          : await this.gce.healthChecks.update({ project, healthCheck: b.name, healthCheckResource: resource }),
-      );
+      await this.compute.updateHealthCheck(b.name, toCompute(merged), regional);
       this.updates.push({ name: b.name, diffs, at: new Date() });
       report.healthChecksUpdated.push(b.name);
       this.log('health check updated', { health_check: b.name, diffs });
@@ -685,27 +551,13 @@ export class GkeIngressStandIn {
 
   /** Creates the backend service, or fixes its health check link (ensureHealthCheckLink), groups and description. */
   private async ensureBackendService(b: BackendPlan, hcLink: string, negLink: string | undefined): Promise<void> {
-    const { project, region } = this.opts;
     const regional = isRegional(b.kind);
     const want = this.backendServiceResource(b, hcLink, negLink);
-    let live: IBackendService | undefined;
-    try {
-      [live] = regional
-        ? await this.gce.regionBackendServices.get({ project, region, backendService: b.name })
-        : await this.gce.backendServices.get({ project, backendService: b.name });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    let live = await this.compute.getBackendService(b.name, regional);
     if (live === undefined) {
-      await this.gce.wait(
-        project,
-        regional
-          ? await this.gce.regionBackendServices.insert({ project, region, backendServiceResource: want })
-          : await this.gce.backendServices.insert({ project, backendServiceResource: want }),
-      );
-      [live] = regional
-        ? await this.gce.regionBackendServices.get({ project, region, backendService: b.name })
-        : await this.gce.backendServices.get({ project, backendService: b.name });
+      await this.compute.insertBackendService(want, regional);
+      live = await this.compute.getBackendService(b.name, regional);
+      if (live === undefined) throw new Error(`backend service ${b.name} missing right after insert`);
     } else {
       const links = live.healthChecks ?? [];
       const groups = (live.backends ?? []).map((x) => x.group ?? '');
@@ -714,13 +566,7 @@ export class GkeIngressStandIn {
       const groupsOk = groups.length === wantGroups.length && wantGroups.every((g) => groups.some((h) => sameResource(g, h)));
       if (!linkOk || !groupsOk || live.description !== want.description || live.protocol !== want.protocol) {
         // A full PUT carrying the live fingerprint, as ingress-gce's backend syncer does.
-        const resource: IBackendService = { ...live, ...want, fingerprint: live.fingerprint ?? null };
-        await this.gce.wait(
-          project,
-          regional
-            ? await this.gce.regionBackendServices.update({ project, region, backendService: b.name, backendServiceResource: resource })
-            : await this.gce.backendServices.update({ project, backendService: b.name, backendServiceResource: resource }),
-        );
+        await this.compute.updateBackendService(b.name, { ...live, ...want, fingerprint: live.fingerprint ?? null }, regional);
         this.log('backend service updated', { backend_service: b.name, linkOk, groupsOk });
       }
     }
@@ -731,7 +577,6 @@ export class GkeIngressStandIn {
   // --- one Ingress: URL map, status, annotations ------------------------------------------------
 
   private async syncIngress(plan: IngressPlan, backends: Map<string, BackendPlan>): Promise<void> {
-    const { project, region } = this.opts;
     const regional = isRegionalClass(plan.cls);
     const link = (key: string | undefined): string | undefined => {
       const b = key === undefined ? undefined : backends.get(key);
@@ -752,31 +597,7 @@ export class GkeIngressStandIn {
         hostRules.push({ hosts: [host], pathMatcher: matcher });
         pathMatchers.push({ name: matcher, defaultService, pathRules });
       }
-      const want: IUrlMap = { name: plan.urlMap, defaultService, hostRules, pathMatchers };
-      let live: IUrlMap | undefined;
-      try {
-        [live] = regional
-          ? await this.gce.regionUrlMaps.get({ project, region, urlMap: plan.urlMap })
-          : await this.gce.urlMaps.get({ project, urlMap: plan.urlMap });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      if (live === undefined) {
-        await this.gce.wait(
-          project,
-          regional
-            ? await this.gce.regionUrlMaps.insert({ project, region, urlMapResource: want })
-            : await this.gce.urlMaps.insert({ project, urlMapResource: want }),
-        );
-      } else if (!sameUrlMap(live, want)) {
-        const resource: IUrlMap = { ...want, fingerprint: live.fingerprint ?? null };
-        await this.gce.wait(
-          project,
-          regional
-            ? await this.gce.regionUrlMaps.update({ project, region, urlMap: plan.urlMap, urlMapResource: resource })
-            : await this.gce.urlMaps.update({ project, urlMap: plan.urlMap, urlMapResource: resource }),
-        );
-      }
+      await this.compute.ensureUrlMap({ name: plan.urlMap, defaultService, hostRules, pathMatchers }, regional);
     }
 
     const ns = namespaceOf(plan.ingress);
@@ -845,70 +666,23 @@ export class GkeIngressStandIn {
   // --- garbage collection -----------------------------------------------------------------------
 
   /** syncer.go: gc — a Service port that left every Ingress loses its backend service, check and NEG. */
-  private async gc(wantBackends: Set<string>, wantUrlMaps: Set<string>, backends: Map<string, BackendPlan>): Promise<void> {
-    const { project, region, zone, clusterUid } = this.opts;
-    const ignore404 = async (fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (e) {
-        if (!isNotFound(e) && !isInUse(e)) throw e;
-      }
-    };
-    for (const regional of [false, true]) {
-      const maps = regional
-        ? this.gce.regionUrlMaps.listAsync({ project, region }, NO_AUTOPAGINATE)
-        : this.gce.urlMaps.listAsync({ project }, NO_AUTOPAGINATE);
-      for await (const um of maps) {
-        const name = um.name ?? '';
-        if (!ownedUrlMapName(clusterUid, name) || wantUrlMaps.has(`${regional ? 'r' : 'g'}/${name}`)) continue;
-        this.log('deleting URL map', { url_map: name });
-        await ignore404(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionUrlMaps.delete({ project, region, urlMap: name })
-              : await this.gce.urlMaps.delete({ project, urlMap: name }),
-          ),
-        );
-      }
-    }
+  private gc(wantBackends: Set<string>, wantUrlMaps: Set<string>, backends: Map<string, BackendPlan>): Promise<void> {
+    const { clusterUid } = this.opts;
     const wantNegs = new Set(
       [...backends.values()]
         .filter((b) => b.kind !== 'ig')
         .map((b) => negName(clusterUid, namespaceOf(b.service), nameOf(b.service), b.port.port)),
     );
-    for (const regional of [false, true]) {
-      const list = regional
-        ? this.gce.regionBackendServices.listAsync({ project, region }, NO_AUTOPAGINATE)
-        : this.gce.backendServices.listAsync({ project }, NO_AUTOPAGINATE);
-      const doomed: string[] = [];
-      for await (const bs of list) {
-        const name = bs.name ?? '';
-        if (ownedBackendName(clusterUid, name) && !wantBackends.has(`${regional ? 'r' : 'g'}/${name}`)) doomed.push(name);
-      }
-      for (const name of doomed) {
-        this.log('deleting backend', { backend_service: name });
-        await ignore404(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionBackendServices.delete({ project, region, backendService: name })
-              : await this.gce.backendServices.delete({ project, backendService: name }),
-          ),
-        );
-        await ignore404(async () =>
-          this.gce.wait(
-            project,
-            regional
-              ? await this.gce.regionHealthChecks.delete({ project, region, healthCheck: name })
-              : await this.gce.healthChecks.delete({ project, healthCheck: name }),
-          ),
-        );
-        if (name.startsWith('k8s1-') && !wantNegs.has(name)) {
-          await ignore404(async () => this.gce.wait(project, await this.gce.negs.delete({ project, zone, networkEndpointGroup: name })));
-        }
-      }
-    }
+    return this.compute.collect(
+      {
+        wantUrlMaps,
+        wantBackends,
+        ownsUrlMap: (name) => ownedUrlMapName(clusterUid, name),
+        ownsBackend: (name) => ownedBackendName(clusterUid, name),
+        deleteNeg: (name) => name.startsWith('k8s1-') && !wantNegs.has(name),
+      },
+      this.log,
+    );
   }
 }
 
@@ -929,22 +703,4 @@ export function gcePaths(path: string, pathType: string): string[] {
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function sameUrlMap(a: IUrlMap, b: IUrlMap): boolean {
-  const norm = (u: IUrlMap): string =>
-    JSON.stringify({
-      d: stripLink(u.defaultService),
-      h: (u.hostRules ?? []).map((h) => ({ hosts: h.hosts ?? [], m: h.pathMatcher ?? '' })),
-      p: (u.pathMatchers ?? []).map((m) => ({
-        n: m.name ?? '',
-        d: stripLink(m.defaultService),
-        r: (m.pathRules ?? []).map((r) => ({ p: r.paths ?? [], s: stripLink(r.service) })),
-      })),
-    });
-  return norm(a) === norm(b);
-}
-
-function stripLink(s: string | null | undefined): string {
-  return (s ?? '').replace(/^.*?\/projects\//, 'projects/');
 }
