@@ -41,6 +41,21 @@ function managed(a: GatewayAssessment) {
   return a;
 }
 const states = (a: GatewayAssessment) => managed(a).ports.map((p) => p.plan.state);
+/** The Service `web` with ports http/80 and admin/9000 (annotated as given), one route sending traffic to both. */
+function twoPorts(annotations: Record<string, string>, o: GatewayWorld = {}) {
+  const svc = service({
+    ports: [
+      { name: 'http', port: 80, targetPort: 8000 },
+      { name: 'admin', port: 9000, targetPort: 9000 },
+    ],
+    annotations,
+  });
+  const backendRefs = [
+    { name: 'web', port: 80 },
+    { name: 'web', port: 9000 },
+  ];
+  return { svc, w: world({ services: [svc], routes: [route({ backendRefs })], ...o }) };
+}
 
 describe('Gateway scope: which Service ports sit behind a GKE Gateway', () => {
   const cases: { name: string; w: GatewayWorld; want: number[]; ignored?: RegExp }[] = [
@@ -321,24 +336,7 @@ describe('HealthCheckPolicy planning: one policy per Service, only the intent’
   });
 
   it('two ports whose intents differ → Conflict on both, nothing written', () => {
-    const svc = service({
-      ports: [
-        { name: 'http', port: 80, targetPort: 8000 },
-        { name: 'admin', port: 9000, targetPort: 9000 },
-      ],
-      annotations: { 'hcsync.io/health-paths': '{"http":"/healthz","admin":"/admin/health"}' },
-    });
-    const w = world({
-      services: [svc],
-      routes: [
-        route({
-          backendRefs: [
-            { name: 'web', port: 80 },
-            { name: 'web', port: 9000 },
-          ],
-        }),
-      ],
-    });
+    const { svc, w } = twoPorts({ 'hcsync.io/health-paths': '{"http":"/healthz","admin":"/admin/health"}' });
     const a = managed(assess(w, 'enforce', svc));
     assert.deepEqual(states(a), ['conflict', 'conflict']);
     assert.equal(a.action.kind, 'none');
@@ -347,48 +345,13 @@ describe('HealthCheckPolicy planning: one policy per Service, only the intent’
   });
 
   it('two ports with the same intent share one policy', () => {
-    const svc = service({
-      ports: [
-        { name: 'http', port: 80, targetPort: 8000 },
-        { name: 'admin', port: 9000, targetPort: 9000 },
-      ],
-      annotations: { 'hcsync.io/health-path': '/healthz' },
-    });
-    const w = world({
-      services: [svc],
-      routes: [
-        route({
-          backendRefs: [
-            { name: 'web', port: 80 },
-            { name: 'web', port: 9000 },
-          ],
-        }),
-      ],
-    });
+    const { svc, w } = twoPorts({ 'hcsync.io/health-path': '/healthz' });
     const a = managed(assess(w, 'enforce', svc));
     assert.equal(a.action.kind, 'apply');
   });
 
   it('one port with intent and one without → Conflict (one policy would set the other port’s path on a guess)', () => {
-    const svc = service({
-      ports: [
-        { name: 'http', port: 80, targetPort: 8000 },
-        { name: 'admin', port: 9000, targetPort: 9000 },
-      ],
-      annotations: { 'hcsync.io/health-paths': '{"http":"/healthz"}' },
-    });
-    const w = world({
-      services: [svc],
-      pods: [],
-      routes: [
-        route({
-          backendRefs: [
-            { name: 'web', port: 80 },
-            { name: 'web', port: 9000 },
-          ],
-        }),
-      ],
-    });
+    const { svc, w } = twoPorts({ 'hcsync.io/health-paths': '{"http":"/healthz"}' }, { pods: [] });
     assert.deepEqual(states(assess(w, 'enforce', svc)), ['conflict', 'conflict']);
   });
 
