@@ -2,7 +2,7 @@
 // (really probing the apps and fronting a load balancer), the ingress-gce stand-in, loopback
 // "Pods" (HTTP servers on 127.0.0.N), and hcsync run as its own process. Used by the end-to-end
 // tests and by the demo (`npm run demo`, testbed/demo.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -278,6 +278,17 @@ export class TestBed {
       await cp.stop();
       throw e;
     }
+  }
+
+  /** A BackendConfig `name` in `namespace` with that `spec.healthCheck` (the CRD must be installed). */
+  async createBackendConfig(namespace: string, name: string, healthCheck: Record<string, unknown>): Promise<void> {
+    await this.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'cloud.google.com',
+      version: 'v1',
+      plural: 'backendconfigs',
+      namespace,
+      body: { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name }, spec: { healthCheck } },
+    });
   }
 
   async installBackendConfigCrd(): Promise<void> {
@@ -648,6 +659,19 @@ export class TestBed {
     const p = new HcsyncProcess(child, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${healthPort}`);
     this.hcsyncs.push(p);
     return p;
+  }
+
+  /** Runs a one-shot command of the built hcsync (`plan`, `diagnose …`) against this bed; resolves with its exit code and output. */
+  hcsyncCommand(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const flags = ['--kubeconfig', this.cp.kubeconfigPath, '--project', this.project, '--gcp-api-endpoint', this.compute.endpoint];
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(REPO_ROOT, 'dist/cli/main.js'), ...args, ...flags],
+        { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@
 // table is printed at the end. Some fail on today's main: that is what this suite is for
 // (README "Faults and bad input").
 import assert from 'node:assert/strict';
-import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { HealthChecksClient, type protos } from '@google-cloud/compute';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions, type InjectedFailure, type RequestRecord } from '../../testbed/compute/index.js';
@@ -117,19 +117,7 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
     await bed.ensureNamespace(ns);
     await bed.ensureNamespace(tenant);
     const app = await bed.startApp(`127.0.0.${nextIp++}`, ['/ready', '/ready2', '/bc']);
-    const custom = bed.kc.makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      group: 'cloud.google.com',
-      version: 'v1',
-      namespace: ns,
-      plural: 'backendconfigs',
-      body: {
-        apiVersion: 'cloud.google.com/v1',
-        kind: 'BackendConfig',
-        metadata: { name: 'bc' },
-        spec: { healthCheck: { requestPath: '/bc' } },
-      },
-    });
+    await bed.createBackendConfig(ns, 'bc', { requestPath: '/bc' });
     const managed = Array.from({ length: MANAGED }, (_, i) => `s${i}`);
     for (const s of managed) await bed.createService(ns, s, PORT);
     await bed.createService(ns, 'bc', PORT, { 'cloud.google.com/backend-config': '{"default":"bc"}' });

@@ -2,7 +2,6 @@
 // BackendConfig it cannot read, and picks BackendConfigs up once the CRD appears (its informer keeps
 // retrying quietly on 404).
 import assert from 'node:assert/strict';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 
 const NS = 'nocrd';
@@ -57,18 +56,7 @@ describe('e2e: a cluster without the BackendConfig CRD', function () {
 
   it('once the CRD and the BackendConfig appear, hcsync treats its requestPath as ingress-gce’s', async () => {
     await bed.installBackendConfigCrd();
-    await bed.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'cloud.google.com',
-      version: 'v1',
-      plural: 'backendconfigs',
-      namespace: NS,
-      body: {
-        apiVersion: 'cloud.google.com/v1',
-        kind: 'BackendConfig',
-        metadata: { name: 'bc' },
-        spec: { healthCheck: { requestPath: '/bc' } },
-      },
-    });
+    await bed.createBackendConfig(NS, 'bc', { requestPath: '/bc' });
     // The informer retries with backoff up to 30 s; then the Service is reconciled again.
     const c = await until(
       'BackendConfig picked up',

@@ -2,28 +2,12 @@
 // built hcsync as its own process, with the production RBAC, against a real kube-apiserver, the
 // Compute API stand-in that really probes the app, and the ingress-gce stand-in.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { HealthChecksClient } from '@google-cloud/compute';
-import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
 
 const NS = 'production';
 const SVC = 'spacejam-np-service';
-
-/** Runs a one-shot hcsync command (plan, diagnose) as the built binary; resolves with its exit code. */
-function hcsyncCommand(bed: TestBed, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = join(REPO_ROOT, 'dist/cli/main.js');
-  const flags = ['--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, ...flags],
-      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('e2e: the GKE Ingress 502 story', function () {
   this.timeout(180_000);
@@ -54,7 +38,7 @@ describe('e2e: the GKE Ingress 502 story', function () {
   });
 
   it('hcsync diagnose names the cause and exits 1; hcsync plan shows the one patch enforce would make', async () => {
-    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS, '-o', 'json']);
+    const diag = await bed.hcsyncCommand(['diagnose', 'ingress', 'sample-ingress', '-n', NS, '-o', 'json']);
     assert.equal(diag.code, 1, diag.stderr);
     assert.notEqual(diag.stdout.trim(), '', `diagnose printed nothing; stderr: ${diag.stderr}`);
     const report = JSON.parse(diag.stdout) as {
@@ -65,7 +49,7 @@ describe('e2e: the GKE Ingress 502 story', function () {
       report.backends[0]?.text,
       'UNHEALTHY: the check probes / but the app serves /health-check (livenessProbe); add a readinessProbe or annotate hcsync.io/health-path',
     );
-    const plan = await hcsyncCommand(bed, ['plan', '-n', NS, '-o', 'json']);
+    const plan = await bed.hcsyncCommand(['plan', '-n', NS, '-o', 'json']);
     assert.equal(plan.code, 0, plan.stderr);
     assert.notEqual(plan.stdout.trim(), '', `plan printed nothing; stderr: ${plan.stderr}`);
     const rows = (JSON.parse(plan.stdout) as { ports: { service: string; action: string; detail: string }[] }).ports;
@@ -134,13 +118,13 @@ describe('e2e: the GKE Ingress 502 story', function () {
   });
 
   it('diagnose of an Ingress that does not exist says so and exits 2', async () => {
-    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'nope', '-n', NS]);
+    const diag = await bed.hcsyncCommand(['diagnose', 'ingress', 'nope', '-n', NS]);
     assert.equal(diag.code, 2);
     assert.match(diag.stderr, /Ingress production\/nope not found/);
   });
 
   it('afterwards diagnose says OK and exits 0', async () => {
-    const diag = await hcsyncCommand(bed, ['diagnose', 'ingress', 'sample-ingress', '-n', NS]);
+    const diag = await bed.hcsyncCommand(['diagnose', 'ingress', 'sample-ingress', '-n', NS]);
     assert.equal(diag.code, 0, diag.stdout + diag.stderr);
     assert.match(diag.stdout, /OK: GKE says HEALTHY; the check probes \/health-check as intended \(livenessProbe\)/);
   });

@@ -10,26 +10,11 @@
 // Everything is set up before hcsync starts, and hcsync re-reads GCP only every 10 minutes, so
 // any further aggregatedList would be one a reconcile asked for.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { GlobalOperationsClient, HealthChecksClient, RegionHealthChecksClient, type protos } from '@google-cloud/compute';
-import { REPO_ROOT, TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
+import { TestBed, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
 
 const PORT = 80;
-
-function hcsyncCommand(bed: TestBed, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = join(REPO_ROOT, 'dist/cli/main.js');
-  const flags = ['--kubeconfig', bed.cp.kubeconfigPath, '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, ...flags],
-      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('e2e: trust scope (non-GKE Ingresses, two load balancers on one port, hand-set host)', function () {
   this.timeout(180_000);
@@ -164,10 +149,10 @@ describe('e2e: trust scope (non-GKE Ingresses, two load balancers on one port, h
   });
 
   it('diagnose ingress shows each Ingress its own check', async () => {
-    const ext = JSON.parse((await hcsyncCommand(bed, ['diagnose', 'ingress', 'ext', '-n', 't-multi', '-o', 'json'])).stdout) as {
+    const ext = JSON.parse((await bed.hcsyncCommand(['diagnose', 'ingress', 'ext', '-n', 't-multi', '-o', 'json'])).stdout) as {
       backends: { healthCheck?: string }[];
     };
-    const int = JSON.parse((await hcsyncCommand(bed, ['diagnose', 'ingress', 'int', '-n', 't-multi', '-o', 'json'])).stdout) as {
+    const int = JSON.parse((await bed.hcsyncCommand(['diagnose', 'ingress', 'int', '-n', 't-multi', '-o', 'json'])).stdout) as {
       backends: { healthCheck?: string }[];
     };
     const name = bed.checkName('t-multi', 'web', PORT);

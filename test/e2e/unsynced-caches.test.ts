@@ -6,7 +6,7 @@
 // Also: SIGTERM while the caches cannot sync exits 0 promptly and takes no Lease.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CoordinationV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { HealthChecksClient } from '@google-cloud/compute';
 import { REPO_ROOT, TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.js';
 import { computeClientOptions } from '../../testbed/compute/index.js';
@@ -40,18 +40,7 @@ describe('e2e: start-up while an informer cannot list (BackendConfig list forbid
     // The probe says /ready, the BackendConfig says /bc: ingress-gce owns the path (it re-imposes
     // the BackendConfig's). An hcsync blind to BackendConfigs would "repair" it to /ready.
     await bed.createService(NS, SVC, 80, { 'cloud.google.com/backend-config': '{"default":"bc"}' });
-    await bed.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'cloud.google.com',
-      version: 'v1',
-      plural: 'backendconfigs',
-      namespace: NS,
-      body: {
-        apiVersion: 'cloud.google.com/v1',
-        kind: 'BackendConfig',
-        metadata: { name: 'bc' },
-        spec: { healthCheck: { requestPath: '/bc' } },
-      },
-    });
+    await bed.createBackendConfig(NS, 'bc', { requestPath: '/bc' });
     await bed.createPod(NS, 'web-1', {
       ip: app.ip,
       port: app.port,
