@@ -14,6 +14,16 @@ import { TestBed, httpGet, until, type HcsyncProcess } from '../../testbed/bed.j
 import { computeClientOptions } from '../../testbed/compute/index.js';
 
 type IHealthCheck = protos.google.cloud.compute.v1.IHealthCheck;
+/** One backend of `hcsync diagnose gateway -o json`. */
+interface DiagnosedBackend {
+  route: string;
+  service: string;
+  healthCheck?: string;
+  livePath?: string;
+  intendedPath?: string;
+  policy?: string;
+  problem: boolean;
+}
 
 const RESYNC_MS = 5_000;
 /** One resync, its reconcile, one stand-in sync and slack for 2 cores. */
@@ -161,6 +171,22 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       assert.equal(await observer.stop(), 0);
     });
 
+    it('hcsync diagnose gateway names the drifted gkegw1 check and the intended path, and exits 1 (read-only)', async () => {
+      const diag = await bed.hcsyncCommand(['diagnose', 'gateway', 'external', '-n', NS, '-o', 'json']);
+      assert.equal(diag.code, 1, diag.stderr);
+      const report = JSON.parse(diag.stdout) as { gateway: string; problems: number; backends: DiagnosedBackend[] };
+      assert.equal(report.gateway, `${NS}/external`);
+      assert.equal(report.problems, 1);
+      assert.deepEqual(
+        report.backends.map((b) => [b.route, b.service, b.healthCheck, b.livePath, b.intendedPath, b.problem]),
+        [[`HTTPRoute ${NS}/web`, `${NS}/web`, bed.gatewayCheckName(NS, 'web', 80), '/', '/ready', true]],
+        diag.stdout,
+      );
+      assert.match(report.backends[0]?.policy ?? '', /hcsync-web/);
+      assert.deepEqual(hcsyncComputeWrites(), []);
+      assert.deepEqual(await bed.healthCheckPolicies(NS), [], 'diagnose writes no policy');
+    });
+
     it('enforce: hcsync writes hcsync-web by server-side apply (label, ownerReference, targetRef, only the intended fields)', async () => {
       hcsync = await spawn('enforce', 'hcsync');
       const policy = await waitPolicy(NS, 'hcsync-web');
@@ -209,6 +235,13 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       );
       const attached = (await bed.healthCheckPolicy(NS, 'hcsync-web'))?.status?.conditions?.find((c) => c.type === 'Attached');
       assert.equal(attached?.status, 'True');
+    });
+
+    it('hcsync diagnose gateway then finds no problem and exits 0', async () => {
+      const diag = await bed.hcsyncCommand(['diagnose', 'gateway', 'external', '-n', NS]);
+      assert.equal(diag.code, 0, `${diag.stdout}${diag.stderr}`);
+      assert.ok(diag.stdout.includes(bed.gatewayCheckName(NS, 'web', 80)), diag.stdout);
+      assert.match(diag.stdout, /\/ready/);
     });
 
     it('settled: another resync leaves the policy spec as it is (generation unchanged)', async () => {
@@ -304,7 +337,7 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
   });
 
   describe('3. scope', () => {
-    it('a Gateway of a non-GKE class: no policy, no condition', async () => {
+    it('a Gateway of a non-GKE class: no policy, no condition; diagnose gateway says it is not GKE’s and exits 0', async () => {
       const NS = 'mesh';
       await deploy(NS, 'api', ['/ready'], '/ready');
       await bed.createGatewayClass('istio', 'istio.io/gateway-controller');
@@ -313,6 +346,12 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       await sleep(RESYNC_MS * 2);
       assert.deepEqual(await bed.healthCheckPolicies(NS), []);
       assert.equal(await bed.serviceCondition(NS, 'api'), undefined);
+      // diagnose says the Gateway is not GKE's (no Google Cloud check), and that is no problem.
+      const diag = await bed.hcsyncCommand(['diagnose', 'gateway', 'internal', '-n', NS, '-o', 'json']);
+      assert.equal(diag.code, 0, diag.stderr);
+      const report = JSON.parse(diag.stdout) as { gateway: string; gke: boolean; message: string };
+      assert.deepEqual([report.gateway, report.gke], [`${NS}/internal`, false]);
+      assert.match(report.message, /not served by GKE's Gateway controller/);
     });
 
     it('a cross-namespace backendRef counts only once a ReferenceGrant allows it', async () => {
