@@ -171,7 +171,7 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
       assert.equal(await observer.stop(), 0);
     });
 
-    it('hcsync diagnose gateway names the drifted gkegw1 check and the intended path, and exits 1 (read-only)', async () => {
+    it('hcsync diagnose gateway names the drifted gkegw1 check and the intended path, and exits 1; plan shows the policy write (read-only)', async () => {
       const diag = await bed.hcsyncCommand(['diagnose', 'gateway', 'external', '-n', NS, '-o', 'json']);
       assert.equal(diag.code, 1, diag.stderr);
       const report = JSON.parse(diag.stdout) as { gateway: string; problems: number; backends: DiagnosedBackend[] };
@@ -183,8 +183,21 @@ describe('e2e: GKE Gateway (HealthCheckPolicy written, never a Compute write)', 
         diag.stdout,
       );
       assert.match(report.backends[0]?.policy ?? '', /hcsync-web/);
+
+      // hcsync plan: the one policy write enforce would make, for that port.
+      const plan = await bed.hcsyncCommand(['plan', '-n', NS, '-o', 'json']);
+      assert.equal(plan.code, 0, plan.stderr);
+      const planned = JSON.parse(plan.stdout) as {
+        changes: number;
+        ports: { service: string; healthCheck: string; action: string; detail: string }[];
+      };
+      assert.equal(planned.changes, 1, plan.stdout);
+      const row = planned.ports.find((r) => r.service === 'web');
+      assert.deepEqual([row?.healthCheck, row?.action], [bed.gatewayCheckName(NS, 'web', 80), 'patch'], plan.stdout);
+      assert.match(row?.detail ?? '', /\/ready/);
+      assert.match(row?.detail ?? '', /hcsync-web/);
       assert.deepEqual(hcsyncComputeWrites(), []);
-      assert.deepEqual(await bed.healthCheckPolicies(NS), [], 'diagnose writes no policy');
+      assert.deepEqual(await bed.healthCheckPolicies(NS), [], 'diagnose and plan write no policy');
     });
 
     it('enforce: hcsync writes hcsync-web by server-side apply (label, ownerReference, targetRef, only the intended fields)', async () => {
