@@ -6,7 +6,7 @@
 // Only a memory-reducing collection (V8's LowMemoryNotification; `HeapProfiler.collectGarbage`
 // through the in-process inspector session, no flag or open port needed) releases them. That costs
 // a few full collections, so it runs only when the event loop was idle over the last check and RSS
-// has grown well above what the previous trim left, at most once a minute.
+// has grown above what the previous trim left, at most once a minute.
 import { Session } from 'node:inspector/promises';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from '../observability/log.js';
@@ -26,14 +26,15 @@ export interface TrimPolicy {
 
 /**
  * Every 10 s; idle means under 10 % event-loop use (a steady resync of 5,000 Services keeps it
- * busy for ~4 s, so a trim waits for it to end); grown means 32 MiB and 15 % over the last trim;
- * at most one trim a minute.
+ * busy for ~4 s, so a trim waits for it to end); grown means 16 MiB and 5 % over the last trim
+ * (at 5,000 Services a trim leaves ~236 MiB and the heap's churn regrows ~20 MiB of pages within a
+ * minute); at most one trim a minute.
  */
 export const TRIM_POLICY: TrimPolicy = {
   checkEveryMs: 10_000,
   maxBusy: 0.1,
-  minGrowthBytes: 32 * 1024 * 1024,
-  minGrowthRatio: 0.15,
+  minGrowthBytes: 16 * 1024 * 1024,
+  minGrowthRatio: 0.05,
   minIntervalMs: 60_000,
 };
 

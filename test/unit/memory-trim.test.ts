@@ -9,12 +9,12 @@ describe('memory trim: when to hand freed heap pages back', () => {
   const base: TrimState = { baselineRss: 200 * MiB, lastTrimAt: 0 };
   const now = 120_000;
   const cases: { name: string; state?: Partial<TrimState>; rss: number; busy: number; due: boolean }[] = [
-    { name: 'idle, grown 64 MiB (32 %) over the last trim', rss: 264 * MiB, busy: 0.02, due: true },
+    { name: 'idle, grown 20 MiB (10 %) over the last trim', rss: 220 * MiB, busy: 0.02, due: true },
     { name: 'grown enough but the loop was busy (a resync, converging)', rss: 264 * MiB, busy: 0.5, due: false },
     { name: 'idle at exactly the busy bound', rss: 264 * MiB, busy: TRIM_POLICY.maxBusy, due: true },
-    { name: 'idle but grown only 16 MiB', rss: 216 * MiB, busy: 0, due: false },
-    { name: 'grown 32 MiB but only 8 % of a 400 MiB baseline', state: { baselineRss: 400 * MiB }, rss: 432 * MiB, busy: 0, due: false },
-    { name: 'grown 40 % but only 28 MiB over a small baseline', state: { baselineRss: 70 * MiB }, rss: 98 * MiB, busy: 0, due: false },
+    { name: 'idle but grown only 12 MiB', rss: 212 * MiB, busy: 0, due: false },
+    { name: 'grown 16 MiB but only 4 % of a 400 MiB baseline', state: { baselineRss: 400 * MiB }, rss: 416 * MiB, busy: 0, due: false },
+    { name: 'grown 20 % but only 14 MiB over a small baseline', state: { baselineRss: 70 * MiB }, rss: 84 * MiB, busy: 0, due: false },
     { name: 'the last trim was 30 s ago', state: { lastTrimAt: now - 30_000 }, rss: 300 * MiB, busy: 0, due: false },
     { name: 'never trimmed yet (start-up baseline)', state: { lastTrimAt: -Infinity }, rss: 300 * MiB, busy: 0, due: true },
     { name: 'RSS below the baseline', rss: 150 * MiB, busy: 0, due: false },
