@@ -112,6 +112,10 @@ const params = {
   nodeOptions: flags['node-options'] ?? shipped.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
   deploymentMemoryLimitMiB: quantityMiB(shipped.resources?.limits?.memory),
   nodeOptionsSource: flags['node-options'] === undefined ? 'deploy/base/deployment.yaml' : '--node-options',
+  /** The shipped container's other literal env (MALLOC_ARENA_MAX): hcsync runs with it, as in the Deployment. */
+  shippedEnv: Object.fromEntries(
+    (shipped.env ?? []).flatMap((e) => (e.value !== undefined && e.name !== 'NODE_OPTIONS' ? [[e.name, e.value]] : [])),
+  ) as Record<string, string>,
   loadConcurrency: num('load-concurrency', flags['load-concurrency'], 1),
   convergeTimeoutS: 0,
 };
@@ -513,7 +517,7 @@ function hcsyncArgs(): string[] {
 }
 
 function hcsyncEnv(): Record<string, string> {
-  return { NODE_OPTIONS: params.nodeOptions };
+  return { ...params.shippedEnv, NODE_OPTIONS: params.nodeOptions };
 }
 
 function inSync(bed: TestBed, name: string, path = READY_PATH): boolean {
@@ -756,6 +760,9 @@ async function main(): Promise<void> {
       result['hcsyncCpuSecondsTotal'] = Math.round(end.cpuS * 10) / 10;
       result['requestsTotal'] = requestsByKind(log(), spawnedAt, Date.now() + 1);
       result['patchesPerCheckTotal'] = patchesPerCheck(log(), spawnedAt, Date.now() + 1);
+      // hcsync's idle memory trims (cli/memory-trim.ts): when, RSS before/after, CPU.
+      result['memoryTrims'] = h.lines.filter((l) => l.includes('returned unused heap memory to the OS'));
+      for (const l of result['memoryTrims'] as string[]) note(`memory trim: ${l}`);
     } finally {
       sampler.stop();
       const code = await h.stop();
@@ -865,7 +872,7 @@ function table(r: Record<string, unknown>): string {
       `load average ${String(m['loadAverageAtStart'])} at start / ${String(m['loadAverageAtEnd'])} at end (wall-clock figures stretch under load; CPU seconds and RSS do not).`,
     `Parameters: S=${S} (${params.namespaces} namespaces, ${params.unrelatedChecks} unrelated checks), Operation latency ${params.opLatencyMs} ms, ` +
       `--gcp-write-qps ${params.gcpWriteQps}, write quota ${params.writeQuotaPerSecond ?? 'none'}/s, --resync ${params.resync}, ` +
-      `NODE_OPTIONS "${params.nodeOptions}" (${params.nodeOptionsSource}). Heap used: nodejs_heap_size_used_bytes from hcsync's /metrics every 5 s.`,
+      `NODE_OPTIONS "${params.nodeOptions}" (${params.nodeOptionsSource}), env ${JSON.stringify(params.shippedEnv)} (deploy/base/deployment.yaml). Heap used: nodejs_heap_size_used_bytes from hcsync's /metrics every 5 s.`,
     '',
     '| figure | measured |',
     '|---|---|',

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/log.js';
 import { closeServer, listen, metricsRoutes, probeRoutes } from '../server/http.js';
 import { KubeReviews, MetricsAuth } from '../server/metrics-auth.js';
 import { gcpContext, loadKubeConfig, type GcpContext } from './context.js';
+import { startMemoryTrim } from './memory-trim.js';
 
 /** After a crash, the Lease release and clean-up get this long before the process exits anyway. */
 const CRASH_EXIT_BUDGET_MS = 5_000;
@@ -25,6 +26,8 @@ export async function runController(config: Config, log: Logger): Promise<number
   let gcp: GcpContext | undefined;
   const metrics = new Metrics();
   const servers: Server[] = [];
+  // RSS back down to the live data once a burst (start-up, converging, a resync) is over.
+  const stopMemoryTrim = startMemoryTrim(log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   // An object, not a let: TypeScript would narrow a local flag across the awaits below, but
@@ -34,6 +37,7 @@ export async function runController(config: Config, log: Logger): Promise<number
   const shutdown = async (why: string, code: number) => {
     if (state.shuttingDown) return;
     state.shuttingDown = true;
+    stopMemoryTrim();
     log.info('shutting down', { why });
     try {
       await controller?.stop();
