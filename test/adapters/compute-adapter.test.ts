@@ -105,7 +105,7 @@ describe('Compute adapter (nock)', () => {
       .get(`${BASE}/aggregated/healthChecks`)
       .query(true)
       .reply(200, { items: { global: { healthChecks: [hcJson('k8s1-a', { notInTheDescriptor: 'kept' })] } } });
-    const pages: [string, { healthChecks?: object[] }][] = [];
+    const pages: [string, { healthChecks?: object[] | null }][] = [];
     for await (const page of clients.healthChecks.aggregatedListAsync({ project: 'p' }, { autoPaginate: false })) pages.push(page);
     // gax's decoding drops a field its descriptor lacks and fills every absent repeated field with [].
     const [item] = pages[0]?.[1].healthChecks ?? [];
