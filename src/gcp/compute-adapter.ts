@@ -36,6 +36,14 @@ function scopeOfAggregatedKey(key: string): Scope {
   return key.startsWith('regions/') ? { kind: 'region', region: key.slice('regions/'.length) } : { kind: 'global' };
 }
 
+/**
+ * An int32 field as a number: gax's decoding gives numbers, list pages are read as the API's JSON
+ * (clients.ts decodeListPagesAsJson), where proto3 JSON allows a number to be quoted.
+ */
+function int(v: number | string | null | undefined, absent: number): number {
+  return v === undefined || v === null || v === '' ? absent : Number(v);
+}
+
 function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
   const type = hc.type ?? '';
   const blockName = protocolBlockFor(type);
@@ -45,15 +53,15 @@ function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
     scope,
     id: String(hc.id ?? ''),
     type,
-    checkIntervalSec: hc.checkIntervalSec ?? 5,
-    timeoutSec: hc.timeoutSec ?? 5,
+    checkIntervalSec: int(hc.checkIntervalSec, 5),
+    timeoutSec: int(hc.timeoutSec, 5),
     ...(block
       ? {
           block: {
             requestPath: block.requestPath || '/',
             host: block.host ?? '',
             ...(block.portSpecification ? { portSpecification: block.portSpecification } : {}),
-            ...(block.port ? { port: block.port } : {}),
+            ...(block.port ? { port: int(block.port, 0) } : {}),
           },
         }
       : {}),

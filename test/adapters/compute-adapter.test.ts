@@ -100,6 +100,49 @@ describe('Compute adapter (nock)', () => {
     assert.deepEqual(ig?.healthCheck?.scope, { kind: 'region', region: 'us-central1' });
   });
 
+  it('aggregatedList pages are read as the JSON GCP sent, without gax’s protobuf round trip (a steady resync’s CPU)', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/aggregated/healthChecks`)
+      .query(true)
+      .reply(200, { items: { global: { healthChecks: [hcJson('k8s1-a', { notInTheDescriptor: 'kept' })] } } });
+    const pages: [string, { healthChecks?: object[] | null }][] = [];
+    for await (const page of clients.healthChecks.aggregatedListAsync({ project: 'p' }, { autoPaginate: false })) pages.push(page);
+    // gax's decoding drops a field its descriptor lacks and fills every absent repeated field with [].
+    const [item] = pages[0]?.[1].healthChecks ?? [];
+    assert.equal((item as Record<string, unknown> | undefined)?.['notInTheDescriptor'], 'kept');
+    assert.equal((item as Record<string, unknown> | undefined)?.['sourceRegions'], undefined);
+  });
+
+  it('reads a list page’s quoted numbers (proto3 JSON allows them) as numbers', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/aggregated/healthChecks`)
+      .query(true)
+      .reply(200, {
+        items: {
+          global: {
+            healthChecks: [
+              hcJson('k8s-be-31000--uid', {
+                checkIntervalSec: '10',
+                timeoutSec: '2',
+                httpHealthCheck: { requestPath: '/', port: '31000', portSpecification: 'USE_FIXED_PORT' },
+              }),
+            ],
+          },
+        },
+      });
+    const [hc] = await adapter.listHealthChecks();
+    assert.deepEqual([hc?.checkIntervalSec, hc?.timeoutSec, hc?.block?.port], [10, 2, 31000]);
+  });
+
+  it('a failed list page is still GCP’s error (gax decodes errors)', async () => {
+    nock(ENDPOINT)
+      .get(`${BASE}/aggregated/backendServices`)
+      .query(true)
+      .reply(403, gceError(403, 'forbidden', 'Required permission compute.backendServices.list'));
+    await assert.rejects(adapter.listBackendServices(), (err: unknown) => err instanceof GcpError && err.errorClass === 'forbidden');
+    assert.deepEqual(observed, [['backendServices.aggregatedList', 403]]);
+  });
+
   it('getHealthCheck: one GET of one check (global or regional), counted; a 404 is undefined', async () => {
     nock(ENDPOINT)
       .get(`${BASE}/global/healthChecks/hc`)

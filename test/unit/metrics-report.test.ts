@@ -1,5 +1,6 @@
 // setServiceReport skips a report equal to the Service's last one: the series must still follow every change.
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import { Metrics } from '../../src/observability/metrics.js';
 
 const labels = (port: string) => ({ namespace: 'default', service: 'web', port, health_check: `hc-${port}` });
@@ -28,5 +29,38 @@ describe('metrics: per-Service report', () => {
     m.setServiceReport('default/web', []);
     assert.deepEqual(await series(m), []);
     assert.deepEqual(await tally(m), {});
+  });
+
+  it('a scrape formats the per-port drift series again only after a report changed them, and shows every change', async () => {
+    // prom-client's per-metric formatting step, counted for the drift gauge only.
+    const proto = Registry.prototype as unknown as { getMetricsAsString: (this: Registry, metric: { name: string }) => Promise<string> };
+    const format = proto.getMetricsAsString;
+    let formatted = 0;
+    proto.getMetricsAsString = function (metric) {
+      if (metric.name === 'hcsync_health_check_drift') formatted += 1;
+      return format.call(this, metric);
+    };
+    try {
+      const m = new Metrics({ defaultMetrics: false });
+      const line = /^hcsync_health_check_drift\{.*port="(\d+)".*\} (\d)$/gm;
+      const scrape = async () => [...(await m.registry.metrics()).matchAll(line)].map((x) => `${x[1] ?? ''}=${x[2] ?? ''}`).sort();
+      for (let i = 0; i < 100; i++)
+        m.setServiceReport(`default/web-${i}`, [{ labels: labels(String(8000 + i)), drift: false, state: 'in_sync' }]);
+      assert.equal((await scrape()).length, 100);
+      // A steady resync reports the same again: the next scrapes reuse the formatted text.
+      m.setServiceReport('default/web-0', [{ labels: labels('8000'), drift: false, state: 'in_sync' }]);
+      assert.equal((await scrape()).length, 100);
+      assert.equal((await scrape()).length, 100);
+      assert.equal(formatted, 1);
+      m.setServiceReport('default/web-0', [{ labels: labels('8000'), drift: true, state: 'drifted' }]);
+      assert.ok((await scrape()).includes('8000=1'));
+      m.setServiceReport('default/web-1', []);
+      const after = await scrape();
+      assert.equal(after.length, 99);
+      assert.ok(!after.some((s) => s.startsWith('8001=')));
+      assert.equal(formatted, 3);
+    } finally {
+      proto.getMetricsAsString = format;
+    }
   });
 });
