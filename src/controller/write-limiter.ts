@@ -30,10 +30,8 @@ export interface RateLimitedPatcherOptions {
   readonly now?: () => number;
 }
 
-/** A write waiting for its turn: when it may be sent, and how to send or drop it. */
+/** A write waiting for its turn: how to send or drop it. */
 interface Waiting {
-  /** When it joined the queue (the limiter's clock). */
-  readonly since: number;
   readonly send: () => void;
   readonly drop: (err: Error) => void;
 }
@@ -78,7 +76,6 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
     if (this.droppedBecause !== undefined) return Promise.reject(new WriteDroppedError(this.droppedBecause));
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({
-        since: this.now(),
         drop: reject,
         send: () => {
           const sentInEpoch = this.pauseEpoch;
@@ -132,7 +129,7 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
       }
       const next = this.waiting.shift();
       if (!next) return;
-      this.pace.take(now, next.since);
+      this.pace.take(now);
       next.send();
     }
   }
@@ -154,7 +151,6 @@ export class RateLimitedPatcher implements HealthCheckPatcher {
     clearTimeout(this.resumeTimer);
     this.resumeTimer = setTimeout(() => {
       this.isPaused = false;
-      this.pace.restart(this.now());
       this.pump();
     }, ms);
     this.resumeTimer.unref();

@@ -6,22 +6,20 @@
 // second (one window) a timer late by L ms every second cut 25 qps to 25 / (1 + L/1000) — at
 // S=5,000 the writes ran at ~19/s while the reconcile workers were busy (issue 11).
 // Bounds, as GCP counts quota per project per minute (docs/gke-ingress-healthchecks.md §7): the
-// grid gives qps writes per second on average; catch-up is at most one second of slots and only
-// for writes that were waiting when their slot came (an idle limiter banks nothing; a pause
-// restarts the grid), and no more than 60 × qps writes leave in any 60 s (checked on send times),
-// so a minute never holds more writes than --gcp-write-qps allows. Decision: a second may hold up
-// to 2 × qps writes while a stall is caught up (the quota is per minute, not per second).
+// grid gives qps writes per second on average. Up to floor(qps) writes may leave at once — slots
+// caught up after a stall, or the first writes after an idle spell or a pause (p-queue allowed the
+// same burst: writes that meet an exhausted quota together fail together and pause once) — so a
+// second may hold up to 2 × qps writes; and no more than 60 × qps writes leave in any 60 s (checked
+// on send times), so a minute never holds more writes than --gcp-write-qps allows.
 
 /** Send times are kept for this long: the quota is counted per minute. */
 const QUOTA_WINDOW_MS = 60_000;
-/** Late slots are caught up for at most this long (a GC pause or a starved CPU on a busy node). */
-const CATCH_UP_MS = 1000;
 
 /** When each write may go, for `perSecond` writes per second. Pure: the caller passes the time (monotonic ms). */
 export class WritePace {
   /** Milliseconds between slots. */
   readonly spacingMs: number;
-  /** Slots that may be caught up at once after the loop came late (0 below 1 qps). */
+  /** Slots that may be taken at once besides the current one (caught up after a stall, or banked while idle): floor(qps) − 1. */
   readonly catchUpSlots: number;
   /** Writes allowed in any QUOTA_WINDOW_MS. */
   readonly perMinute: number;
@@ -34,7 +32,7 @@ export class WritePace {
   constructor(perSecond: number) {
     if (!(perSecond > 0)) throw new RangeError(`writes per second must be more than 0, got ${perSecond}`);
     this.spacingMs = 1000 / perSecond;
-    this.catchUpSlots = Math.floor((perSecond * CATCH_UP_MS) / 1000);
+    this.catchUpSlots = Math.max(0, Math.floor(perSecond) - 1);
     this.perMinute = Math.max(1, Math.floor((perSecond * QUOTA_WINDOW_MS) / 1000));
   }
 
@@ -48,19 +46,14 @@ export class WritePace {
   }
 
   /**
-   * Takes the slot for a write sent at `now` that has waited since `waitingSince` (call only when
-   * delay(now) is 0). A slot that came while the write waited is caught up (at most catchUpSlots
-   * behind `now`); slots that passed before it arrived are not (an idle limiter banks nothing).
+   * Takes the slot for a write sent at `now` (call only when delay(now) is 0). A slot the loop
+   * reached late is caught up; slots further back than catchUpSlots are skipped, so no more than
+   * floor(qps) writes ever leave at once.
    */
-  take(now: number, waitingSince: number = now): void {
-    const slot = Math.max(this.nextSlot, waitingSince, now - this.catchUpSlots * this.spacingMs);
+  take(now: number): void {
+    const slot = Math.max(this.nextSlot, now - this.catchUpSlots * this.spacingMs);
     this.nextSlot = slot + this.spacingMs;
     this.sent.push(now);
-  }
-
-  /** Starts the grid over at `now` (after a pause: the writes that waited through it are not sent in a burst). */
-  restart(now: number): void {
-    this.nextSlot = now;
   }
 
   private expire(now: number): void {

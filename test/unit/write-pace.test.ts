@@ -7,11 +7,11 @@ import { WritePace } from '../../src/controller/write-pace.js';
 import { RateLimitedPatcher } from '../../src/controller/write-limiter.js';
 import type { HealthCheckPatcher } from '../../src/model/ports.js';
 
-/** Takes every slot due at `now` for writes waiting since `since`; returns how many. */
-function drain(pace: WritePace, now: number, since: number): number {
+/** Takes every slot due at `now`; returns how many. */
+function drain(pace: WritePace, now: number): number {
   let n = 0;
   while (pace.delay(now) === 0 && n < 10_000) {
-    pace.take(now, since);
+    pace.take(now);
     n++;
   }
   return n;
@@ -23,56 +23,45 @@ describe('WritePace', () => {
       name: 'spacing, catch-up and minute quota from qps',
       qps: 25,
       run: (p) => [p.spacingMs, p.catchUpSlots, p.perMinute],
-      want: [40, 25, 1500],
+      want: [40, 24, 1500],
     },
-    { name: 'below 1 qps: no catch-up', qps: 0.5, run: (p) => [p.spacingMs, p.catchUpSlots, p.perMinute], want: [2000, 0, 30] },
+    { name: 'below 1 qps: one write per slot', qps: 0.5, run: (p) => [p.spacingMs, p.catchUpSlots, p.perMinute], want: [2000, 0, 30] },
     {
-      name: 'the first write goes at once, the next one a slot later',
+      name: 'an idle limiter sends up to floor(qps) at once (as p-queue did), then one a slot',
       qps: 25,
-      run: (p) => [drain(p, 0, 0), p.delay(0), p.delay(30)],
-      want: [1, 40, 10],
+      run: (p) => [drain(p, 0), p.delay(0), p.delay(30)],
+      want: [25, 40, 10],
     },
     {
-      name: 'slots the loop reached late are caught up at once (writes waited since 0; the loop came at 300 ms)',
+      name: 'slots the loop reached late are caught up at once (the loop came at 300 ms instead of 40)',
       qps: 25,
-      run: (p) => [drain(p, 0, 0), drain(p, 300, 0), p.delay(300)],
-      want: [1, 7, 20],
+      run: (p) => [drain(p, 0), drain(p, 300), p.delay(300)],
+      want: [25, 7, 20],
     },
     {
-      name: 'catch-up is bounded to one second of slots',
+      name: 'catch-up is bounded: never more than floor(qps) at once',
       qps: 25,
-      run: (p) => [drain(p, 0, 0), drain(p, 5000, 0), p.delay(5000)],
-      want: [1, 26, 40],
+      run: (p) => [drain(p, 0), drain(p, 5000), p.delay(5000)],
+      want: [25, 25, 40],
     },
     {
-      name: 'an idle limiter banks nothing: a write arriving after 5 s goes at once, the next one a slot later',
-      qps: 25,
-      run: (p) => [drain(p, 0, 0), drain(p, 5000, 5000), p.delay(5000)],
-      want: [1, 1, 40],
-    },
-    {
-      name: 'a restart (after a pause) sends no burst',
-      qps: 25,
-      run: (p) => {
-        drain(p, 0, 0);
-        p.restart(15_000);
-        return [drain(p, 15_000, 0), p.delay(15_000)];
-      },
-      want: [1, 40],
-    },
-    {
-      name: 'no more than 60 × qps writes in any 60 s: a slot caught up late is not re-used a minute later',
+      name: 'at 1 qps one write at a time, and a late slot is not caught up',
       qps: 1,
+      run: (p) => [drain(p, 0), p.delay(0), drain(p, 1500), p.delay(1500)],
+      want: [1, 1000, 1, 1000],
+    },
+    {
+      name: 'no more than 60 × qps writes in any 60 s: the first burst counts until it leaves the window',
+      qps: 2,
       run: (p) => {
-        // Slot 0 at 0; slot 1 s caught up late at 1.999 s; then on time each second. At 61 s the
-        // grid has a slot, but the 60 s from 1.999 s already hold 60 writes: wait until 61.999 s.
-        const a = drain(p, 0, 0);
-        const b = drain(p, 1999, 0);
+        // 2 at 0 (the burst), then one each 500 ms: at 59.5 s the grid has a slot, but the 60 s
+        // from 0 already hold 120 writes; it goes at 60 s, when the burst leaves the window.
+        const a = drain(p, 0);
         let c = 0;
-        for (let t = 2000; t <= 60_000; t += 1000) c += drain(p, t, 0);
-        return [a, b, c, p.delay(61_000)];
+        for (let t = 500; t <= 59_000; t += 500) c += drain(p, t);
+        return [a, c, p.delay(59_500)];
       },
-      want: [1, 1, 59, 999],
+      want: [2, 118, 500],
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(c.run(new WritePace(c.qps)), c.want));
