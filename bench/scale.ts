@@ -37,6 +37,8 @@ const USAGE = `npm run bench:scale -- [options]   (run \`npm run build\` first: 
   --node-options S        NODE_OPTIONS for hcsync (default: the one in deploy/base/deployment.yaml; "" for none)
   --load-concurrency N    API requests in flight while loading (default 48)
   --converge-timeout-s N  give up converging after N s (default: 600 + 3 × S/qps)
+  --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH)
+  --hcsync-log FILE       write hcsync's log lines (JSON, one a line) to FILE at the end
   --json FILE             also write the result as JSON`;
 
 const { values: flags } = parseArgs({
@@ -53,6 +55,8 @@ const { values: flags } = parseArgs({
     'load-concurrency': { type: 'string', default: '48' },
     'converge-timeout-s': { type: 'string' },
     json: { type: 'string' },
+    'converge-only': { type: 'boolean', default: false },
+    'hcsync-log': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -495,6 +499,32 @@ function requestsByKind(log: readonly RequestRecord[], from: number, to: number)
   return out;
 }
 
+/**
+ * How the PATCHes were spread from the first one on: how many arrived in each second, the seconds
+ * under the pace (the limiter starved, or a pause), and the last few (a straggler shows up here).
+ */
+function patchTimeline(
+  log: readonly RequestRecord[],
+  from: number,
+  to: number,
+  qps: number,
+): { perSecond: number[]; secondsUnderPace: number; last: { atS: number; check: string }[] } {
+  const patches = log.filter((r) => r.at >= from && r.at < to && kindOf(r) === 'patches');
+  const first = patches[0]?.at ?? from;
+  const perSecond: number[] = [];
+  for (const r of patches) {
+    const k = Math.floor((r.at - first) / 1000);
+    while (perSecond.length <= k) perSecond.push(0);
+    perSecond[k] = (perSecond[k] ?? 0) + 1;
+  }
+  return {
+    perSecond,
+    // The last second is partial: not counted.
+    secondsUnderPace: perSecond.slice(0, -1).filter((n) => n < Math.floor(qps)).length,
+    last: patches.slice(-5).map((r) => ({ atS: (r.at - first) / 1000, check: r.resource ?? '?' })),
+  };
+}
+
 /** Accepted health-check PATCHes per check in [from, to): the most for one check, and how many checks got more than one. */
 function patchesPerCheck(
   log: readonly RequestRecord[],
@@ -644,9 +674,11 @@ async function main(): Promise<void> {
         heap: sampler.heapMiB(spawnedAt, convergedAt),
         requests: requestsByKind(log(), spawnedAt, convergedAt + 1),
         patchesPerCheck: patchesPerCheck(log(), spawnedAt, convergedAt + 1),
+        patchTimeline: patchTimeline(log(), spawnedAt, convergedAt + 1, params.gcpWriteQps),
       };
       note(`${converged ? 'converged' : 'NOT converged'} in ${convergeS.toFixed(1)} s (bound ${boundS.toFixed(1)} s)`);
       if (!converged) throw new Error(`not converged after ${params.convergeTimeoutS} s: ${S - pending.size} of ${S} checks in sync`);
+      if (flags['converge-only']) return;
 
       note(`(5) ${params.afterS} s after convergence`);
       await sleep(params.afterS * 1000);
@@ -766,6 +798,7 @@ async function main(): Promise<void> {
     } finally {
       sampler.stop();
       const code = await h.stop();
+      if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
       if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
       result['hcsyncExitCode'] = code;
     }
@@ -836,6 +869,14 @@ function table(r: Record<string, unknown>): string {
           ? `${(n / t).toFixed(1)}/s (--gcp-write-qps ${params.gcpWriteQps})`
           : '–';
       })(),
+    ],
+    [
+      'seconds under the pace (fewer PATCHes than --gcp-write-qps, last second excluded) / last PATCH after the first',
+      g('convergence.patchTimeline') === undefined
+        ? '–'
+        : `${f('convergence.patchTimeline.secondsUnderPace', 0)} of ${
+            (g('convergence.patchTimeline.perSecond') as unknown[] | undefined)?.length ?? '–'
+          } / ${String((g('convergence.patchTimeline.last') as { atS: number }[] | undefined)?.at(-1)?.atS ?? '–')} s`,
     ],
     [
       'patches per check while converging: max / checks patched >1',

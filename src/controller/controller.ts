@@ -106,9 +106,9 @@ export class Controller {
       notReadyRequeueMs: NOT_READY_REQUEUE_MS,
       maxPatchesInFlight: maxPatchesInFlight(config.gcpWriteQps),
       // A settled Operation brings its Service (and those sharing the check) back to report it.
-      onPatchSettled: (keys) => {
+      onPatchSettled: (keys, urgent) => {
         if (!this.working) return;
-        for (const k of keys) this.queue.add(k);
+        for (const k of keys) this.queue.add(k, urgent);
       },
     }));
     this.queue = new WorkQueue<Outcome>(

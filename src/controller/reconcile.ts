@@ -46,8 +46,11 @@ export interface ReconcileDeps {
   readonly backendConfigGraceMs?: number;
   /** At most this many patches in flight (reserved, queued in the write limiter, or awaiting their Operation); default 500. */
   readonly maxPatchesInFlight?: number;
-  /** Told which Services to reconcile again when a patch's Operation settles (the controller re-queues them). */
-  readonly onPatchSettled?: (keys: readonly string[]) => void;
+  /**
+   * Told which Services to reconcile again when a patch's Operation settles (the controller re-queues
+   * them); `urgent` when it did not apply (failed, or not confirmed in time): the next pass may re-send it.
+   */
+  readonly onPatchSettled?: (keys: readonly string[], urgent: boolean) => void;
   readonly now?: () => Date;
 }
 
@@ -569,7 +572,7 @@ async function applyPatch(
       deps.metrics.patchesTotal.inc({ result: 'error' });
       log.warn('health check patch not confirmed; re-reading the check', { health_check: live.name, error: a.error.message });
       scheduleReread(memory, key, live, nowOf(deps));
-      notify(deps, memory, keys);
+      notify(deps, memory, keys, true);
       return;
     }
     const result = settle(a);
@@ -586,17 +589,19 @@ async function applyPatch(
       if (!failed) boundedSet(memory.failed, key, (failed = new Map()));
       failed.set(entryId, { healthCheck: live.name, ...result });
     }
-    notify(deps, memory, keys);
+    // A failed patch's pass (it reports the failure, and the error policy schedules the re-send)
+    // must not wait behind a resync's worth of Services: at S=5,000 it waited 100 s (issue 11).
+    notify(deps, memory, keys, result.outcome.state !== 'patched');
   });
   return { pending: true };
 }
 
 const nowOf = (deps: ReconcileDeps) => (deps.now ?? (() => new Date()))().getTime();
 
-/** Re-queues Services whose patch settled (or collects them while draining for shutdown). */
-function notify(deps: ReconcileDeps, memory: Memory, keys: readonly string[]): void {
+/** Re-queues Services whose patch settled (or collects them while draining for shutdown); urgent when it did not apply. */
+function notify(deps: ReconcileDeps, memory: Memory, keys: readonly string[], urgent = false): void {
   if (memory.drain.active) for (const k of keys) memory.drain.keys.add(k);
-  else deps.onPatchSettled?.(keys);
+  else deps.onPatchSettled?.(keys, urgent);
 }
 
 /** A patch whose Operation is DONE without error: the inventory keeps its fields (a list read before cannot undo them). */

@@ -75,6 +75,8 @@ function setup(o: { patcher?: (api: SlowOperations) => HealthCheckPatcher } = {}
   const writes: SlimCondition[] = [];
   const events: PlannedEvent[] = [];
   const settled: string[] = [];
+  /** Per settle: whether the Service was re-queued as urgent (the patch did not apply). */
+  const urgency: boolean[] = [];
   let svc = service();
   const pods = [pod([container({ livenessProbe: httpProbe('/health-check') })])];
   const current = () =>
@@ -102,9 +104,12 @@ function setup(o: { patcher?: (api: SlowOperations) => HealthCheckPatcher } = {}
     mode: 'enforce',
     inferFromLiveness: true,
     notReadyRequeueMs: 15_000,
-    onPatchSettled: (keys) => settled.push(...keys),
+    onPatchSettled: (keys, urgent) => {
+      settled.push(...keys);
+      urgency.push(urgent);
+    },
   };
-  return { compute, inventory, writes, events, settled, reconciler: new ServiceReconciler(deps) };
+  return { compute, inventory, writes, events, settled, urgency, reconciler: new ServiceReconciler(deps) };
 }
 
 /** Lets the settle callbacks (promise reactions) run. */
@@ -130,6 +135,7 @@ describe('reconcile: pipelined writes', () => {
     t.compute.sent[0]!.done();
     await tick();
     assert.deepEqual(t.settled, [KEY], 'the settled Operation re-queues its Service');
+    assert.deepEqual(t.urgency, [false], 'a report pass waits its turn');
     assert.equal(t.reconciler.patchesInFlight, 0);
     const outcome = await t.reconciler.reconcile(KEY);
     assert.deepEqual([t.writes[0]?.status, t.writes[0]?.reason], ['True', 'Patched']);
@@ -151,6 +157,7 @@ describe('reconcile: pipelined writes', () => {
     t.compute.sent[0]!.fail(gcp);
     await tick();
     assert.deepEqual(t.settled, [KEY]);
+    assert.deepEqual(t.urgency, [true], 'a failed patch is looked at before a resync backlog');
     const outcome = await t.reconciler.reconcile(KEY);
     assert.deepEqual([t.writes[0]?.status, t.writes[0]?.reason], ['False', 'PatchFailed']);
     assert.match(t.writes[0]?.message ?? '', /timeoutSec must be <= checkIntervalSec/);

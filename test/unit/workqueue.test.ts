@@ -148,4 +148,53 @@ describe('work queue', () => {
     q.add('after');
     assert.equal(q.depth, 0);
   });
+
+  it('a retry runs before the keys already waiting (a resync backlog), not after them', async () => {
+    const runs: string[] = [];
+    let failedOnce = false;
+    const q = new WorkQueue<Result>(
+      async (k) => {
+        runs.push(k);
+        await sleep(2);
+        if (k === 'flaky' && !failedOnce) {
+          failedOnce = true;
+          return 'fail';
+        }
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: FAST },
+    );
+    q.add('flaky');
+    for (let i = 0; i < 40; i++) q.add(`backlog-${i}`);
+    await q.onIdle();
+    await sleep(50);
+    await q.onIdle();
+    const retry = runs.indexOf('flaky', 1);
+    // Its backoff is 5 ms and each key takes ≥ 2 ms: it runs again a few keys in, not after all 40.
+    assert.ok(retry > 0 && retry < 10, `the retry ran ${retry}th of ${runs.length}`);
+  });
+
+  it('an urgent add runs first, moves a key already queued up, and is kept for a key that is running', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue<Result>(
+      async (k) => {
+        runs.push(k);
+        if (k === 'blocker' && runs.length === 1) await gate;
+        return 'ok';
+      },
+      { concurrency: 1, decide, onThrow: FAST },
+    );
+    q.add('blocker');
+    for (const k of ['a', 'b', 'c', 'd']) q.add(k);
+    q.add('c', true); // queued already: moves up
+    q.add('e', true); // new: before a, b, d
+    q.add('blocker', true); // running: re-run once after, urgent
+    release();
+    await q.onIdle();
+    await sleep(5);
+    await q.onIdle();
+    assert.deepEqual(runs, ['blocker', 'c', 'e', 'blocker', 'a', 'b', 'd']);
+  });
 });
