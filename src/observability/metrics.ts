@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC_STATES, type MetricState } from '../model/report.js';
 
-export interface DriftLabels {
+interface DriftLabels {
   readonly namespace: string;
   readonly service: string;
   readonly port: string;
