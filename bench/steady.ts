@@ -6,9 +6,13 @@
 // (default S = 5000, 3 Pods per Service, over 10 namespaces as bench:scale; `names`: backend
 // services without ingress-gce's JSON description, so ports are matched by recomputed name)
 // Prints the CPU (user+system) of a resync (GCP inventory refresh + a reconcile of every managed
-// Service), what it wrote, and the cost of a Pod event; `--cpu-prof` profiles it.
+// Service), what it wrote, and the cost of a Pod event; `--cpu-prof` profiles it. With gc exposed
+// (the npm script passes --expose-gc) it also prints the live heap after a forced GC, before any
+// object and after the measured passes, per cached object; HCSYNC_BENCH_HEAP=file.heapsnapshot
+// writes a heap snapshot of that steady state.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterState } from '../src/kube/cluster-state.js';
 import { slimIngress, slimPod, slimService } from '../src/kube/slim.js';
@@ -33,6 +37,16 @@ kc.loadFromOptions({
   contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
   currentContext: 'x',
 });
+/** Heap used after a forced GC, in bytes (undefined without --expose-gc); log lines still queued for stderr are let out first. */
+async function liveHeap(): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+const heapFloor = await liveHeap();
 let enqueued = 0;
 const log = createLogger('info');
 const cluster = new ClusterState(kc, [], log, (keys) => {
@@ -183,6 +197,15 @@ console.log(
     `${statusWrites.length} status writes, ${events.length} Events, ${calls['patch'] ?? 0} PATCHes, ${calls['get'] ?? 0} GETs`,
 );
 if (statusWrites.length > 0) console.log(`first status writes: ${statusWrites.slice(0, 3).join(' | ')}`);
+const heapSteady = await liveHeap();
+if (heapFloor !== undefined && heapSteady !== undefined) {
+  const objects = 5 * S; // S Services, S Ingresses, 3S Pods
+  console.log(
+    `live heap after GC: ${(heapFloor / 2 ** 20).toFixed(1)} MiB before any object, ${(heapSteady / 2 ** 20).toFixed(1)} MiB steady; ` +
+      `${((heapSteady - heapFloor) / objects).toFixed(0)} B per cached object (${objects} objects, GCP inventory of ${checks.length} checks included)`,
+  );
+}
+if (process.env.HCSYNC_BENCH_HEAP) console.log(`heap snapshot: ${writeHeapSnapshot(process.env.HCSYNC_BENCH_HEAP)}`);
 
 // A Pod event that changes nothing hcsync reads (a new resourceVersion, a new Pod IP), then one that relabels.
 enqueued = 0;

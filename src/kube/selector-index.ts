@@ -9,6 +9,7 @@
 import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
 import { jsonEqual } from '../lib/json-equal.js';
 import { selectorMatches } from './service-index.js';
+import { addMember, memberCount, membersOf, removeMember, type Members } from './key-sets.js';
 
 /** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
 const pairKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
@@ -50,19 +51,6 @@ function rarest(pairs: readonly string[], weight: (pair: string) => number): str
   return best;
 }
 
-function addTo(map: Map<string, Set<string>>, key: string, member: string): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(member);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, member: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(member);
-  if (set.size === 0) map.delete(key);
-}
-
 /**
  * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
  * Memory: one map entry per Pod, one set entry per Pod label and one per Service.
@@ -71,14 +59,14 @@ export class SelectorIndex {
   /** Pods as last seen, by key. */
   private readonly pods = new Map<string, SlimPod>();
   /** namespace/label pair → keys of the Pods carrying it. */
-  private readonly podsByPair = new Map<string, Set<string>>();
+  private readonly podsByPair = new Map<string, Members>();
   /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
   private readonly services = new Map<
     string,
     { readonly selector: Readonly<Record<string, string>>; readonly pairs: readonly string[]; readonly anchor: string }
   >();
   /** namespace/label pair → keys of the Services anchored on it. */
-  private readonly servicesByAnchor = new Map<string, Set<string>>();
+  private readonly servicesByAnchor = new Map<string, Members>();
 
   /**
    * Records a Service (or its deletion). Only the Service itself is affected by its own selector
@@ -93,15 +81,15 @@ export class SelectorIndex {
       return;
     }
     if (before) {
-      removeFrom(this.servicesByAnchor, before.anchor, key);
+      removeMember(this.servicesByAnchor, before.anchor, key);
       this.services.delete(key);
     }
     // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
     if (!selector || Object.keys(selector).length === 0) return;
     const pairs = selectorPairs(service.metadata.namespace, selector);
-    const anchor = rarest(pairs, (p) => (this.podsByPair.get(p)?.size ?? 0) + (this.servicesByAnchor.get(p)?.size ?? 0));
+    const anchor = rarest(pairs, (p) => memberCount(this.podsByPair, p) + memberCount(this.servicesByAnchor, p));
     this.services.set(key, { selector, pairs, anchor });
-    addTo(this.servicesByAnchor, anchor, key);
+    addMember(this.servicesByAnchor, anchor, key);
   }
 
   /**
@@ -117,13 +105,13 @@ export class SelectorIndex {
       return new Set();
     }
     const affected = before ? this.servicesSelecting(before) : new Set<string>();
-    if (before) for (const p of this.pairsOf(before)) removeFrom(this.podsByPair, p, key);
+    if (before) for (const p of this.pairsOf(before)) removeMember(this.podsByPair, p, key);
     if (deleted) {
       this.pods.delete(key);
       return affected;
     }
     this.pods.set(key, pod);
-    for (const p of this.pairsOf(pod)) addTo(this.podsByPair, p, key);
+    for (const p of this.pairsOf(pod)) addMember(this.podsByPair, p, key);
     for (const s of this.servicesSelecting(pod)) affected.add(s);
     return affected;
   }
@@ -135,9 +123,12 @@ export class SelectorIndex {
     // The pairs as indexed when the Service's event was seen; computed here only for a Service the index has not seen (or not in this version).
     const indexed = this.services.get(keyOf(service.metadata));
     const pairs = indexed?.selector === selector ? indexed.pairs : selectorPairs(service.metadata.namespace, selector);
-    const candidates = this.podsByPair.get(rarest(pairs, (p) => this.podsByPair.get(p)?.size ?? 0));
+    const candidates = membersOf(
+      this.podsByPair,
+      rarest(pairs, (p) => memberCount(this.podsByPair, p)),
+    );
     const out: SlimPod[] = [];
-    for (const k of candidates ?? []) {
+    for (const k of candidates) {
       const pod = this.pods.get(k);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
@@ -148,7 +139,7 @@ export class SelectorIndex {
   private servicesSelecting(pod: SlimPod): Set<string> {
     const keys = new Set<string>();
     for (const p of this.pairsOf(pod)) {
-      for (const k of this.servicesByAnchor.get(p) ?? []) {
+      for (const k of membersOf(this.servicesByAnchor, p)) {
         const s = this.services.get(k);
         if (s && selectorMatches(s.selector, pod.metadata.labels)) keys.add(k);
       }

@@ -8,6 +8,7 @@ import { CONDITION_TYPE } from '../model/report.js';
 import { keyOf, refOfKey, type SlimBackendConfig, type SlimIngress, type SlimService } from '../model/kube.js';
 import { parseBackendConfigRef } from '../parse/annotations.js';
 import { isGkeIngress } from '../parse/ingress-class.js';
+import { addMember, membersOf, removeMember, type Members } from './key-sets.js';
 
 /** Whether a Service selector selects these labels. A Service without a selector selects no Pod (its endpoints are managed by hand). */
 export function selectorMatches(
@@ -59,33 +60,26 @@ export function hasHcsyncCondition(service: SlimService): boolean {
 
 /** The last-seen links Ingress ↔ Services, updated event by event. */
 export class ServiceKeyIndex {
-  private readonly ingressServices = new Map<string, Set<string>>();
-  private readonly serviceIngresses = new Map<string, Set<string>>();
+  /** Ingress key → the Service keys it backs (one as is, more as a Set: key-sets.ts). */
+  private readonly ingressServices = new Map<string, Members>();
+  /** Service key → the Ingress keys with a backend on it. */
+  private readonly serviceIngresses = new Map<string, Members>();
 
   /** Records an Ingress (or its deletion); returns the Services it backed before or backs now (a class change to or from GKE's notifies them). */
   ingressChanged(ingress: SlimIngress, deleted: boolean): Set<string> {
     const ingKey = keyOf(ingress.metadata);
-    const before = this.ingressServices.get(ingKey) ?? new Set<string>();
+    const before = new Set(membersOf(this.ingressServices, ingKey));
     const after = deleted ? new Set<string>() : ingressServiceKeys(ingress);
-    for (const k of before) {
-      if (after.has(k)) continue;
-      const set = this.serviceIngresses.get(k);
-      set?.delete(ingKey);
-      if (set?.size === 0) this.serviceIngresses.delete(k);
-    }
-    for (const k of after) {
-      let set = this.serviceIngresses.get(k);
-      if (!set) this.serviceIngresses.set(k, (set = new Set()));
-      set.add(ingKey);
-    }
-    if (after.size > 0) this.ingressServices.set(ingKey, after);
-    else this.ingressServices.delete(ingKey);
+    for (const k of before) if (!after.has(k)) removeMember(this.serviceIngresses, k, ingKey);
+    for (const k of after) addMember(this.serviceIngresses, k, ingKey);
+    this.ingressServices.delete(ingKey);
+    for (const k of after) addMember(this.ingressServices, ingKey, k);
     return new Set([...before, ...after]);
   }
 
   /** Refs of the Ingresses with a backend on this Service. */
   ingressesOf(serviceKey: string): { namespace: string; name: string }[] {
-    return [...(this.serviceIngresses.get(serviceKey) ?? [])].map(refOfKey);
+    return [...membersOf(this.serviceIngresses, serviceKey)].map(refOfKey);
   }
 
   /** Whether an Ingress backs this Service. */

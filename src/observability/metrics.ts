@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { METRIC_STATES, type MetricState } from '../model/report.js';
 
-export interface DriftLabels {
+interface DriftLabels {
   readonly namespace: string;
   readonly service: string;
   readonly port: string;
@@ -104,12 +104,12 @@ export class Metrics {
   });
   readonly leader = new Gauge({ name: 'hcsync_leader', help: '1 on the replica that leads', registers: [this.registry] });
 
-  /** Port states per Service key; the hcsync_health_checks gauge is their tally. */
-  private readonly statesByService = new Map<string, readonly MetricState[]>();
-  /** Drift series per Service key, so they are removed when the Service or port goes away. */
-  private readonly driftSeries = new Map<string, DriftLabels[]>();
-  /** Drift value (0/1) of each series in driftSeries, in the same order. */
-  private readonly driftValues = new Map<string, boolean[]>();
+  /**
+   * What each Service key last reported, port by port (drift series labels, drift value, state):
+   * its series are removed when the Service or port goes away, and the hcsync_health_checks gauge
+   * is the tally of the states. One list per Service (it was three parallel maps of arrays).
+   */
+  private readonly reports = new Map<string, readonly PortReport[]>();
   private readonly tally = new Map<MetricState, number>(METRIC_STATES.map((s) => [s, 0]));
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -120,53 +120,46 @@ export class Metrics {
   }
 
   /** Replaces everything hcsync reports for one Service (ports = [] forgets it). */
-  setServiceReport(key: string, ports: readonly { labels: DriftLabels; drift: boolean; state: MetricState }[]): void {
+  setServiceReport(key: string, ports: readonly PortReport[]): void {
+    const before = this.reports.get(key) ?? [];
     // A steady pass reports what the last one did: leave the series alone (no remove + set churn per Service per resync).
-    if (this.sameReport(key, ports)) return;
+    if (sameReport(before, ports)) return;
     this.driftVersion += 1;
-    for (const old of this.driftSeries.get(key) ?? []) this.drift.remove({ ...old });
-    const series = ports.map((p) => p.labels);
+    for (const old of before) this.drift.remove({ ...old.labels });
     for (const p of ports) this.drift.set({ ...p.labels }, p.drift ? 1 : 0);
-    if (series.length > 0) {
-      this.driftSeries.set(key, series);
-      this.driftValues.set(
+    if (ports.length > 0)
+      this.reports.set(
         key,
-        ports.map((p) => p.drift),
+        ports.map((p) => ({ labels: p.labels, drift: p.drift, state: p.state })),
       );
-    } else {
-      this.driftSeries.delete(key);
-      this.driftValues.delete(key);
-    }
+    else this.reports.delete(key);
 
     // Keep the tally incrementally: subtract this Service's old states, add its new ones.
-    for (const s of this.statesByService.get(key) ?? []) this.tally.set(s, (this.tally.get(s) ?? 0) - 1);
+    for (const p of before) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) - 1);
     for (const p of ports) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) + 1);
-    if (ports.length > 0)
-      this.statesByService.set(
-        key,
-        ports.map((p) => p.state),
-      );
-    else this.statesByService.delete(key);
     for (const [state, n] of this.tally) this.healthChecks.set({ state }, n);
   }
+}
 
-  /** Whether this report has exactly the series, drift values and states the Service's last one had. */
-  private sameReport(key: string, ports: readonly { labels: DriftLabels; drift: boolean; state: MetricState }[]): boolean {
-    const series = this.driftSeries.get(key) ?? [];
-    const values = this.driftValues.get(key) ?? [];
-    const states = this.statesByService.get(key) ?? [];
-    if (series.length !== ports.length || states.length !== ports.length) return false;
-    return ports.every((p, i) => {
-      const l = series[i];
-      return (
-        l !== undefined &&
-        p.drift === values[i] &&
-        p.state === states[i] &&
-        p.labels.namespace === l.namespace &&
-        p.labels.service === l.service &&
-        p.labels.port === l.port &&
-        p.labels.health_check === l.health_check
-      );
-    });
-  }
+interface PortReport {
+  readonly labels: DriftLabels;
+  readonly drift: boolean;
+  readonly state: MetricState;
+}
+
+/** Whether a report has exactly the series, drift values and states of the Service's last one. */
+function sameReport(before: readonly PortReport[], ports: readonly PortReport[]): boolean {
+  if (before.length !== ports.length) return false;
+  return ports.every((p, i) => {
+    const b = before[i];
+    if (b === undefined) return false;
+    return (
+      p.drift === b.drift &&
+      p.state === b.state &&
+      p.labels.namespace === b.labels.namespace &&
+      p.labels.service === b.labels.service &&
+      p.labels.port === b.labels.port &&
+      p.labels.health_check === b.labels.health_check
+    );
+  });
 }

@@ -61,6 +61,31 @@ const cases: Case[] = [
     pods: [readyPod(httpProbe('/by-name', 8000))],
     expect: (i) => assert.equal(desired(i).desired.requestPath, '/by-name'),
   },
+  // A named targetPort declared twice: the first declaration is the serving port, whether the
+  // container's ports are scanned (few) or indexed (more than 16, intent/probe.ts INDEXED_PORTS).
+  ...[0, 20].flatMap((filler): Case[] => {
+    const ports = [
+      ...Array.from({ length: filler }, (_, n) => ({ name: `p${n}`, containerPort: 10_000 + n })),
+      { name: 'web', containerPort: 8000 },
+      { name: 'web', containerPort: 9000 },
+    ];
+    const port: SlimServicePort = { name: 'http', port: 80, targetPort: 'web' };
+    return [
+      {
+        name: `readinessProbe: a targetPort name declared twice is its first declaration (${ports.length} ports)`,
+        port,
+        pods: [pod([container({ ports, readinessProbe: httpProbe('/first', 8000) })])],
+        expect: (i) => assert.equal(desired(i).desired.requestPath, '/first'),
+      },
+      {
+        name: `readinessProbe ignored: on the second declaration of a targetPort name (${ports.length} ports)`,
+        port,
+        inferFromLiveness: false,
+        pods: [pod([container({ ports, readinessProbe: httpProbe('/second', 9000) })])],
+        expect: kind('none', 'on port 9000, not the serving port 8000'),
+      },
+    ];
+  }),
   {
     name: 'readinessProbe ignored: probe on another port than the serving port',
     inferFromLiveness: false,

@@ -1,0 +1,77 @@
+// The index multimap whose one-member entries are the member itself (src/kube/key-sets.ts): it
+// must answer exactly as a Map of Sets would, in the same order, through any add/remove sequence.
+import assert from 'node:assert/strict';
+import { addMember, memberCount, membersOf, removeMember, type Members } from '../../src/kube/key-sets.js';
+
+type Op = readonly ['add' | 'remove', string];
+
+const cases: { name: string; ops: Op[] }[] = [
+  {
+    name: 'one member is held as itself, and goes with its removal',
+    ops: [
+      ['add', 'a'],
+      ['remove', 'a'],
+    ],
+  },
+  {
+    name: 'adding the one member again changes nothing',
+    ops: [
+      ['add', 'a'],
+      ['add', 'a'],
+    ],
+  },
+  {
+    name: 'removing a member not there changes nothing',
+    ops: [
+      ['add', 'a'],
+      ['remove', 'b'],
+      ['remove', 'b'],
+    ],
+  },
+  {
+    name: 'a second member makes a Set, in insertion order',
+    ops: [
+      ['add', 'a'],
+      ['add', 'b'],
+      ['add', 'c'],
+      ['add', 'b'],
+    ],
+  },
+  {
+    name: 'back to one member and up again keeps Set order',
+    ops: [
+      ['add', 'a'],
+      ['add', 'b'],
+      ['remove', 'a'],
+      ['add', 'c'],
+      ['add', 'a'],
+      ['remove', 'c'],
+      ['remove', 'b'],
+      ['remove', 'a'],
+    ],
+  },
+];
+
+describe('key-sets: a Map of Sets with one-member entries held as the member', function () {
+  for (const c of cases) {
+    it(c.name, function () {
+      const compact = new Map<string, Members>();
+      const sets = new Map<string, Set<string>>();
+      for (const [op, member] of c.ops) {
+        if (op === 'add') {
+          addMember(compact, 'k', member);
+          sets.set('k', (sets.get('k') ?? new Set()).add(member));
+        } else {
+          removeMember(compact, 'k', member);
+          sets.get('k')?.delete(member);
+          if (sets.get('k')?.size === 0) sets.delete('k');
+        }
+        const want = [...(sets.get('k') ?? [])];
+        assert.deepEqual([...membersOf(compact, 'k')], want, `after ${op} ${member}`);
+        assert.equal(memberCount(compact, 'k'), want.length);
+        assert.equal(compact.has('k'), want.length > 0);
+        assert.equal(typeof compact.get('k') === 'string', want.length === 1, 'one member is held as a string');
+      }
+    });
+  }
+});
