@@ -23,6 +23,7 @@ import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
 import { PatchesInFlight } from './patches-in-flight.js';
+import { PendingRereads } from './rereads.js';
 import { WriteDroppedError } from './write-limiter.js';
 
 export interface ReconcileDeps {
@@ -73,14 +74,6 @@ interface Rejection {
   readonly message: string;
 }
 
-/** A re-read of one check due at `dueAt`: after a patch (re-verify) or at the end of a BackendConfig grace. */
-interface Reread {
-  readonly key: string;
-  readonly name: string;
-  readonly scope: Scope;
-  readonly dueAt: number;
-}
-
 /** What reconcile remembers across passes; every map is bounded. */
 interface Memory {
   /** Checks with a patch in flight: no second PATCH for them until it settles. */
@@ -91,8 +84,8 @@ interface Memory {
   readonly drain: { active: boolean; readonly keys: Set<string> };
   /** Patches GCP rejected as invalid (key#port → what was sent and why it failed), so one bad patch is not re-sent every pass. */
   readonly rejected: Map<string, Rejection>;
-  /** Checks to re-read once (scope/name → when and for which Service). */
-  readonly rereads: Map<string, Reread>;
+  /** Checks to re-read once (scope/name → when and for which Service), indexed by Service key too. */
+  readonly rereads: PendingRereads;
   /** Patches applied whose condition write failed (key → port → the `patched` outcome), reported by the next pass that writes. */
   readonly unreported: Map<string, Map<string, UnreportedPatch>>;
   /** Since when each Service's own HealthCheckPolicy has waited for GKE to apply it (controller/gateway-reconcile.ts). */
@@ -124,7 +117,7 @@ export class ServiceReconciler {
   constructor(private readonly deps: ReconcileDeps) {
     this.memory = {
       rejected: new Map(),
-      rereads: new Map(),
+      rereads: new PendingRereads(MEMO_LIMIT),
       unreported: new Map(),
       patches: new PatchesInFlight(deps.maxPatchesInFlight ?? DEFAULT_MAX_PATCHES_IN_FLIGHT),
       failed: new Map(),
@@ -302,7 +295,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   }
   if (gw?.error) errors.push(gw.error);
   // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
-  for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
+  lookAgainAt = Math.min(lookAgainAt, memory.rereads.soonest(key));
   if (failedBefore?.size === 0) memory.failed.delete(key);
   if (inFlight) {
     keepPolicyReports(memory, key, reports, reportIds);
@@ -395,18 +388,15 @@ function checkKey(name: string, scope: Scope): string {
 }
 
 function scheduleReread(memory: Memory, key: string, live: LiveHealthCheck, dueAt: number): void {
-  const ck = checkKey(live.name, live.scope);
-  const have = memory.rereads.get(ck);
-  if (have?.key === key && have.dueAt === dueAt) return;
-  boundedSet(memory.rereads, ck, { key, name: live.name, scope: live.scope, dueAt });
+  memory.rereads.set(checkKey(live.name, live.scope), { key, name: live.name, scope: live.scope, dueAt });
 }
 
 /** Re-reads (one GET each) the checks of this Service whose re-read is due; returns their keys. */
 async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory: Memory, log: Logger): Promise<Set<string>> {
   const done = new Set<string>();
-  for (const [ck, r] of memory.rereads) {
-    if (r.key !== key || r.dueAt > nowMs) continue;
-    memory.rereads.delete(ck);
+  for (const [ck] of memory.rereads.due(key, nowMs)) {
+    const r = memory.rereads.take(ck, key, nowMs);
+    if (!r) continue;
     const read = await deps.backends.reread(r.name, r.scope);
     done.add(ck);
     log.debug('re-read health check', { health_check: r.name, found: read !== undefined });
@@ -429,7 +419,7 @@ function forgetKey(memory: Memory, key: string): void {
   memory.unreportedPolicies.delete(key);
   memory.failed.delete(key);
   memory.unappliedSince.delete(key);
-  for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);
+  memory.rereads.forget(key);
 }
 
 function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, limit = MEMO_LIMIT): void {
