@@ -18,7 +18,7 @@ import { isDrift, metricStateOf } from '../plan/states.js';
 import { OperationTimeoutError, classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Logger } from '../observability/log.js';
+import { lazyChild, type Logger } from '../observability/log.js';
 import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
@@ -167,7 +167,7 @@ export class ServiceReconciler {
 async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory): Promise<Outcome> {
   const { namespace, name } = refOfKey(key);
   const svc = deps.view.service(namespace, name);
-  const log = deps.log.child({ namespace, service: name });
+  const log = lazyChild(deps.log, { namespace, service: name });
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
     forgetKey(memory, key);
