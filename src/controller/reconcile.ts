@@ -9,7 +9,7 @@ import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../mo
 import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, PolicyWriter, StatusWriter } from '../model/ports.js';
 import { CONDITION_TYPE } from '../model/report.js';
 import type { ActiveMode } from '../parse/annotations.js';
-import { assessService, reportOf, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
+import { assessService, reportOf, type AssessOptions, type PortAssessment, type ServiceAssessment } from '../plan/assess.js';
 import { buildCondition, conditionChanged, notManagedCondition } from '../plan/condition.js';
 import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
@@ -180,9 +180,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
 
   // Re-reads that are due come first, so this pass plans against what GCP has now.
-  let reread: Set<string>;
+  let reread: ReadonlySet<string>;
   try {
-    reread = await rereadDue(key, nowMs, deps, memory, log);
+    reread = memory.rereads.pending(key) ? await rereadDue(key, nowMs, deps, memory, log) : NO_REREADS;
   } catch (err) {
     return { kind: 'error', error: classify(err) };
   }
@@ -391,6 +391,9 @@ function scheduleReread(memory: Memory, key: string, live: LiveHealthCheck, dueA
   memory.rereads.set(checkKey(live.name, live.scope), { key, name: live.name, scope: live.scope, dueAt });
 }
 
+/** No re-read this pass: most passes, so no Set is made for them. */
+const NO_REREADS: ReadonlySet<string> = new Set();
+
 /** Re-reads (one GET each) the checks of this Service whose re-read is due; returns their keys. */
 async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory: Memory, log: Logger): Promise<Set<string>> {
   const done = new Set<string>();
@@ -450,7 +453,11 @@ async function assessWithFreshBackends(
   };
   const first = assessService(svc, deps.view, deps.backends, opts);
   if (!first.managed) return { ok: true, assessment: first };
-  const missingChecks = first.ports.flatMap((p) => (p.backend?.healthCheck && !p.live ? [p.backend.healthCheck] : []));
+  // Most passes miss nothing: no array then (issue 11, a steady resync's allocation).
+  const missing = (p: PortAssessment) => p.backend?.healthCheck !== undefined && !p.live;
+  const missingChecks = first.ports.some(missing)
+    ? first.ports.flatMap((p) => (p.backend?.healthCheck && !p.live ? [p.backend.healthCheck] : []))
+    : [];
   if (first.unseenBackends.length === 0 && missingChecks.length === 0) return { ok: true, assessment: first };
   try {
     if (!(await deps.backends.refreshIfDue({ backendServices: first.unseenBackends, healthChecks: missingChecks }))) {

@@ -42,6 +42,11 @@ export class PendingRereads {
     cks.add(ck);
   }
 
+  /** Whether this Service has any re-read pending (due or not). */
+  pending(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
   /**
    * This Service's re-reads due at `nowMs`, in the order they were scheduled. They stay pending
    * until take()n, so one whose GET is never made (an earlier GET of the pass failed) is kept.

@@ -58,7 +58,10 @@ describe('PendingRereads', () => {
     assert.equal(p.size, 2);
     assert.deepEqual(names(p.due('ns/a', 99)), []);
     assert.deepEqual(names(p.due('ns/b', 99)), ['global/b', 'global/c']);
+    assert.equal(p.pending('ns/a'), false, 'evicted');
+    assert.equal(p.pending('ns/b'), true);
     p.forget('ns/b');
+    assert.equal(p.pending('ns/b'), false);
     assert.equal(p.size, 0);
     assert.equal(p.soonest('ns/b'), Infinity);
   });
