@@ -132,18 +132,6 @@ class PortResolver {
   }
 }
 
-/**
- * One PortResolver per Service object: the resolver depends on the Service alone, and the cache's
- * slim objects are immutable and replaced on every update (a steady resync builds no maps and, for
- * backends matched by name, hashes no names again). Weak: it goes with the Service version.
- */
-const resolvers = new WeakMap<SlimService, PortResolver>();
-function resolverOf(svc: SlimService): PortResolver {
-  let r = resolvers.get(svc);
-  if (!r) resolvers.set(svc, (r = new PortResolver(svc)));
-  return r;
-}
-
 interface Group {
   backend?: BackendServiceRef;
   gkeState?: string;
@@ -191,7 +179,7 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
   }
 
   // Each Ingress's backends annotation, parsed once and resolved to this Service's ports.
-  const resolver = resolverOf(svc);
+  const resolver = new PortResolver(svc);
   const unseen = new Set<string>();
   const resolved = new Map<SlimIngress, Map<SlimServicePort, { bs: BackendServiceRef; state: string }>>();
   for (const { ing, scope } of ingresses) {
