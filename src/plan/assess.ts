@@ -206,20 +206,20 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
   const intentFor = (port: SlimServicePort, kind: BackendKind): PortIntent => {
     if (!modeAnnotation.ok) return { kind: 'invalid', error: `Service ${namespace}/${name}: ${modeAnnotation.error}` };
     let byKind = memo.intents.get(port);
-    if (!byKind) memo.intents.set(port, (byKind = new Map<BackendKind, PortIntent>()));
-    let intent = byKind.get(kind);
+    if (!byKind) memo.intents.set(port, (byKind = {}));
+    let intent = byKind[kind];
     if (!intent) {
       ctx ??= serviceIntentContext({
         service: svc,
         pods: memo.pods,
         backendConfig: (n) => {
           const bc = view.backendConfig(namespace, n);
-          memo.backendConfigs.set(n, bc);
+          (memo.backendConfigs ??= []).push([n, bc]);
           return bc;
         },
         inferFromLiveness: opts.inferFromLiveness,
       });
-      byKind.set(kind, (intent = intentForServicePort(ctx, port, kind)));
+      byKind[kind] = intent = intentForServicePort(ctx, port, kind);
     }
     return intent;
   };
@@ -271,8 +271,9 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
 interface IntentMemo {
   readonly pods: readonly SlimPod[];
   readonly inferFromLiveness: boolean;
-  readonly backendConfigs: Map<string, SlimBackendConfig | undefined>;
-  readonly intents: Map<SlimServicePort, Map<BackendKind, PortIntent>>;
+  /** Usually none: no list then. Retained per Service, so kept small (issue 11: the memo's heap). */
+  backendConfigs?: [string, SlimBackendConfig | undefined][];
+  readonly intents: Map<SlimServicePort, Partial<Record<BackendKind, PortIntent>>>;
 }
 /** Weak: a Service version gone from the cache takes its memo with it. */
 const intentMemos = new WeakMap<SlimService, IntentMemo>();
@@ -282,13 +283,13 @@ function intentMemoFor(svc: SlimService, view: ClusterView, inferFromLiveness: b
   const pods = view.podsFor(svc);
   const memo = intentMemos.get(svc);
   if (memo?.inferFromLiveness === inferFromLiveness && sameObjects(memo.pods, pods) && sameBackendConfigs(memo, svc, view)) return memo;
-  const fresh: IntentMemo = { pods, inferFromLiveness, backendConfigs: new Map(), intents: new Map() };
+  const fresh: IntentMemo = { pods, inferFromLiveness, intents: new Map() };
   intentMemos.set(svc, fresh);
   return fresh;
 }
 
 function sameBackendConfigs(memo: IntentMemo, svc: SlimService, view: ClusterView): boolean {
-  for (const [n, bc] of memo.backendConfigs) if (view.backendConfig(svc.metadata.namespace, n) !== bc) return false;
+  for (const [n, bc] of memo.backendConfigs ?? []) if (view.backendConfig(svc.metadata.namespace, n) !== bc) return false;
   return true;
 }
 
