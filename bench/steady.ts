@@ -182,15 +182,31 @@ events.length = 0;
 const runs = [];
 // HCSYNC_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured resyncs only (open in Chrome DevTools).
 const profile = process.env.HCSYNC_BENCH_PROFILE;
-const session = profile ? new Session() : undefined;
-const post = (method: string) => new Promise<unknown>((ok, fail) => session?.post(method, (e, r) => (e ? fail(e) : ok(r))));
-if (session) {
-  session.connect();
+// HCSYNC_BENCH_HEAP_PROFILE=file.heapprofile: a sampling profile of what steady resyncs allocate,
+// collected objects included (open in Chrome DevTools' Memory tab).
+const heapProfile = process.env.HCSYNC_BENCH_HEAP_PROFILE;
+const session = profile || heapProfile ? new Session() : undefined;
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((ok, fail) => session?.post(method, params, (e, r) => (e ? fail(e) : ok(r))));
+if (session) session.connect();
+if (profile) {
   await post('Profiler.enable');
   await post('Profiler.start');
 }
-for (let r = 0; r < 3; r++) runs.push(await resync());
-if (session && profile) writeFileSync(profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+// The heap profile covers the last two resyncs: the first after the warm pass meets the Services
+// its status writes replaced (new objects, so nothing memoised yet), the next ones are steady.
+runs.push(await resync());
+if (heapProfile) {
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+for (let r = 0; r < 2; r++) runs.push(await resync());
+if (profile) writeFileSync(profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+if (heapProfile) writeFileSync(heapProfile, JSON.stringify(((await post('HeapProfiler.stopSampling')) as { profile: unknown }).profile));
 const best = runs.reduce((a, b) => (a.cpuMs < b.cpuMs ? a : b));
 console.log(
   `steady resync of ${best.keys} Services (${3 * S} Pods, ${NAMESPACES} namespaces${BY_NAME ? ', backends matched by name' : ''}): CPU ${best.cpuMs.toFixed(0)} ms (runs: ${runs.map((r) => r.cpuMs.toFixed(0)).join(', ')} ms; first pass ${warm.cpuMs.toFixed(0)} ms, ${warmWrites} status writes); ` +

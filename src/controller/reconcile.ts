@@ -9,7 +9,7 @@ import { portLabel, refOfKey, type SlimCondition, type SlimService } from '../mo
 import type { BackendLookup, ClusterView, EventRecorder, HealthCheckPatcher, PolicyWriter, StatusWriter } from '../model/ports.js';
 import { CONDITION_TYPE } from '../model/report.js';
 import type { ActiveMode } from '../parse/annotations.js';
-import { assessService, reportOf, type AssessOptions, type ServiceAssessment } from '../plan/assess.js';
+import { assessService, reportOf, type AssessOptions, type PortAssessment, type ServiceAssessment } from '../plan/assess.js';
 import { buildCondition, conditionChanged, notManagedCondition } from '../plan/condition.js';
 import { plannedEvents } from '../plan/events.js';
 import type { PortOutcome, PortReport } from '../plan/outcome.js';
@@ -18,11 +18,12 @@ import { isDrift, metricStateOf } from '../plan/states.js';
 import { OperationTimeoutError, classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Logger } from '../observability/log.js';
+import { lazyChild, type Logger } from '../observability/log.js';
 import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
 import { PatchesInFlight } from './patches-in-flight.js';
+import { PendingRereads } from './rereads.js';
 import { WriteDroppedError } from './write-limiter.js';
 
 export interface ReconcileDeps {
@@ -76,14 +77,6 @@ interface Rejection {
   readonly message: string;
 }
 
-/** A re-read of one check due at `dueAt`: after a patch (re-verify) or at the end of a BackendConfig grace. */
-interface Reread {
-  readonly key: string;
-  readonly name: string;
-  readonly scope: Scope;
-  readonly dueAt: number;
-}
-
 /** What reconcile remembers across passes; every map is bounded. */
 interface Memory {
   /** Checks with a patch in flight: no second PATCH for them until it settles. */
@@ -94,8 +87,8 @@ interface Memory {
   readonly drain: { active: boolean; readonly keys: Set<string> };
   /** Patches GCP rejected as invalid (key#port → what was sent and why it failed), so one bad patch is not re-sent every pass. */
   readonly rejected: Map<string, Rejection>;
-  /** Checks to re-read once (scope/name → when and for which Service). */
-  readonly rereads: Map<string, Reread>;
+  /** Checks to re-read once (scope/name → when and for which Service), indexed by Service key too. */
+  readonly rereads: PendingRereads;
   /** Patches applied whose condition write failed (key → port → the `patched` outcome), reported by the next pass that writes. */
   readonly unreported: Map<string, Map<string, UnreportedPatch>>;
   /** Since when each Service's own HealthCheckPolicy has waited for GKE to apply it (controller/gateway-reconcile.ts). */
@@ -127,7 +120,7 @@ export class ServiceReconciler {
   constructor(private readonly deps: ReconcileDeps) {
     this.memory = {
       rejected: new Map(),
-      rereads: new Map(),
+      rereads: new PendingRereads(MEMO_LIMIT),
       unreported: new Map(),
       patches: new PatchesInFlight(deps.maxPatchesInFlight ?? DEFAULT_MAX_PATCHES_IN_FLIGHT),
       failed: new Map(),
@@ -177,7 +170,7 @@ export class ServiceReconciler {
 async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory): Promise<Outcome> {
   const { namespace, name } = refOfKey(key);
   const svc = deps.view.service(namespace, name);
-  const log = deps.log.child({ namespace, service: name });
+  const log = lazyChild(deps.log, { namespace, service: name });
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
     forgetKey(memory, key);
@@ -190,9 +183,9 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   const previous = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
 
   // Re-reads that are due come first, so this pass plans against what GCP has now.
-  let reread: Set<string>;
+  let reread: ReadonlySet<string>;
   try {
-    reread = await rereadDue(key, nowMs, deps, memory, log);
+    reread = memory.rereads.pending(key) ? await rereadDue(key, nowMs, deps, memory, log) : NO_REREADS;
   } catch (err) {
     return { kind: 'error', error: classify(err) };
   }
@@ -305,7 +298,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   }
   if (gw?.error) errors.push(gw.error);
   // A re-read still pending for this Service (e.g. a re-verify scheduled by an earlier pass) brings it back then.
-  for (const r of memory.rereads.values()) if (r.key === key) lookAgainAt = Math.min(lookAgainAt, r.dueAt);
+  lookAgainAt = Math.min(lookAgainAt, memory.rereads.soonest(key));
   if (failedBefore?.size === 0) memory.failed.delete(key);
   if (inFlight) {
     keepPolicyReports(memory, key, reports, reportIds);
@@ -398,18 +391,18 @@ function checkKey(name: string, scope: Scope): string {
 }
 
 function scheduleReread(memory: Memory, key: string, live: LiveHealthCheck, dueAt: number): void {
-  const ck = checkKey(live.name, live.scope);
-  const have = memory.rereads.get(ck);
-  if (have?.key === key && have.dueAt === dueAt) return;
-  boundedSet(memory.rereads, ck, { key, name: live.name, scope: live.scope, dueAt });
+  memory.rereads.set(checkKey(live.name, live.scope), { key, name: live.name, scope: live.scope, dueAt });
 }
+
+/** No re-read this pass: most passes, so no Set is made for them. */
+const NO_REREADS: ReadonlySet<string> = new Set();
 
 /** Re-reads (one GET each) the checks of this Service whose re-read is due; returns their keys. */
 async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory: Memory, log: Logger): Promise<Set<string>> {
   const done = new Set<string>();
-  for (const [ck, r] of memory.rereads) {
-    if (r.key !== key || r.dueAt > nowMs) continue;
-    memory.rereads.delete(ck);
+  for (const [ck] of memory.rereads.due(key, nowMs)) {
+    const r = memory.rereads.take(ck, key, nowMs);
+    if (!r) continue;
     const read = await deps.backends.reread(r.name, r.scope);
     done.add(ck);
     log.debug('re-read health check', { health_check: r.name, found: read !== undefined });
@@ -432,7 +425,7 @@ function forgetKey(memory: Memory, key: string): void {
   memory.unreportedPolicies.delete(key);
   memory.failed.delete(key);
   memory.unappliedSince.delete(key);
-  for (const [ck, r] of memory.rereads) if (r.key === key) memory.rereads.delete(ck);
+  memory.rereads.forget(key);
 }
 
 function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, limit = MEMO_LIMIT): void {
@@ -463,7 +456,11 @@ async function assessWithFreshBackends(
   };
   const first = assessService(svc, deps.view, deps.backends, opts);
   if (!first.managed) return { ok: true, assessment: first };
-  const missingChecks = first.ports.flatMap((p) => (p.backend?.healthCheck && !p.live ? [p.backend.healthCheck] : []));
+  // Most passes miss nothing: no array then (issue 11, a steady resync's allocation).
+  const missing = (p: PortAssessment) => p.backend?.healthCheck !== undefined && !p.live;
+  const missingChecks = first.ports.some(missing)
+    ? first.ports.flatMap((p) => (p.backend?.healthCheck && !p.live ? [p.backend.healthCheck] : []))
+    : [];
   if (first.unseenBackends.length === 0 && missingChecks.length === 0) return { ok: true, assessment: first };
   try {
     if (!(await deps.backends.refreshIfDue({ backendServices: first.unseenBackends, healthChecks: missingChecks }))) {

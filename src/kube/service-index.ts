@@ -15,9 +15,14 @@ export function selectorMatches(
   selector: Readonly<Record<string, string>> | undefined,
   labels: Readonly<Record<string, string>> | undefined,
 ): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
-  return true;
+  // No Object.keys/entries: called per candidate Pod on every pass, it allocates nothing (issue 11).
+  let pairs = 0;
+  for (const k in selector) {
+    if (!Object.hasOwn(selector, k)) continue;
+    pairs++;
+    if (labels?.[k] !== selector[k]) return false;
+  }
+  return pairs > 0;
 }
 
 /**

@@ -1,0 +1,81 @@
+// assessService's intent memo (plan/assess.ts, issue 11): intents are kept per Service object and
+// reused only while the Pods, the BackendConfigs intent looked up and --infer-from-liveness are the
+// same; a new version of any of them is read again, so a steady resync derives nothing and a
+// change is never missed.
+import assert from 'node:assert/strict';
+import { StaticClusterView } from '../../src/kube/cluster-view.js';
+import type { BackendServiceRef, LiveHealthCheck } from '../../src/model/health-check.js';
+import type { SlimBackendConfig, SlimPod, SlimService } from '../../src/model/kube.js';
+import type { BackendReader } from '../../src/model/ports.js';
+import { assessService } from '../../src/plan/assess.js';
+import type { PortIntent } from '../../src/intent/intent.js';
+import { backendConfig, container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
+
+const HC = 'k8s1-abcdef12-default-web-80-12345678';
+const bs: BackendServiceRef = {
+  name: HC,
+  scope: { kind: 'global' },
+  healthCheck: { name: HC, scope: { kind: 'global' } },
+  service: { namespace: 'default', name: 'web', port: '80' },
+  backendKind: 'neg',
+};
+const live: LiveHealthCheck = liveCheck({ name: HC });
+const backends: BackendReader = { backendService: () => bs, healthCheck: () => live };
+const ing = ingress({ classAnnotation: 'gce', gkeBackends: { [HC]: 'HEALTHY' } });
+
+function intentOf(svc: SlimService, pods: SlimPod[], bcs: SlimBackendConfig[], inferFromLiveness = true): PortIntent {
+  const view = new StaticClusterView({ services: [svc], pods, ingresses: [ing], backendConfigs: bcs });
+  const a = assessService(svc, view, backends, { mode: 'enforce', inferFromLiveness });
+  assert.ok(a.managed, 'managed');
+  const p = a.ports[0];
+  assert.ok(p, 'one port');
+  return p.intent;
+}
+const pathOf = (i: PortIntent) => (i.kind === 'desired' ? i.desired.requestPath : i.kind);
+
+describe('assessService intent memo', () => {
+  it('reuses the intent while the Service, its Pods and BackendConfigs are the same objects', () => {
+    const svc = service();
+    const pods = [pod([container({ readinessProbe: httpProbe('/ready') })]), pod([container({ readinessProbe: httpProbe('/ready') })])];
+    const first = intentOf(svc, pods, []);
+    assert.equal(pathOf(first), '/ready');
+    assert.equal(intentOf(svc, [...pods], []), first, 'same objects: the same intent, not derived again');
+    assert.notEqual(intentOf(service(), pods, []), first, 'another Service object: derived again');
+  });
+
+  it('derives again when a Pod is replaced, added or removed', () => {
+    const svc = service();
+    const a = pod([container({ readinessProbe: httpProbe('/ready') })], { name: 'a', created: '2026-01-01T00:00:01Z' });
+    const b = pod([container({ readinessProbe: httpProbe('/ready') })], { name: 'b', created: '2026-01-01T00:00:02Z' });
+    const b2 = { ...b, spec: { containers: [container({ readinessProbe: httpProbe('/v2') })] } };
+    const cases: { pods: SlimPod[]; want: string | undefined }[] = [
+      { pods: [a, b], want: '/ready' },
+      { pods: [a, b2], want: 'hold' }, // a rollout: the Pods disagree
+      { pods: [b2], want: '/v2' },
+      { pods: [], want: 'none' },
+      { pods: [a], want: '/ready' },
+    ];
+    for (const c of cases) assert.equal(pathOf(intentOf(svc, c.pods, [])), c.want, c.pods.map((p) => p.metadata.name).join(','));
+  });
+
+  it('derives again when a BackendConfig it looked up appears or changes', () => {
+    const svc = service({ annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}' } });
+    const pods = [pod([container({ readinessProbe: httpProbe('/ready') })])];
+    assert.equal(intentOf(svc, pods, []).kind, 'hold', 'not in the cache yet: hold');
+    const withPath = intentOf(svc, pods, [backendConfig('bc', { requestPath: '/bc' })]);
+    assert.ok(withPath.kind === 'desired');
+    assert.deepEqual(withPath.backendConfig?.fields, { requestPath: '/bc' });
+    const withInterval = intentOf(svc, pods, [backendConfig('bc', { checkIntervalSec: 30 })]);
+    assert.ok(withInterval.kind === 'desired');
+    assert.deepEqual(withInterval.backendConfig?.fields, { checkIntervalSec: 30 });
+    assert.equal(intentOf(svc, pods, []).kind, 'hold', 'gone again: hold');
+  });
+
+  it('derives again when --infer-from-liveness differs', () => {
+    const svc = service();
+    const pods = [pod([container({ livenessProbe: httpProbe('/live') })])];
+    assert.equal(pathOf(intentOf(svc, pods, [], true)), '/live');
+    assert.equal(pathOf(intentOf(svc, pods, [], false)), 'none');
+    assert.equal(pathOf(intentOf(svc, pods, [], true)), '/live');
+  });
+});
