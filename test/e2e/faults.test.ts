@@ -148,7 +148,9 @@ describe('e2e: faults while hcsync converges (fault | converged | patches | dupl
         const have = await Promise.all([...all.map((s) => getHc(ns, s)), getHc(tenant, 's0')]);
         return have.every(Boolean) ? true : undefined;
       },
-      40_000,
+      // Set-up, not the behaviour under test: the ingress-gce stand-in creates ~10 checks with
+      // their backends and URL map; on a loaded 2-core machine that took over 40 s (full runs, 2026-11-30).
+      90_000,
       250,
     );
     const probe = { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2 };
