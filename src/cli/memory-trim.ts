@@ -5,7 +5,7 @@
 // was 138 MiB committed while the process still held 347 MiB RSS, 140 MiB of it freed heap pages.
 // Only a memory-reducing collection (V8's LowMemoryNotification; `HeapProfiler.collectGarbage`
 // through the in-process inspector session, no flag or open port needed) releases them. That costs
-// a few full collections, so it runs only when the event loop was idle over the last check and RSS
+// a few full collections, so it runs only when the event loop was under TRIM_POLICY.maxBusy busy over the last check and RSS
 // has grown above what the previous trim left, at most once a minute.
 import { Session } from 'node:inspector/promises';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -49,7 +49,7 @@ export interface TrimState {
 }
 
 /**
- * Whether to run a memory-reducing collection now: the loop was idle over the last check (`busy`
+ * Whether to run a memory-reducing collection now: the loop was at most `maxBusy` busy over the last check (`busy`
  * is its utilisation, 0–1), the last trim is at least `minIntervalMs` ago, and RSS grew by both
  * `minGrowthBytes` and `minGrowthRatio` over the baseline. Each trim sets the baseline to the RSS
  * it left, so one that frees little (live data grew) is not repeated every minute.
