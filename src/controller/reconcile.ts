@@ -22,6 +22,7 @@ import { lazyChild, type Logger } from '../observability/log.js';
 import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
+import { PassRecorder, readsUnchanged, type PassReads } from './pass-reads.js';
 import { PatchesInFlight } from './patches-in-flight.js';
 import { PendingRereads } from './rereads.js';
 import { WriteDroppedError } from './write-limiter.js';
@@ -99,6 +100,12 @@ interface Memory {
    * the next pass that reports, since that pass sees the policy already written (held or in sync).
    */
   readonly unreportedPolicies: Map<string, Map<string, PortOutcome & { state: 'patched' }>>;
+  /**
+   * What the last pass over each Service version read, kept only when that pass ended settled
+   * (settledPass): a pass that would read the very same objects returns at once (pass-reads.ts).
+   * Weak: a Service version gone from the cache takes its record with it.
+   */
+  settled: WeakMap<SlimService, PassReads>;
 }
 
 interface SettledFailure {
@@ -127,7 +134,17 @@ export class ServiceReconciler {
       drain: { active: false, keys: new Set() },
       unappliedSince: new Map(),
       unreportedPolicies: new Map(),
+      settled: new WeakMap(),
     };
+  }
+
+  /**
+   * Forgets every settled pass, so each Service is assessed in full on its next pass. The
+   * controller calls it whenever this replica starts or stops leading: a pass is only ever reused
+   * within one term.
+   */
+  forgetSettledPasses(): void {
+    this.memory.settled = new WeakMap();
   }
 
   /** Checks with a patch in flight (for tests and shutdown). */
@@ -167,9 +184,42 @@ export class ServiceReconciler {
   }
 }
 
+/** The outcome of a pass that found its Service as settled as before. */
+const DONE: Outcome = Object.freeze({ kind: 'done' });
+
+/**
+ * States whose report is the assessment's plan as is (no patch sent, nothing waited for or
+ * remembered across passes): a pass that ended with only these, done, and wrote nothing would end
+ * the same with the same inputs. `patched`, `patch_failed` and `not_ready` involve GCP's answers
+ * or a requeue, so they never count.
+ */
+const SETTLED_STATES: ReadonlySet<PortOutcome['state']> = new Set(['in_sync', 'no_intent', 'drifted', 'hold', 'invalid', 'conflict']);
+
+/**
+ * Whether this Service's pass can be skipped: its last pass over this very Service object ended
+ * settled, nothing is pending for it (no patch in flight anywhere, no re-read, no unreported or
+ * failed patch, no policy awaiting GKE), and everything that pass read is still the same object.
+ * Then a full pass would compute the same condition (unchanged: no write), no Event and the same
+ * metrics, which the last pass set already (issue 11: a steady resync of 5,000 in-sync Services).
+ */
+function settledAsBefore(key: string, svc: SlimService, deps: ReconcileDeps, memory: Memory): boolean {
+  const reads = memory.settled.get(svc);
+  return (
+    reads !== undefined &&
+    memory.patches.size === 0 &&
+    !memory.rereads.pending(key) &&
+    !memory.failed.has(key) &&
+    !memory.unreported.has(key) &&
+    !memory.unreportedPolicies.has(key) &&
+    !memory.unappliedSince.has(key) &&
+    readsUnchanged(reads, svc, deps.view, deps.backends)
+  );
+}
+
 async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory): Promise<Outcome> {
   const { namespace, name } = refOfKey(key);
   const svc = deps.view.service(namespace, name);
+  if (svc && settledAsBefore(key, svc, deps, memory)) return DONE;
   const log = lazyChild(deps.log, { namespace, service: name });
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
@@ -190,12 +240,18 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     return { kind: 'error', error: classify(err) };
   }
 
-  const assessed = await assessWithFreshBackends(svc, deps, log);
+  // This pass reads through a recorder: when it ends settled, the next one may be skipped (settledAsBefore).
+  const rec = new PassRecorder(svc, deps.view, deps.backends);
+  const assessed = await assessWithFreshBackends(svc, { ...deps, view: rec.view, backends: rec.backends }, log);
   if (!assessed.ok) return { kind: 'error', error: assessed.error };
   const assessment = assessed.assessment;
   // The Gateway half (GKE Gateway backends): its ports join the same condition, Events and metrics.
   const gw: GatewayPass | undefined = deps.policies
-    ? await reconcileGateway(svc, { ...deps, policies: deps.policies, unappliedSince: memory.unappliedSince }, log)
+    ? await reconcileGateway(
+        svc,
+        { ...deps, view: rec.view, backends: rec.backends, policies: deps.policies, unappliedSince: memory.unappliedSince },
+        log,
+      )
     : undefined;
   if (!assessment.managed && !gw?.managed) {
     deps.metrics.setServiceReport(key, []);
@@ -229,7 +285,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     // A BackendConfig just changed: ingress-gce applies it on its next sync (docs §5.1), so a
     // difference in the fields it owns is not drift yet. Hold, and re-read the check when the grace ends.
     if (plan.state === 'drifted' && plan.source === 'BackendConfig' && intent.kind === 'desired' && intent.backendConfig && live) {
-      const changedAt = deps.view.backendConfigChangedAt?.(namespace, intent.backendConfig.name);
+      const changedAt = rec.view.backendConfigChangedAt?.(namespace, intent.backendConfig.name);
       const grace = backendConfigGrace(changedAt, nowMs, deps.backendConfigGraceMs ?? DEFAULT_BACKENDCONFIG_GRACE_MS);
       if (grace) {
         plan = {
@@ -342,7 +398,20 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
       .catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
-  return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  const next = nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  // Settled: done, nothing written, sent, re-read or taken from an earlier pass, every port's report its plan.
+  const settled =
+    next.kind === 'done' &&
+    !changed &&
+    applied.size === 0 &&
+    unreported === undefined &&
+    failedBefore === undefined &&
+    reread.size === 0 &&
+    reports.every((r) => SETTLED_STATES.has(r.outcome.state));
+  const reads = settled ? rec.reads() : undefined;
+  if (reads) memory.settled.set(svc, reads);
+  else memory.settled.delete(svc);
+  return next;
 }
 
 /** What the work queue does after a pass: the errors first, then the soonest look again (a backend not ready, a re-read due). */
