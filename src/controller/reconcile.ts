@@ -399,14 +399,14 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
   const next = nextStep(errors, notReady, lookAgainAt, nowMs, deps);
-  // Settled: done, nothing written, sent, re-read or taken from an earlier pass, every port's report its plan.
+  // Settled: done, nothing written, sent or taken from an earlier pass, every port's report its plan.
+  // A re-read made at the start of this pass (a re-verify) counts: the record holds what was read after it.
   const settled =
     next.kind === 'done' &&
     !changed &&
     applied.size === 0 &&
     unreported === undefined &&
     failedBefore === undefined &&
-    reread.size === 0 &&
     reports.every((r) => SETTLED_STATES.has(r.outcome.state));
   const reads = settled ? rec.reads() : undefined;
   if (reads) memory.settled.set(svc, reads);

@@ -80,7 +80,7 @@ class World {
     };
   }
 
-  reconciler(o: Partial<Pick<ReconcileDeps, 'mode' | 'inferFromLiveness'>> = {}): ServiceReconciler {
+  reconciler(o: Partial<Pick<ReconcileDeps, 'mode' | 'inferFromLiveness' | 'reverifyAfterMs'>> = {}): ServiceReconciler {
     return new ServiceReconciler({
       view: this.view,
       backends: this.inventory,
@@ -98,6 +98,7 @@ class World {
       mode: o.mode ?? 'enforce',
       inferFromLiveness: o.inferFromLiveness ?? true,
       notReadyRequeueMs: 1000,
+      ...(o.reverifyAfterMs !== undefined ? { reverifyAfterMs: o.reverifyAfterMs } : {}),
     });
   }
 
@@ -238,5 +239,19 @@ describe('reconcile: a settled pass is reused only while every input is the same
       ['/annotated', '/annotated'],
       'not skipped: the change is seen',
     );
+  });
+
+  it('a patched check settles with its re-verify: the pass that re-read it is kept, and the next resync is skipped', async () => {
+    const w = new World({ 'hcsync.io/health-path': '/annotated' });
+    const r = w.reconciler({ reverifyAfterMs: 0 });
+    await w.inventory.refresh();
+    assert.equal((await r.reconcile(KEY)).kind, 'requeueAfter', 'patched: back to re-verify');
+    assert.equal(w.writes.at(-1)?.reason, 'Patched');
+    assert.equal((await r.reconcile(KEY)).kind, 'done', 're-verified (one GET): in sync, the condition stays Patched');
+    assert.equal(w.writes.length, 1);
+    await w.inventory.refresh();
+    w.tamperInPlace('/tampered');
+    assert.equal(await r.reconcile(KEY).then((o) => o.kind), 'done');
+    assert.equal(w.compute.patches.length, 1, 'skipped: only the first patch');
   });
 });
