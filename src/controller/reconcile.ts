@@ -17,6 +17,7 @@ import { diffFields, type PortPlan } from '../plan/port-plan.js';
 import { isDrift, metricStateOf } from '../plan/states.js';
 import { OperationTimeoutError, classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
+import { sameServiceApartFromStatus } from '../kube/service-index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { lazyChild, type Logger } from '../observability/log.js';
 import { NotLeaderError } from './fence.js';
@@ -106,6 +107,14 @@ interface Memory {
    * Weak: a Service version gone from the cache takes its record with it.
    */
   settled: WeakMap<SlimService, PassReads>;
+  /**
+   * The record of a pass that was settled but for its own condition write (key → the Service it
+   * wrote for, the condition written, its reads): the write's echo is a new Service object, which
+   * adopts the record when it differs from the one written for only by that very condition
+   * (adoptAfterWrite). Without it, the first resync after any condition write (every Service
+   * after convergence) would be a full pass.
+   */
+  readonly written: Map<string, { readonly service: SlimService; readonly condition: SlimCondition; readonly reads: PassReads }>;
 }
 
 interface SettledFailure {
@@ -135,6 +144,7 @@ export class ServiceReconciler {
       unappliedSince: new Map(),
       unreportedPolicies: new Map(),
       settled: new WeakMap(),
+      written: new Map(),
     };
   }
 
@@ -145,6 +155,7 @@ export class ServiceReconciler {
    */
   forgetSettledPasses(): void {
     this.memory.settled = new WeakMap();
+    this.memory.written.clear();
   }
 
   /** Checks with a patch in flight (for tests and shutdown). */
@@ -203,16 +214,46 @@ const SETTLED_STATES: ReadonlySet<PortOutcome['state']> = new Set(['in_sync', 'n
  * metrics, which the last pass set already (issue 11: a steady resync of 5,000 in-sync Services).
  */
 function settledAsBefore(key: string, svc: SlimService, deps: ReconcileDeps, memory: Memory): boolean {
-  const reads = memory.settled.get(svc);
+  if (
+    memory.patches.size > 0 ||
+    memory.rereads.pending(key) ||
+    memory.failed.has(key) ||
+    memory.unreported.has(key) ||
+    memory.unreportedPolicies.has(key) ||
+    memory.unappliedSince.has(key)
+  )
+    return false;
+  const reads = memory.settled.get(svc) ?? adoptAfterWrite(key, svc, memory);
+  return reads !== undefined && readsUnchanged(reads, svc, deps.view, deps.backends);
+}
+
+/**
+ * The record of the pass that wrote this Service's condition, for the Service version that write
+ * produced: taken when `svc` differs from the version written for only in its status (what hcsync
+ * reads of a Service is the same: kube/service-index.ts) and carries exactly the condition written.
+ * A full pass over it would then plan the same, find the condition unchanged (a `Patched` one is
+ * kept while its checks are in sync, plan/condition.ts) and emit nothing.
+ */
+function adoptAfterWrite(key: string, svc: SlimService, memory: Memory): PassReads | undefined {
+  const w = memory.written.get(key);
+  if (!w) return undefined;
+  memory.written.delete(key);
+  const now = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
+  // The fields a pass compares (conditionChanged); the API server may store lastTransitionTime at another precision.
+  if (!now || conditionChanged(now, w.condition) || !sameServiceApartFromStatus(w.service, svc)) return undefined;
+  memory.settled.set(svc, w.reads);
+  return w.reads;
+}
+
+/**
+ * Reports whose condition the next pass keeps as written: all of SETTLED_STATES, or in sync with
+ * patches reported (the condition stays `Patched` while the checks hold; `patched` and `in_sync`
+ * are the same metric state).
+ */
+function keptAfterWrite(reports: readonly PortReport[]): boolean {
   return (
-    reads !== undefined &&
-    memory.patches.size === 0 &&
-    !memory.rereads.pending(key) &&
-    !memory.failed.has(key) &&
-    !memory.unreported.has(key) &&
-    !memory.unreportedPolicies.has(key) &&
-    !memory.unappliedSince.has(key) &&
-    readsUnchanged(reads, svc, deps.view, deps.backends)
+    reports.every((r) => SETTLED_STATES.has(r.outcome.state)) ||
+    reports.every((r) => r.outcome.state === 'in_sync' || r.outcome.state === 'patched' || r.outcome.state === 'no_intent')
   );
 }
 
@@ -411,6 +452,19 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
   const reads = settled ? rec.reads() : undefined;
   if (reads) memory.settled.set(svc, reads);
   else memory.settled.delete(svc);
+  memory.written.delete(key);
+  // Settled but for the condition write (and the earlier patches it reported): kept for the write's echo.
+  if (
+    changed &&
+    next.kind === 'done' &&
+    applied.size === 0 &&
+    failedBefore === undefined &&
+    !memory.unreported.has(key) &&
+    keptAfterWrite(reports)
+  ) {
+    const writtenReads = rec.reads();
+    if (writtenReads) boundedSet(memory.written, key, { service: svc, condition, reads: writtenReads });
+  }
   return next;
 }
 
@@ -490,6 +544,7 @@ function keepPolicyReports(memory: Memory, key: string, reports: readonly PortRe
 }
 
 function forgetKey(memory: Memory, key: string): void {
+  memory.written.delete(key);
   memory.unreported.delete(key);
   memory.unreportedPolicies.delete(key);
   memory.failed.delete(key);

@@ -254,4 +254,39 @@ describe('reconcile: a settled pass is reused only while every input is the same
     assert.equal(await r.reconcile(KEY).then((o) => o.kind), 'done');
     assert.equal(w.compute.patches.length, 1, 'skipped: only the first patch');
   });
+
+  it('the version its own condition write produced adopts that pass: the first resync after a write is skipped, unless the echo differs', async () => {
+    const w = new World();
+    const r = w.reconciler();
+    assert.equal(await w.resync(r), 'done');
+    assert.deepEqual(
+      w.writes.map((c) => c.reason),
+      ['InSync'],
+    );
+    await w.inventory.refresh();
+    w.tamperInPlace('/tampered');
+    assert.equal((await r.reconcile(KEY)).kind, 'done');
+    assert.equal(w.compute.patches.length, 0, 'the echo (status only) adopted the writing pass: skipped');
+
+    // The condition edited by hand in the version seen: a full pass, which puts it back.
+    const u = new World();
+    const ru = u.reconciler();
+    await u.resync(ru);
+    const edited = { ...u.writes[0]!, message: 'edited by hand' };
+    u.svc = { ...u.svc, status: { conditions: [edited] } };
+    await u.resync(ru);
+    assert.equal(u.writes.length, 2, 'written again');
+    assert.equal(u.writes[1]?.message, u.writes[0]?.message);
+
+    // Anything hcsync reads changed along with the status: a full pass.
+    const v = new World();
+    const rv = v.reconciler();
+    await v.resync(rv);
+    v.svc = { ...v.svc, metadata: { ...v.svc.metadata, annotations: { 'hcsync.io/health-path': '/new' } } };
+    await v.resync(rv);
+    assert.deepEqual(
+      v.compute.patches.map((p) => p.requestPath),
+      ['/new'],
+    );
+  });
 });
