@@ -170,6 +170,8 @@ export class Controller {
   /** Starts reconciling (the leader only), once the caches have synced; nothing is reconciled before. */
   async startWorking(): Promise<void> {
     if (!(await this.waitForCacheSync())) return;
+    // A new term assesses every Service in full (reconcile.ts: passes are reused within one term only).
+    this.reconciler.forgetSettledPasses();
     this.working = true;
     await this.resync();
   }
@@ -185,6 +187,7 @@ export class Controller {
    */
   stepDown(why: string): void {
     this.working = false;
+    this.reconciler.forgetSettledPasses();
     this.fence.close(why);
     this.limiter.dropQueued(why);
   }

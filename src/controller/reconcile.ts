@@ -17,11 +17,13 @@ import { diffFields, type PortPlan } from '../plan/port-plan.js';
 import { isDrift, metricStateOf } from '../plan/states.js';
 import { OperationTimeoutError, classify, type GcpError } from '../gcp/errors.js';
 import { describeKubeError } from '../kube/errors.js';
+import { sameServiceApartFromStatus } from '../kube/service-index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { lazyChild, type Logger } from '../observability/log.js';
 import { NotLeaderError } from './fence.js';
 import { isTerminal, type Outcome } from './outcome.js';
 import { deleteOrphanPolicy, reconcileGateway, type GatewayPass } from './gateway-reconcile.js';
+import { PassRecorder, readsUnchanged, type PassReads } from './pass-reads.js';
 import { PatchesInFlight } from './patches-in-flight.js';
 import { PendingRereads } from './rereads.js';
 import { WriteDroppedError } from './write-limiter.js';
@@ -99,6 +101,20 @@ interface Memory {
    * the next pass that reports, since that pass sees the policy already written (held or in sync).
    */
   readonly unreportedPolicies: Map<string, Map<string, PortOutcome & { state: 'patched' }>>;
+  /**
+   * What the last pass over each Service version read, kept only when that pass ended settled
+   * (settledPass): a pass that would read the very same objects returns at once (pass-reads.ts).
+   * Weak: a Service version gone from the cache takes its record with it.
+   */
+  settled: WeakMap<SlimService, PassReads>;
+  /**
+   * The record of a pass that was settled but for its own condition write (key → the Service it
+   * wrote for, the condition written, its reads): the write's echo is a new Service object, which
+   * adopts the record when it differs from the one written for only by that very condition
+   * (adoptAfterWrite). Without it, the first resync after any condition write (every Service
+   * after convergence) would be a full pass.
+   */
+  readonly written: Map<string, { readonly service: SlimService; readonly condition: SlimCondition; readonly reads: PassReads }>;
 }
 
 interface SettledFailure {
@@ -127,7 +143,19 @@ export class ServiceReconciler {
       drain: { active: false, keys: new Set() },
       unappliedSince: new Map(),
       unreportedPolicies: new Map(),
+      settled: new WeakMap(),
+      written: new Map(),
     };
+  }
+
+  /**
+   * Forgets every settled pass, so each Service is assessed in full on its next pass. The
+   * controller calls it whenever this replica starts or stops leading: a pass is only ever reused
+   * within one term.
+   */
+  forgetSettledPasses(): void {
+    this.memory.settled = new WeakMap();
+    this.memory.written.clear();
   }
 
   /** Checks with a patch in flight (for tests and shutdown). */
@@ -167,9 +195,72 @@ export class ServiceReconciler {
   }
 }
 
+/** The outcome of a pass that found its Service as settled as before. */
+const DONE: Outcome = Object.freeze({ kind: 'done' });
+
+/**
+ * States whose report is the assessment's plan as is (no patch sent, nothing waited for or
+ * remembered across passes): a pass that ended with only these, done, and wrote nothing would end
+ * the same with the same inputs. `patched`, `patch_failed` and `not_ready` involve GCP's answers
+ * or a requeue, so they never count.
+ */
+const SETTLED_STATES: ReadonlySet<PortOutcome['state']> = new Set(['in_sync', 'no_intent', 'drifted', 'hold', 'invalid', 'conflict']);
+
+/**
+ * Whether this Service's pass can be skipped: its last pass over this very Service object ended
+ * settled, nothing is pending for it (no patch in flight anywhere, no re-read, no unreported or
+ * failed patch, no policy awaiting GKE), and everything that pass read is still the same object.
+ * Then a full pass would compute the same condition (unchanged: no write), no Event and the same
+ * metrics, which the last pass set already (issue 11: a steady resync of 5,000 in-sync Services).
+ */
+function settledAsBefore(key: string, svc: SlimService, deps: ReconcileDeps, memory: Memory): boolean {
+  if (
+    memory.patches.size > 0 ||
+    memory.rereads.pending(key) ||
+    memory.failed.has(key) ||
+    memory.unreported.has(key) ||
+    memory.unreportedPolicies.has(key) ||
+    memory.unappliedSince.has(key)
+  )
+    return false;
+  const reads = memory.settled.get(svc) ?? adoptAfterWrite(key, svc, memory);
+  return reads !== undefined && readsUnchanged(reads, svc, deps.view, deps.backends);
+}
+
+/**
+ * The record of the pass that wrote this Service's condition, for the Service version that write
+ * produced: taken when `svc` differs from the version written for only in its status (what hcsync
+ * reads of a Service is the same: kube/service-index.ts) and carries exactly the condition written.
+ * A full pass over it would then plan the same, find the condition unchanged (a `Patched` one is
+ * kept while its checks are in sync, plan/condition.ts) and emit nothing.
+ */
+function adoptAfterWrite(key: string, svc: SlimService, memory: Memory): PassReads | undefined {
+  const w = memory.written.get(key);
+  if (!w) return undefined;
+  memory.written.delete(key);
+  const now = svc.status.conditions.find((c) => c.type === CONDITION_TYPE);
+  // The fields a pass compares (conditionChanged); the API server may store lastTransitionTime at another precision.
+  if (!now || conditionChanged(now, w.condition) || !sameServiceApartFromStatus(w.service, svc)) return undefined;
+  memory.settled.set(svc, w.reads);
+  return w.reads;
+}
+
+/**
+ * Reports whose condition the next pass keeps as written: all of SETTLED_STATES, or in sync with
+ * patches reported (the condition stays `Patched` while the checks hold; `patched` and `in_sync`
+ * are the same metric state).
+ */
+function keptAfterWrite(reports: readonly PortReport[]): boolean {
+  return (
+    reports.every((r) => SETTLED_STATES.has(r.outcome.state)) ||
+    reports.every((r) => r.outcome.state === 'in_sync' || r.outcome.state === 'patched' || r.outcome.state === 'no_intent')
+  );
+}
+
 async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory): Promise<Outcome> {
   const { namespace, name } = refOfKey(key);
   const svc = deps.view.service(namespace, name);
+  if (svc && settledAsBefore(key, svc, deps, memory)) return DONE;
   const log = lazyChild(deps.log, { namespace, service: name });
   if (!svc) {
     deps.metrics.setServiceReport(key, []);
@@ -190,12 +281,18 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     return { kind: 'error', error: classify(err) };
   }
 
-  const assessed = await assessWithFreshBackends(svc, deps, log);
+  // This pass reads through a recorder: when it ends settled, the next one may be skipped (settledAsBefore).
+  const rec = new PassRecorder(svc, deps.view, deps.backends);
+  const assessed = await assessWithFreshBackends(svc, { ...deps, view: rec.view, backends: rec.backends }, log);
   if (!assessed.ok) return { kind: 'error', error: assessed.error };
   const assessment = assessed.assessment;
   // The Gateway half (GKE Gateway backends): its ports join the same condition, Events and metrics.
   const gw: GatewayPass | undefined = deps.policies
-    ? await reconcileGateway(svc, { ...deps, policies: deps.policies, unappliedSince: memory.unappliedSince }, log)
+    ? await reconcileGateway(
+        svc,
+        { ...deps, view: rec.view, backends: rec.backends, policies: deps.policies, unappliedSince: memory.unappliedSince },
+        log,
+      )
     : undefined;
   if (!assessment.managed && !gw?.managed) {
     deps.metrics.setServiceReport(key, []);
@@ -229,7 +326,7 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
     // A BackendConfig just changed: ingress-gce applies it on its next sync (docs §5.1), so a
     // difference in the fields it owns is not drift yet. Hold, and re-read the check when the grace ends.
     if (plan.state === 'drifted' && plan.source === 'BackendConfig' && intent.kind === 'desired' && intent.backendConfig && live) {
-      const changedAt = deps.view.backendConfigChangedAt?.(namespace, intent.backendConfig.name);
+      const changedAt = rec.view.backendConfigChangedAt?.(namespace, intent.backendConfig.name);
       const grace = backendConfigGrace(changedAt, nowMs, deps.backendConfigGraceMs ?? DEFAULT_BACKENDCONFIG_GRACE_MS);
       if (grace) {
         plan = {
@@ -342,7 +439,33 @@ async function reconcileService(key: string, deps: ReconcileDeps, memory: Memory
       .catch((err: unknown) => log.warn('event not recorded', { reason: ev.reason, error: describeKubeError(err) }));
   }
   if (changed) log.info('condition updated', { reason: condition.reason, status: condition.status, message: condition.message });
-  return nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  const next = nextStep(errors, notReady, lookAgainAt, nowMs, deps);
+  // Settled: done, nothing written, sent or taken from an earlier pass, every port's report its plan.
+  // A re-read made at the start of this pass (a re-verify) counts: the record holds what was read after it.
+  const settled =
+    next.kind === 'done' &&
+    !changed &&
+    applied.size === 0 &&
+    unreported === undefined &&
+    failedBefore === undefined &&
+    reports.every((r) => SETTLED_STATES.has(r.outcome.state));
+  const reads = settled ? rec.reads() : undefined;
+  if (reads) memory.settled.set(svc, reads);
+  else memory.settled.delete(svc);
+  memory.written.delete(key);
+  // Settled but for the condition write (and the earlier patches it reported): kept for the write's echo.
+  if (
+    changed &&
+    next.kind === 'done' &&
+    applied.size === 0 &&
+    failedBefore === undefined &&
+    !memory.unreported.has(key) &&
+    keptAfterWrite(reports)
+  ) {
+    const writtenReads = rec.reads();
+    if (writtenReads) boundedSet(memory.written, key, { service: svc, condition, reads: writtenReads });
+  }
+  return next;
 }
 
 /** What the work queue does after a pass: the errors first, then the soonest look again (a backend not ready, a re-read due). */
@@ -421,6 +544,7 @@ function keepPolicyReports(memory: Memory, key: string, reports: readonly PortRe
 }
 
 function forgetKey(memory: Memory, key: string): void {
+  memory.written.delete(key);
   memory.unreported.delete(key);
   memory.unreportedPolicies.delete(key);
   memory.failed.delete(key);

@@ -111,16 +111,20 @@ export class HealthCheckInventory implements BackendLookup {
     }
     const byName = new Map<string, BackendServiceRef[]>();
     const linked = new Set<string>();
-    for (const bs of backends) {
+    for (const read of backends) {
       // ingress-gce's backends, and GKE Gateway's gkegw1-… ones (read only: hcsync writes their policy, never them).
-      if (!isIngressGceBackendName(bs.name) && !isGatewayBackendName(bs.name) && !bs.service) continue;
+      if (!isIngressGceBackendName(read.name) && !isGatewayBackendName(read.name) && !read.service) continue;
+      const bs = this.backendsByName.get(read.name)?.find((b) => samePlainData(b, read)) ?? read;
       byName.set(bs.name, [...(byName.get(bs.name) ?? []), bs]);
       if (bs.healthCheck) linked.add(checkKey(bs.healthCheck.name, bs.healthCheck.scope));
     }
     const checkMap = new Map<string, LiveHealthCheck>();
     for (const hc of checks) {
       const key = checkKey(hc.name, hc.scope);
-      if (linked.has(key)) checkMap.set(key, this.reconcileWithPatches(key, hc, startSeq));
+      if (!linked.has(key)) continue;
+      const kept = this.reconcileWithPatches(key, hc, startSeq);
+      const before = this.checks.get(key);
+      checkMap.set(key, before && samePlainData(before, kept) ? before : kept);
     }
     // A patch on a check this list no longer links is done with.
     for (const [key, p] of this.patched) if (p.seq < startSeq && !checkMap.has(key)) this.patched.delete(key);
@@ -250,6 +254,8 @@ export class HealthCheckInventory implements BackendLookup {
     // Only checks a backend links are kept; a GET does not change which those are.
     if (!this.checks.has(key) && ![...this.backendsByName.values()].some((l) => l.some((b) => linksCheck(b, key)))) return read;
     const kept = this.reconcileWithPatches(key, read, startSeq);
+    const before = this.checks.get(key);
+    if (before && samePlainData(before, kept)) return before;
     this.checks.set(key, kept);
     return kept;
   }
@@ -274,6 +280,26 @@ function checkKey(name: string, scope: Scope): string {
 
 function linksCheck(b: BackendServiceRef, key: string): boolean {
   return b.healthCheck !== undefined && checkKey(b.healthCheck.name, b.healthCheck.scope) === key;
+}
+
+/**
+ * Whether two objects the Compute lists decoded (BackendServiceRef, LiveHealthCheck: plain data of
+ * strings, numbers and nested objects) hold the same values. A re-list keeps the object it already
+ * had when its listed data is the same: reconcile recognises an unchanged check or backend by
+ * identity (controller/pass-reads.ts: a steady resync then re-assesses nothing), and the old-space
+ * copies a resync would otherwise replace are not garbage. Every field is compared, so a field added
+ * to these types later is compared too; HealthCheck has no fingerprint field to compare instead.
+ */
+function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function withFields(hc: LiveHealthCheck, fields: OwnedFields): LiveHealthCheck {

@@ -10,14 +10,7 @@
 // tenant's object cannot stall the event loop past the Lease renew deadline.
 import { scopeKey, type BackendKind, type BackendServiceRef, type LiveHealthCheck } from '../model/health-check.js';
 import { BackendNameIndex, backendNameServesPort } from '../model/ingress-gce-names.js';
-import {
-  portLabel,
-  type SlimBackendConfig,
-  type SlimIngress,
-  type SlimPod,
-  type SlimService,
-  type SlimServicePort,
-} from '../model/kube.js';
+import { portLabel, type SlimIngress, type SlimService, type SlimServicePort } from '../model/kube.js';
 import type { BackendReader, ClusterView } from '../model/ports.js';
 import { parseIngressBackends, parseMode, type ActiveMode } from '../parse/annotations.js';
 import { gkeIngressClassOf, ingressScopeOfClass } from '../parse/ingress-class.js';
@@ -201,22 +194,23 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
     resolved.set(ing, byPort);
   }
 
-  const memo = intentMemoFor(svc, view, opts.inferFromLiveness);
+  // Intent per (port, backend kind), derived once per pass from the Service's Pods and the
+  // BackendConfigs it names. No memo across passes: reconcile skips a pass whose inputs are all
+  // the same objects as its last settled one (controller/pass-reads.ts), which costs less heap
+  // per Service than the per-Service intent memo did (issue 11).
   let ctx: ServiceIntentContext | undefined;
+  let intents: Map<SlimServicePort, Partial<Record<BackendKind, PortIntent>>> | undefined;
   const intentFor = (port: SlimServicePort, kind: BackendKind): PortIntent => {
     if (!modeAnnotation.ok) return { kind: 'invalid', error: `Service ${namespace}/${name}: ${modeAnnotation.error}` };
-    let byKind = memo.intents.get(port);
-    if (!byKind) memo.intents.set(port, (byKind = {}));
+    intents ??= new Map();
+    let byKind = intents.get(port);
+    if (!byKind) intents.set(port, (byKind = {}));
     let intent = byKind[kind];
     if (!intent) {
       ctx ??= serviceIntentContext({
         service: svc,
-        pods: memo.pods,
-        backendConfig: (n) => {
-          const bc = view.backendConfig(namespace, n);
-          (memo.backendConfigs ??= []).push([n, bc]);
-          return bc;
-        },
+        pods: view.podsFor(svc),
+        backendConfig: (n) => view.backendConfig(namespace, n),
         inferFromLiveness: opts.inferFromLiveness,
       });
       byKind[kind] = intent = intentForServicePort(ctx, port, kind);
@@ -259,45 +253,6 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
     }
   }
   return { managed: true, ports, unseenBackends: [...unseen] };
-}
-
-/**
- * The intents derived for one version of a Service, and what they were derived from: its Pods and
- * the BackendConfigs intent looked up (undefined for one not in the cache). Intent is a pure
- * function of these (intent/intent.ts), and the cache's slim objects are immutable and replaced on
- * every update, so while each is the same object the intents are the same: a steady resync then
- * reads no probe and parses no annotation (issue 11: ~20 % of its allocation was intent derivation).
- */
-interface IntentMemo {
-  readonly pods: readonly SlimPod[];
-  readonly inferFromLiveness: boolean;
-  /** Usually none: no list then. Retained per Service, so kept small (issue 11: the memo's heap). */
-  backendConfigs?: [string, SlimBackendConfig | undefined][];
-  readonly intents: Map<SlimServicePort, Partial<Record<BackendKind, PortIntent>>>;
-}
-/** Weak: a Service version gone from the cache takes its memo with it. */
-const intentMemos = new WeakMap<SlimService, IntentMemo>();
-
-/** This Service version's intent memo, or a fresh one when a Pod, a BackendConfig or the liveness flag changed. */
-function intentMemoFor(svc: SlimService, view: ClusterView, inferFromLiveness: boolean): IntentMemo {
-  const pods = view.podsFor(svc);
-  const memo = intentMemos.get(svc);
-  if (memo?.inferFromLiveness === inferFromLiveness && sameObjects(memo.pods, pods) && sameBackendConfigs(memo, svc, view)) return memo;
-  const fresh: IntentMemo = { pods, inferFromLiveness, intents: new Map() };
-  intentMemos.set(svc, fresh);
-  return fresh;
-}
-
-function sameBackendConfigs(memo: IntentMemo, svc: SlimService, view: ClusterView): boolean {
-  for (const [n, bc] of memo.backendConfigs ?? []) if (view.backendConfig(svc.metadata.namespace, n) !== bc) return false;
-  return true;
-}
-
-/** The same objects in the same order (an order change only costs a fresh memo). */
-function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -157,4 +157,35 @@ describe('inventory: bounded re-lists', () => {
     assert.equal(t.inv.healthCheck('k8s1-a', { kind: 'global' })?.block?.requestPath, '/reverted');
     assert.equal(t.api.gets, 1);
   });
+
+  it('a re-list keeps the object of every check and backend service whose listed data is the same, and replaces changed ones', async () => {
+    const t = setup();
+    const g = { kind: 'global' } as const;
+    const list = (paths: Record<string, string>, bPort = '80') => {
+      // Fresh objects on every list, as decoding the API's JSON gives.
+      const b = { ...backend('k8s1-b'), service: { namespace: 'default', name: 'web', port: bPort } };
+      t.api.backends = [backend('k8s1-a'), b, backend('k8s1-c')];
+      t.api.checks = Object.entries(paths).map(([name, requestPath]) => liveCheck({ name, requestPath }));
+    };
+    list({ 'k8s1-a': '/a', 'k8s1-b': '/b', 'k8s1-c': '/c' });
+    await t.inv.refresh();
+    const [a, b, c] = ['k8s1-a', 'k8s1-b', 'k8s1-c'].map((n) => t.inv.healthCheck(n, g));
+    const [bsA, bsB] = ['k8s1-a', 'k8s1-b'].map((n) => t.inv.backendService(n, 'global'));
+    list({ 'k8s1-a': '/a', 'k8s1-b': '/hand', 'k8s1-c': '/c' }, '8080');
+    await t.inv.refresh();
+    assert.equal(t.inv.healthCheck('k8s1-a', g), a, 'unchanged check: the same object');
+    assert.notEqual(t.inv.healthCheck('k8s1-b', g), b, 'changed check: a new object');
+    assert.equal(t.inv.healthCheck('k8s1-b', g)?.block?.requestPath, '/hand');
+    assert.equal(t.inv.healthCheck('k8s1-c', g), c);
+    assert.equal(t.inv.backendService('k8s1-a', 'global'), bsA, 'unchanged backend service: the same object');
+    assert.notEqual(t.inv.backendService('k8s1-b', 'global'), bsB, 'a backend service with another description: a new object');
+    assert.equal(t.inv.backendService('k8s1-b', 'global')?.service?.port, '8080');
+    // A patch hcsync made, then a list that shows it: the patched object is kept.
+    t.inv.recordPatch('k8s1-a', g, { requestPath: '/patched' });
+    const patched = t.inv.healthCheck('k8s1-a', g);
+    list({ 'k8s1-a': '/patched', 'k8s1-b': '/hand', 'k8s1-c': '/c' }, '8080');
+    await t.inv.refresh();
+    assert.equal(t.inv.healthCheck('k8s1-a', g), patched);
+    assert.equal(t.inv.healthCheck('k8s1-a', g)?.block?.requestPath, '/patched');
+  });
 });

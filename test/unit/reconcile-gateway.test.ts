@@ -241,6 +241,24 @@ describe('reconcile: Services behind a GKE Gateway', () => {
     assert.match(t.conditions.at(-1)?.message ?? '', /would write HealthCheckPolicy default\/hcsync-web/);
   });
 
+  it('settled in sync: the next pass is skipped while every Gateway object is the same, and a route leaving is seen', async () => {
+    const t = setup();
+    await t.reconciler.reconcile('default/web');
+    await t.reconciler.reconcile('default/web');
+    t.w.backends = [gatewayBackend(BACKEND, { requestPath: '/healthz', checkIntervalSec: 10, timeoutSec: 1 })];
+    await t.reconciler.reconcile('default/web'); // InSync written
+    assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' }); // settled, kept
+    const writes = t.conditions.length;
+    // Changed in place behind the reconciler's back: only a full pass could see it.
+    (t.w.backends[0]!.hc.block as { requestPath: string }).requestPath = '/elsewhere';
+    assert.deepEqual(await t.reconciler.reconcile('default/web'), { kind: 'done' });
+    assert.equal(t.conditions.length, writes, 'skipped: every object the last pass read is the same');
+    t.w.routes = [];
+    await t.reconciler.reconcile('default/web');
+    assert.deepEqual(t.deleted, ['hcsync-web']);
+    assert.equal(t.conditions.at(-1)?.reason, 'NotManaged');
+  });
+
   it('leaving scope deletes the own policy and reports NotManaged; a Service gone takes its policy too', async () => {
     const t = setup();
     await t.reconciler.reconcile('default/web');

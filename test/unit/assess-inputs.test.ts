@@ -1,7 +1,7 @@
-// assessService's intent memo (plan/assess.ts, issue 11): intents are kept per Service object and
-// reused only while the Pods, the BackendConfigs intent looked up and --infer-from-liveness are the
-// same; a new version of any of them is read again, so a steady resync derives nothing and a
-// change is never missed.
+// assessService reads intent from the objects as they are on each pass: a new version of a Pod or
+// a BackendConfig, or another --infer-from-liveness, gives the intent it implies. (It kept an
+// intent memo per Service object until issue 11's settled-pass reuse, controller/pass-reads.ts,
+// made it unneeded; these cases guard that nothing stale is ever reused.)
 import assert from 'node:assert/strict';
 import { StaticClusterView } from '../../src/kube/cluster-view.js';
 import type { BackendServiceRef, LiveHealthCheck } from '../../src/model/health-check.js';
@@ -33,16 +33,7 @@ function intentOf(svc: SlimService, pods: SlimPod[], bcs: SlimBackendConfig[], i
 }
 const pathOf = (i: PortIntent) => (i.kind === 'desired' ? i.desired.requestPath : i.kind);
 
-describe('assessService intent memo', () => {
-  it('reuses the intent while the Service, its Pods and BackendConfigs are the same objects', () => {
-    const svc = service();
-    const pods = [pod([container({ readinessProbe: httpProbe('/ready') })]), pod([container({ readinessProbe: httpProbe('/ready') })])];
-    const first = intentOf(svc, pods, []);
-    assert.equal(pathOf(first), '/ready');
-    assert.equal(intentOf(svc, [...pods], []), first, 'same objects: the same intent, not derived again');
-    assert.notEqual(intentOf(service(), pods, []), first, 'another Service object: derived again');
-  });
-
+describe('assessService: intent from the current objects', () => {
   it('derives again when a Pod is replaced, added or removed', () => {
     const svc = service();
     const a = pod([container({ readinessProbe: httpProbe('/ready') })], { name: 'a', created: '2026-01-01T00:00:01Z' });
