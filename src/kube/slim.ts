@@ -24,6 +24,7 @@ import type {
   SlimRoute,
 } from '../model/gateway.js';
 import { ANNOTATION } from '../parse/annotations.js';
+import { Interner, StringTable } from './intern.js';
 
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
@@ -48,6 +49,16 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
+// Shared parts (intern.ts): the replicas of a workload share one labels object, one container
+// spec and one status per phase; a Service's ports are shared with every Service that has the
+// same ones; namespaces and condition words are one string each. Module-wide so that every
+// informer (one per namespace with --namespaces) shares one table; each is weak and bounded.
+const strings = new StringTable();
+const sharedLabels = new Interner<Readonly<Record<string, string>>>();
+const sharedPodSpecs = new Interner<SlimPod['spec']>();
+const sharedPodStatuses = new Interner<SlimPod['status']>();
+const sharedServicePorts = new Interner<SlimService['spec']['ports']>();
+
 /** Only the annotations hcsync reads are kept (last-applied-configuration alone can be 100 KB). */
 const KEPT_ANNOTATIONS = new Set<string>(Object.values(ANNOTATION));
 
@@ -58,9 +69,10 @@ function meta(raw: unknown, keepLabels: boolean): SlimMeta {
   if (all) {
     for (const [k, v] of Object.entries(all)) if (KEPT_ANNOTATIONS.has(k)) (annotations ??= {})[k] = v;
   }
-  const labels = keepLabels ? stringMap(m['labels']) : undefined;
+  const allLabels = keepLabels ? stringMap(m['labels']) : undefined;
+  const labels = allLabels && sharedLabels.intern(allLabels);
   return {
-    namespace: str(m['namespace']) ?? '',
+    namespace: strings.intern(str(m['namespace']) ?? ''),
     name: str(m['name']) ?? '',
     uid: str(m['uid']) ?? '',
     resourceVersion: str(m['resourceVersion']) ?? '',
@@ -79,9 +91,9 @@ export function slimService(raw: unknown): SlimService {
     const r = obj(c);
     const status = str(r['status']);
     return {
-      type: str(r['type']) ?? '',
+      type: strings.intern(str(r['type']) ?? ''),
       status: status === 'True' || status === 'False' ? status : 'Unknown',
-      reason: str(r['reason']) ?? '',
+      reason: strings.intern(str(r['reason']) ?? ''),
       message: str(r['message']) ?? '',
       ...present('observedGeneration', num(r['observedGeneration'])),
       lastTransitionTime: time(r['lastTransitionTime']) ?? '',
@@ -92,17 +104,19 @@ export function slimService(raw: unknown): SlimService {
     metadata: meta(o['metadata'], false),
     spec: {
       ...(selector ? { selector } : {}),
-      ports: arr(spec['ports']).map((p) => {
-        const r = obj(p);
-        const port = num(r['port']) ?? 0;
-        return {
-          ...nonEmpty('name', str(r['name'])),
-          port,
-          targetPort: intOrString(r['targetPort']) ?? port,
-          ...present('nodePort', num(r['nodePort'])),
-          ...nonEmpty('appProtocol', str(r['appProtocol'])),
-        };
-      }),
+      ports: sharedServicePorts.intern(
+        arr(spec['ports']).map((p) => {
+          const r = obj(p);
+          const port = num(r['port']) ?? 0;
+          return {
+            ...nonEmpty('name', str(r['name'])),
+            port,
+            targetPort: intOrString(r['targetPort']) ?? port,
+            ...present('nodePort', num(r['nodePort'])),
+            ...nonEmpty('appProtocol', str(r['appProtocol'])),
+          };
+        }),
+      ),
     },
     status: { conditions },
   };
@@ -151,7 +165,11 @@ export function slimPod(raw: unknown): SlimPod {
     };
   });
   const phase = str(obj(o['status'])['phase']);
-  return { metadata: meta(o['metadata'], true), spec: { containers }, status: phase ? { phase } : {} };
+  return {
+    metadata: meta(o['metadata'], true),
+    spec: sharedPodSpecs.intern({ containers }),
+    status: sharedPodStatuses.intern(phase ? { phase } : {}),
+  };
 }
 
 function backendRef(raw: unknown): IngressBackendRef | undefined {
