@@ -192,7 +192,8 @@ export function slimIngress(raw: unknown): SlimIngress {
   const m = meta(o['metadata'], false);
   // The class annotation stays in metadata.annotations: GKE reads it before ingressClassName (parse/ingress-class.ts).
   const ingressClassName = str(spec['ingressClassName']);
-  return { metadata: m, ...(ingressClassName !== undefined ? { ingressClassName } : {}), backends: refs };
+  // slice(): an array grown by push keeps room for 17 elements (152 B for one backend); the copy is exact.
+  return { metadata: m, ...(ingressClassName !== undefined ? { ingressClassName } : {}), backends: refs.slice() };
 }
 
 export function slimBackendConfig(raw: unknown): SlimBackendConfig {

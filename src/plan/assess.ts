@@ -205,9 +205,7 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
   let ctx: ServiceIntentContext | undefined;
   const intentFor = (port: SlimServicePort, kind: BackendKind): PortIntent => {
     if (!modeAnnotation.ok) return { kind: 'invalid', error: `Service ${namespace}/${name}: ${modeAnnotation.error}` };
-    let byKind = memo.intents.get(port);
-    if (!byKind) memo.intents.set(port, (byKind = {}));
-    let intent = byKind[kind];
+    let intent = memoizedIntent(memo, port, kind);
     if (!intent) {
       ctx ??= serviceIntentContext({
         service: svc,
@@ -219,7 +217,8 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
         },
         inferFromLiveness: opts.inferFromLiveness,
       });
-      byKind[kind] = intent = intentForServicePort(ctx, port, kind);
+      intent = intentForServicePort(ctx, port, kind);
+      memoizeIntent(memo, port, kind, intent);
     }
     return intent;
   };
@@ -273,7 +272,42 @@ interface IntentMemo {
   readonly inferFromLiveness: boolean;
   /** Usually none: no list then. Retained per Service, so kept small (issue 11: the memo's heap). */
   backendConfigs?: [string, SlimBackendConfig | undefined][];
-  readonly intents: Map<SlimServicePort, Partial<Record<BackendKind, PortIntent>>>;
+  /**
+   * The intents so far, as (port, backend kind, intent) triples in one flat array: most Services
+   * have one port and one kind, where a Map and a per-port object cost ~240 B against ~60 B.
+   * Past MEMO_SCAN triples `index` finds a port's first triple, so a 1,000-port Service is not scanned per port.
+   */
+  intents: (SlimServicePort | BackendKind | PortIntent)[];
+  index?: Map<SlimServicePort, number>;
+}
+
+/** Linear search up to this many (port, kind) pairs; an index beyond. */
+const MEMO_SCAN = 8;
+
+/** The memoized intent of (port, kind), if derived already. */
+function memoizedIntent(memo: IntentMemo, port: SlimServicePort, kind: BackendKind): PortIntent | undefined {
+  const t = memo.intents;
+  const from = memo.index ? memo.index.get(port) : 0;
+  if (from === undefined) return undefined;
+  for (let i = from; i < t.length; i += 3) if (t[i] === port && t[i + 1] === kind) return t[i + 2] as PortIntent;
+  return undefined;
+}
+
+function memoizeIntent(memo: IntentMemo, port: SlimServicePort, kind: BackendKind, intent: PortIntent): void {
+  const t = memo.intents;
+  // The first triple as an array literal of exactly three (a push onto [] makes room for 20).
+  if (t.length === 0) {
+    memo.intents = [port, kind, intent];
+    return;
+  }
+  if (memo.index) {
+    if (!memo.index.has(port)) memo.index.set(port, t.length);
+  } else if (t.length >= 3 * MEMO_SCAN) {
+    memo.index = new Map();
+    for (let i = t.length - 3; i >= 0; i -= 3) memo.index.set(t[i] as SlimServicePort, i);
+    if (!memo.index.has(port)) memo.index.set(port, t.length);
+  }
+  t.push(port, kind, intent);
 }
 /** Weak: a Service version gone from the cache takes its memo with it. */
 const intentMemos = new WeakMap<SlimService, IntentMemo>();
@@ -283,7 +317,8 @@ function intentMemoFor(svc: SlimService, view: ClusterView, inferFromLiveness: b
   const pods = view.podsFor(svc);
   const memo = intentMemos.get(svc);
   if (memo?.inferFromLiveness === inferFromLiveness && sameObjects(memo.pods, pods) && sameBackendConfigs(memo, svc, view)) return memo;
-  const fresh: IntentMemo = { pods, inferFromLiveness, intents: new Map() };
+  // slice(): podsFor's array grew by push (room for 17); the memo keeps an exact copy.
+  const fresh: IntentMemo = { pods: pods.slice(), inferFromLiveness, intents: [] };
   intentMemos.set(svc, fresh);
   return fresh;
 }
