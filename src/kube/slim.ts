@@ -71,16 +71,37 @@ function meta(raw: unknown, keepLabels: boolean): SlimMeta {
   }
   const allLabels = keepLabels ? stringMap(m['labels']) : undefined;
   const labels = allLabels && sharedLabels.intern(allLabels);
+  const namespace = strings.intern(str(m['namespace']) ?? '');
+  const name = str(m['name']) ?? '';
+  const uid = str(m['uid']) ?? '';
+  const resourceVersion = str(m['resourceVersion']) ?? '';
+  const generation = num(m['generation']);
+  const creationTimestamp = time(m['creationTimestamp']) || undefined;
+  const deletionTimestamp = time(m['deletionTimestamp']) || undefined;
+  // The usual shapes as plain literals: an object built with spreads keeps room for 9 fields
+  // (96 B), a literal has exactly its own (72 B for a Pod's) — 24 B on each of the cache's objects.
+  if (deletionTimestamp === undefined && creationTimestamp !== undefined) {
+    if (generation === undefined && annotations === undefined) {
+      return labels
+        ? { namespace, name, uid, resourceVersion, labels, creationTimestamp }
+        : { namespace, name, uid, resourceVersion, creationTimestamp };
+    }
+    if (labels === undefined && annotations !== undefined) {
+      return generation === undefined
+        ? { namespace, name, uid, resourceVersion, annotations, creationTimestamp }
+        : { namespace, name, uid, resourceVersion, generation, annotations, creationTimestamp };
+    }
+  }
   return {
-    namespace: strings.intern(str(m['namespace']) ?? ''),
-    name: str(m['name']) ?? '',
-    uid: str(m['uid']) ?? '',
-    resourceVersion: str(m['resourceVersion']) ?? '',
-    ...present('generation', num(m['generation'])),
+    namespace,
+    name,
+    uid,
+    resourceVersion,
+    ...present('generation', generation),
     ...(labels ? { labels } : {}),
     ...(annotations ? { annotations } : {}),
-    ...nonEmpty('creationTimestamp', time(m['creationTimestamp'])),
-    ...nonEmpty('deletionTimestamp', time(m['deletionTimestamp'])),
+    ...present('creationTimestamp', creationTimestamp),
+    ...present('deletionTimestamp', deletionTimestamp),
   };
 }
 
