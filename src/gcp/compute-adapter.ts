@@ -82,7 +82,10 @@ function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
 
 function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceRef {
   const link = bs.healthChecks?.[0];
-  const healthCheck = link ? parseResourceLink(link) : undefined;
+  const linked = link ? parseResourceLink(link) : undefined;
+  const name = bs.name ?? '';
+  // ingress-gce names a backend service's check as the backend service: hold that one string, not a copy cut from the link.
+  const healthCheck = linked?.name === name ? { name, scope: linked.scope } : linked;
   let service: BackendServiceRef['service'];
   try {
     const d = JSON.parse(bs.description ?? '') as Record<string, unknown>;
@@ -95,7 +98,6 @@ function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceR
     // Not made by ingress-gce (or an old description): found through the Ingress annotation only.
   }
   const groups = (bs.backends ?? []).map((b) => b.group ?? '');
-  const name = bs.name ?? '';
   const backendKind = groups.some((g) => g.includes('/networkEndpointGroups/'))
     ? 'neg'
     : groups.some((g) => g.includes('/instanceGroups/')) || isInstanceGroupBackendName(name)
