@@ -1,6 +1,7 @@
 // CPU of one steady resync, in-process: the controller's own ClusterState (its informer caches
 // filled through the informers' watch path, no API server), the real reconciler, metrics and
-// logger, and a GCP inventory holding S in-sync checks plus 1,000 unrelated ones. Every Service
+// logger, and a GCP inventory holding S in-sync checks plus 1,000 unrelated ones (with the shared scope
+// object, as gcp/compute-adapter.ts makes them). Every Service
 // already carries its InSync condition, so a resync must write nothing.
 //   npm run bench:steady [-- S [NAMESPACES [names]]]
 // (default S = 5000, 3 Pods per Service, over 10 namespaces as bench:scale; `names`: backend
@@ -18,7 +19,7 @@ import { ClusterState } from '../src/kube/cluster-state.js';
 import { slimIngress, slimPod, slimService } from '../src/kube/slim.js';
 import { HealthCheckInventory } from '../src/gcp/inventory.js';
 import type { HealthCheckApi } from '../src/gcp/compute-adapter.js';
-import type { BackendServiceRef, LiveHealthCheck } from '../src/model/health-check.js';
+import { GLOBAL_SCOPE, type BackendServiceRef, type LiveHealthCheck } from '../src/model/health-check.js';
 import { ServiceReconciler } from '../src/controller/reconcile.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { createLogger } from '../src/observability/log.js';
@@ -53,9 +54,14 @@ const cluster = new ClusterState(kc, [], log, (keys) => {
   for (const _ of keys) enqueued++;
 });
 
-/** Feeds a raw object through an informer's watch path, as the API server's watch would. */
-function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'MODIFIED', raw: unknown): void {
+/**
+ * Feeds a raw object through an informer's watch path, as the API server's watch would: as JSON
+ * text parsed by JSON.parse, like a watch line or a list page, so its strings are what the
+ * informer really gets (V8's JSON.parse shares equal strings; the bench's template literals would not).
+ */
+function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'MODIFIED', object: unknown): void {
   const family = (cluster as unknown as Record<string, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
+  const raw: unknown = JSON.parse(JSON.stringify(object));
   const slim = kind === 'services' ? slimService(raw) : kind === 'pods' ? slimPod(raw) : slimIngress(raw);
   for (const inf of family?.informers ?? []) inf.lw.watchHandler(phase, slim);
 }
@@ -67,14 +73,14 @@ for (let i = 0; i < S; i++) {
   const hc = checkName(i);
   backends.push({
     name: hc,
-    scope: { kind: 'global' },
-    healthCheck: { name: hc, scope: { kind: 'global' } },
+    scope: GLOBAL_SCOPE,
+    healthCheck: { name: hc, scope: GLOBAL_SCOPE },
     ...(BY_NAME ? {} : { service: { namespace: nsOf(i), name: `svc-${i}`, port: '80' } }),
     backendKind: 'neg',
   });
   checks.push({
     name: hc,
-    scope: { kind: 'global' },
+    scope: GLOBAL_SCOPE,
     id: String(i),
     type: 'HTTP',
     checkIntervalSec: 10,
@@ -83,7 +89,7 @@ for (let i = 0; i < S; i++) {
   });
 }
 for (let i = 0; i < 1000; i++) {
-  checks.push({ name: `other-${i}`, scope: { kind: 'global' }, id: `o${i}`, type: 'HTTP', checkIntervalSec: 5, timeoutSec: 5 });
+  checks.push({ name: `other-${i}`, scope: GLOBAL_SCOPE, id: `o${i}`, type: 'HTTP', checkIntervalSec: 5, timeoutSec: 5 });
 }
 const calls: Record<string, number> = {};
 const count = (m: string) => (calls[m] = (calls[m] ?? 0) + 1);
@@ -131,7 +137,9 @@ for (let i = 0; i < S; i++) {
       resourceVersion: String(rv++),
       annotations: {
         'kubernetes.io/ingress.class': 'gce',
-        'ingress.kubernetes.io/backends': JSON.stringify({ [checkName(i)]: 'HEALTHY' }),
+        // Not JSON.stringify({ [name]: … }): 5,000 one-off computed keys would fill V8's transition
+        // tree of {} and give the objects created meanwhile maps of their own (bench garbage, not hcsync's).
+        'ingress.kubernetes.io/backends': `{"${checkName(i)}":"HEALTHY"}`,
       },
     },
     spec: { defaultBackend: { service: { name: `svc-${i}`, port: { number: 80 } } } },

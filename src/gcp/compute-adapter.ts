@@ -4,7 +4,7 @@
 // fields only, awaited through their Operation.
 import type { protos } from '@google-cloud/compute';
 import type { BackendServiceRef, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
-import { protocolBlockFor } from '../model/health-check.js';
+import { GLOBAL_SCOPE, protocolBlockFor } from '../model/health-check.js';
 import { isInstanceGroupBackendName, isNegBackendName } from '../model/ingress-gce-names.js';
 import { refOfKey } from '../model/kube.js';
 import type { HealthCheckPatcher, PatchTarget } from '../model/ports.js';
@@ -29,11 +29,23 @@ export type RequestObserver = (method: string, code: number, seconds: number) =>
 function parseResourceLink(link: string): { name: string; scope: Scope } | undefined {
   const m = /\/(global|regions\/([^/]+))\/[A-Za-z]+\/([^/?]+)$/.exec(link);
   if (!m?.[3]) return undefined;
-  return { name: m[3], scope: m[2] ? { kind: 'region', region: m[2] } : { kind: 'global' } };
+  return { name: m[3], scope: scopeIn(m[2]) };
 }
 
 function scopeOfAggregatedKey(key: string): Scope {
-  return key.startsWith('regions/') ? { kind: 'region', region: key.slice('regions/'.length) } : { kind: 'global' };
+  return scopeIn(key.startsWith('regions/') ? key.slice('regions/'.length) : undefined);
+}
+
+/** One scope object per region (GCP has a few dozen), so the inventory's checks and backends share them rather than hold one each. */
+const regionScopes = new Map<string, Scope>();
+function scopeIn(region: string | undefined): Scope {
+  if (region === undefined) return GLOBAL_SCOPE;
+  let s = regionScopes.get(region);
+  if (!s) {
+    s = Object.freeze({ kind: 'region', region });
+    if (regionScopes.size < 256) regionScopes.set(region, s);
+  }
+  return s;
 }
 
 /**
@@ -70,7 +82,10 @@ function toLiveHealthCheck(hc: IHealthCheck, scope: Scope): LiveHealthCheck {
 
 function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceRef {
   const link = bs.healthChecks?.[0];
-  const healthCheck = link ? parseResourceLink(link) : undefined;
+  const linked = link ? parseResourceLink(link) : undefined;
+  const name = bs.name ?? '';
+  // ingress-gce names a backend service's check as the backend service: hold that one string, not a copy cut from the link.
+  const healthCheck = linked?.name === name ? { name, scope: linked.scope } : linked;
   let service: BackendServiceRef['service'];
   try {
     const d = JSON.parse(bs.description ?? '') as Record<string, unknown>;
@@ -83,7 +98,6 @@ function toBackendServiceRef(bs: IBackendService, scope: Scope): BackendServiceR
     // Not made by ingress-gce (or an old description): found through the Ingress annotation only.
   }
   const groups = (bs.backends ?? []).map((b) => b.group ?? '');
-  const name = bs.name ?? '';
   const backendKind = groups.some((g) => g.includes('/networkEndpointGroups/'))
     ? 'neg'
     : groups.some((g) => g.includes('/instanceGroups/')) || isInstanceGroupBackendName(name)

@@ -53,12 +53,14 @@ function rarest(pairs: readonly string[], weight: (pair: string) => number): str
 
 /**
  * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
- * Memory: one map entry per Pod, one set entry per Pod label and one per Service.
+ * Memory: one map entry per Pod, one set entry per Pod label and one per Service. Pods are held
+ * by namespace and name, and a pair's Pods by name (a pair key names its namespace): the strings
+ * are the Pod's own, where `namespace/name` keys cost a string per Pod (~56 B, issue 11).
  */
 export class SelectorIndex {
-  /** Pods as last seen, by key. */
-  private readonly pods = new Map<string, SlimPod>();
-  /** namespace/label pair → keys of the Pods carrying it. */
+  /** Pods as last seen, by namespace, then name. */
+  private readonly pods = new Map<string, Map<string, SlimPod>>();
+  /** namespace/label pair → names of the Pods (of that namespace) carrying it. */
   private readonly podsByPair = new Map<string, Members>();
   /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
   private readonly services = new Map<
@@ -98,20 +100,23 @@ export class SelectorIndex {
    * changed nothing hcsync reads (samePodForHcsync).
    */
   podChanged(pod: SlimPod, deleted: boolean): Set<string> {
-    const key = keyOf(pod.metadata);
-    const before = this.pods.get(key);
+    const { namespace, name } = pod.metadata;
+    let inNamespace = this.pods.get(namespace);
+    const before = inNamespace?.get(name);
     if (!deleted && before && samePodForHcsync(before, pod)) {
-      this.pods.set(key, pod); // the newest object, with its resourceVersion
+      inNamespace?.set(name, pod); // the newest object, with its resourceVersion
       return new Set();
     }
     const affected = before ? this.servicesSelecting(before) : new Set<string>();
-    if (before) for (const p of this.pairsOf(before)) removeMember(this.podsByPair, p, key);
+    if (before) for (const p of this.pairsOf(before)) removeMember(this.podsByPair, p, before.metadata.name);
     if (deleted) {
-      this.pods.delete(key);
+      inNamespace?.delete(name);
+      if (inNamespace?.size === 0) this.pods.delete(namespace);
       return affected;
     }
-    this.pods.set(key, pod);
-    for (const p of this.pairsOf(pod)) addMember(this.podsByPair, p, key);
+    if (!inNamespace) this.pods.set(namespace, (inNamespace = new Map<string, SlimPod>()));
+    inNamespace.set(name, pod);
+    for (const p of this.pairsOf(pod)) addMember(this.podsByPair, p, name);
     for (const s of this.servicesSelecting(pod)) affected.add(s);
     return affected;
   }
@@ -127,9 +132,10 @@ export class SelectorIndex {
       this.podsByPair,
       rarest(pairs, (p) => memberCount(this.podsByPair, p)),
     );
+    const inNamespace = this.pods.get(service.metadata.namespace);
     const out: SlimPod[] = [];
     for (const k of candidates) {
-      const pod = this.pods.get(k);
+      const pod = inNamespace?.get(k);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;

@@ -125,8 +125,10 @@ export class Metrics {
     // A steady pass reports what the last one did: leave the series alone (no remove + set churn per Service per resync).
     if (sameReport(before, ports)) return;
     this.driftVersion += 1;
-    for (const old of before) this.drift.remove({ ...old.labels });
-    for (const p of ports) this.drift.set({ ...p.labels }, p.drift ? 1 : 0);
+    // prom-client keeps the labels object it is given (lib/util.js setValue) and never changes it:
+    // the report's own object, not a copy per series (issue 11: heap per Service).
+    for (const old of before) this.drift.remove(old.labels);
+    for (const p of ports) this.drift.set(p.labels, p.drift ? 1 : 0);
     if (ports.length > 0)
       this.reports.set(
         key,

@@ -177,12 +177,14 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
   const resolved = new Map<SlimIngress, Map<SlimServicePort, { bs: BackendServiceRef; state: string }>>();
   for (const { ing, scope } of ingresses) {
     const names = ingressBackendsOf(ing);
-    if (!names.ok) {
+    if ('error' in names) {
       opts.onUnreadableIngress?.(ing, names.error);
       continue;
     }
     const byPort = new Map<SlimServicePort, { bs: BackendServiceRef; state: string }>();
-    for (const [bsName, state] of names.value) {
+    for (let i = 0; i + 1 < names.length; i += 2) {
+      const bsName = names[i] as string;
+      const state = names[i + 1] as string;
       const bs = backends.backendService(bsName, scope);
       if (!bs) {
         unseen.add(bsName);
@@ -259,12 +261,26 @@ export function assessService(svc: SlimService, view: ClusterView, backends: Bac
  * Each Ingress's backends annotation, parsed once per version of the Ingress: the cache's slim
  * objects are immutable and replaced on every update, so the object itself is the key, and a
  * steady resync parses no JSON. Weak: an Ingress gone from the cache takes its entry with it.
+ * Kept as one flat array `[name, state, name, state, …]` of exact length (a Map and its Parsed
+ * wrapper cost ~220 B per Ingress, issue 11), or the parse failure.
  */
-const parsedBackends = new WeakMap<SlimIngress, ReturnType<typeof parseIngressBackends>>();
-function ingressBackendsOf(ing: SlimIngress): ReturnType<typeof parseIngressBackends> {
-  let parsed = parsedBackends.get(ing);
-  if (!parsed) parsedBackends.set(ing, (parsed = parseIngressBackends(ing.metadata.annotations)));
-  return parsed;
+const parsedBackends = new WeakMap<SlimIngress, readonly string[] | { readonly ok: false; readonly error: string }>();
+function ingressBackendsOf(ing: SlimIngress): readonly string[] | { readonly ok: false; readonly error: string } {
+  let kept = parsedBackends.get(ing);
+  if (!kept) {
+    const parsed = parseIngressBackends(ing.metadata.annotations);
+    if (parsed.ok) {
+      const flat = new Array<string>(2 * parsed.value.size);
+      let i = 0;
+      for (const [name, state] of parsed.value) {
+        flat[i++] = name;
+        flat[i++] = state;
+      }
+      kept = flat;
+    } else kept = parsed;
+    parsedBackends.set(ing, kept);
+  }
+  return kept;
 }
 
 /** The port numbers and names by which an Ingress refers to this Service. */

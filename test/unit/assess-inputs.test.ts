@@ -70,3 +70,44 @@ describe('assessService: intent from the current objects', () => {
     assert.equal(pathOf(intentOf(svc, pods, [], true)), '/live');
   });
 });
+
+describe('assessService intent memo, many ports', () => {
+  // The memo keeps (port, kind, intent) triples in one array and indexes them past 8 ports
+  // (plan/assess.ts MEMO_SCAN): every port must still get its own intent, and the same one again.
+  for (const n of [1, 8, 9, 30]) {
+    it(`${n} ports: each port gets its own intent, reused on the next pass`, () => {
+      const ports = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, port: 8000 + i, targetPort: 9000 + i }));
+      const paths = Object.fromEntries(ports.map((p) => [p.name, `/health/${p.name}`]));
+      const svc = service({ ports, annotations: { 'hcsync.io/health-paths': JSON.stringify(paths) } });
+      const names = ports.map((p) => `k8s1-abcdef12-default-web-${p.port}-12345678`);
+      const byName = new Map(
+        ports.map((p, i): [string, BackendServiceRef] => [
+          names[i] ?? '',
+          {
+            name: names[i] ?? '',
+            scope: { kind: 'global' },
+            service: { namespace: 'default', name: 'web', port: String(p.port) },
+            backendKind: 'neg',
+          },
+        ]),
+      );
+      const reader: BackendReader = { backendService: (name) => byName.get(name), healthCheck: () => undefined };
+      const many = ingress({
+        classAnnotation: 'gce',
+        backends: ports.map((p) => ({ service: 'web', port: p.port })),
+        gkeBackends: Object.fromEntries(names.map((x) => [x, 'HEALTHY'])),
+      });
+      const view = new StaticClusterView({ services: [svc], pods: [], ingresses: [many], backendConfigs: [] });
+      const pass = () => {
+        const a = assessService(svc, view, reader, { mode: 'enforce', inferFromLiveness: true });
+        assert.ok(a.managed);
+        return new Map(a.ports.map((p) => [p.port.name, p.intent]));
+      };
+      const first = pass();
+      assert.equal(first.size, n);
+      for (const p of ports) assert.equal(pathOf(first.get(p.name) as PortIntent), `/health/${p.name}`, p.name);
+      const second = pass();
+      for (const p of ports) assert.equal(second.get(p.name), first.get(p.name), `${p.name}: the memoized intent`);
+    });
+  }
+});

@@ -50,6 +50,31 @@ const cases: { name: string; ops: Op[] }[] = [
       ['remove', 'a'],
     ],
   },
+  {
+    name: 'a few members are an array, more a Set: order kept through both, and back down',
+    ops: [
+      ...Array.from({ length: 10 }, (_, i): Op => ['add', `m${i}`]),
+      ['remove', 'm3'],
+      ['add', 'm3'],
+      ...Array.from({ length: 9 }, (_, i): Op => ['remove', `m${i}`]),
+      ['add', 'x'],
+      ['add', 'y'],
+      ['remove', 'x'],
+    ],
+  },
+  {
+    name: 'removing from an array keeps the others in order',
+    ops: [
+      ['add', 'a'],
+      ['add', 'b'],
+      ['add', 'c'],
+      ['remove', 'b'],
+      ['add', 'b'],
+      ['remove', 'a'],
+      ['remove', 'zz'],
+      ['remove', 'c'],
+    ],
+  },
 ];
 
 describe('key-sets: a Map of Sets with one-member entries held as the member', function () {

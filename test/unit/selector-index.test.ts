@@ -105,6 +105,24 @@ describe('selector index: changes', () => {
     assert.deepEqual(sorted(index.podChanged(p, true)), [], 'forgotten after deletion');
   });
 
+  it('Pods of the same name in two namespaces are two Pods: each selected by its own namespace, deleted apart', () => {
+    // The index holds Pods by namespace and name, and a pair's Pods by name (the pair names the namespace).
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const shopWeb = inNamespace(service({ name: 'web', selector: { app: 'web' } }), 'shop');
+    const index = indexOf([web, shopWeb]);
+    const here = pod([container()], { name: 'p', labels: { app: 'web' } });
+    const there = inNamespace(pod([container()], { name: 'p', labels: { app: 'web' } }), 'shop');
+    assert.deepEqual(sorted(index.podChanged(here, false)), ['default/web']);
+    assert.deepEqual(sorted(index.podChanged(there, false)), ['shop/web']);
+    assert.deepEqual(index.podsFor(web), [here]);
+    assert.deepEqual(index.podsFor(shopWeb), [there]);
+    assert.deepEqual(sorted(index.podChanged(here, true)), ['default/web']);
+    assert.deepEqual(index.podsFor(web), []);
+    assert.deepEqual(index.podsFor(shopWeb), [there], 'the other namespace keeps its Pod');
+    assert.deepEqual(sorted(index.podChanged(relabel(there, { app: 'api' }), false)), ['shop/web']);
+    assert.deepEqual(index.podsFor(shopWeb), []);
+  });
+
   it("a Service's selector change: it selects the new Pods, and their later events notify it (not the old selector's)", () => {
     const web = service({ name: 'web', selector: { app: 'web' } });
     const oldPod = pod([container()], { name: 'old', labels: { app: 'web' } });

@@ -1,0 +1,75 @@
+// Slim metadata (src/kube/slim.ts): whatever shape an object's metadata has, the slim copy holds
+// exactly the fields present — built as a plain literal for the usual shapes, with spreads for the
+// rest — and never a `key: undefined`.
+import assert from 'node:assert/strict';
+import { slimIngress, slimPod, slimService } from '../../src/kube/slim.js';
+
+const base = { namespace: 'shop', name: 'web', uid: 'u1', resourceVersion: '7' };
+const created = '2026-11-30T10:00:00Z';
+const hcsync = { 'hcsync.io/health-path': '/ready' };
+
+describe('slim metadata shapes', () => {
+  const cases: {
+    name: string;
+    slim: (raw: unknown) => { metadata: object };
+    raw: Record<string, unknown>;
+    want: Record<string, unknown>;
+  }[] = [
+    {
+      name: 'Pod: labels and creation time',
+      slim: slimPod,
+      raw: { ...base, labels: { app: 'web' }, creationTimestamp: created },
+      want: { ...base, labels: { app: 'web' }, creationTimestamp: created },
+    },
+    {
+      name: 'Pod: terminating',
+      slim: slimPod,
+      raw: { ...base, labels: { app: 'web' }, creationTimestamp: created, deletionTimestamp: created },
+      want: { ...base, labels: { app: 'web' }, creationTimestamp: created, deletionTimestamp: created },
+    },
+    { name: 'Pod: no labels', slim: slimPod, raw: { ...base, creationTimestamp: created }, want: { ...base, creationTimestamp: created } },
+    { name: 'Pod: nothing optional', slim: slimPod, raw: { ...base, creationTimestamp: '' }, want: base },
+    {
+      name: 'Service: labels are not kept',
+      slim: slimService,
+      raw: { ...base, labels: { app: 'web' }, creationTimestamp: created },
+      want: { ...base, creationTimestamp: created },
+    },
+    {
+      name: 'Service: only the annotations hcsync reads',
+      slim: slimService,
+      raw: { ...base, annotations: { ...hcsync, other: 'x' }, creationTimestamp: created },
+      want: { ...base, annotations: hcsync, creationTimestamp: created },
+    },
+    {
+      name: 'Service: no annotation kept',
+      slim: slimService,
+      raw: { ...base, annotations: { other: 'x' }, creationTimestamp: created },
+      want: { ...base, creationTimestamp: created },
+    },
+    {
+      name: 'Ingress: generation and annotations',
+      slim: slimIngress,
+      raw: { ...base, generation: 3, annotations: { 'kubernetes.io/ingress.class': 'gce' }, creationTimestamp: created },
+      want: { ...base, generation: 3, annotations: { 'kubernetes.io/ingress.class': 'gce' }, creationTimestamp: created },
+    },
+    {
+      name: 'Ingress: generation, no annotations',
+      slim: slimIngress,
+      raw: { ...base, generation: 3, creationTimestamp: created },
+      want: { ...base, generation: 3, creationTimestamp: created },
+    },
+    { name: 'Ingress: no creation time', slim: slimIngress, raw: { ...base, generation: 3 }, want: { ...base, generation: 3 } },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = c.slim(JSON.parse(JSON.stringify({ metadata: c.raw, spec: {} }))).metadata;
+      assert.deepStrictEqual(got, c.want);
+      assert.deepEqual(
+        Object.entries(got).filter(([, v]) => v === undefined),
+        [],
+        'no key: undefined',
+      );
+    });
+  }
+});
