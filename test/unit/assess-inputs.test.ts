@@ -71,11 +71,11 @@ describe('assessService: intent from the current objects', () => {
   });
 });
 
-describe('assessService intent memo, many ports', () => {
-  // The memo keeps (port, kind, intent) triples in one array and indexes them past 8 ports
-  // (plan/assess.ts MEMO_SCAN): every port must still get its own intent, and the same one again.
+describe('assessService intents, many ports', () => {
+  // Intents are derived per (port, kind) within a pass (plan/assess.ts): every port must get its
+  // own intent, and a second pass over the same objects the same intents.
   for (const n of [1, 8, 9, 30]) {
-    it(`${n} ports: each port gets its own intent, reused on the next pass`, () => {
+    it(`${n} ports: each port gets its own intent, the same on the next pass`, () => {
       const ports = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, port: 8000 + i, targetPort: 9000 + i }));
       const paths = Object.fromEntries(ports.map((p) => [p.name, `/health/${p.name}`]));
       const svc = service({ ports, annotations: { 'hcsync.io/health-paths': JSON.stringify(paths) } });
@@ -107,7 +107,7 @@ describe('assessService intent memo, many ports', () => {
       assert.equal(first.size, n);
       for (const p of ports) assert.equal(pathOf(first.get(p.name) as PortIntent), `/health/${p.name}`, p.name);
       const second = pass();
-      for (const p of ports) assert.equal(second.get(p.name), first.get(p.name), `${p.name}: the memoized intent`);
+      for (const p of ports) assert.deepEqual(second.get(p.name), first.get(p.name), `${p.name}: the same intent`);
     });
   }
 });
