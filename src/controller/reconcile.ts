@@ -447,13 +447,21 @@ function bulkRereads(b: BackendLookup): BulkRereads | undefined {
   return { listedSince: (t) => b.listedSince?.(t) ?? false, relistSince: (t) => b.relistSince?.(t) ?? Promise.resolve() };
 }
 
+const LOGGED_LIST_ERRORS = new WeakSet<object>();
+
 /** Brings the Service back once a list that started at or after `since` completed (or failed); one wait per Service. */
 function awaitList(key: string, since: number, lists: BulkRereads, deps: ReconcileDeps, memory: Memory, log: Logger): void {
   if (memory.listWaiters.has(key)) return;
   memory.listWaiters.add(key);
   lists
     .relistSince(since)
-    .catch((err: unknown) => log.warn('listing GCP to re-verify patched checks failed', { error: classify(err).message }))
+    .catch((err: unknown) => {
+      // Every waiter of one list gets the same error: said once, not once per Service.
+      if (err instanceof Object && !LOGGED_LIST_ERRORS.has(err)) {
+        LOGGED_LIST_ERRORS.add(err);
+        log.warn('listing GCP to re-verify patched checks failed; retried after the re-list backoff', { error: classify(err).message });
+      }
+    })
     .finally(() => {
       memory.listWaiters.delete(key);
       notify(deps, memory, [key]);
