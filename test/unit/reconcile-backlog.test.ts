@@ -111,6 +111,7 @@ function setup(n: number, o: { maxPatchesInFlight?: number; patcher?: (api: Flee
     inferFromLiveness: true,
     notReadyRequeueMs: 15_000,
     maxPatchesInFlight: o.maxPatchesInFlight ?? 500,
+    rereadGetsMax: 20,
     onPatchSettled: (keys) => settled.push(...keys),
     now: () => new Date(clock),
   };
