@@ -6,9 +6,13 @@
 // - One patch per check at a time: a check is reserved synchronously, before anything is sent, so
 //   a second reconcile (another Service sharing the check, a resync, an event) sees it and waits
 //   for the first instead of sending a second PATCH.
-// - Bounded: at most `limit` patches hold a slot; a reconcile that wants one more waits for a free
-//   slot (backpressure) before it sends. controller.ts sizes the bound at --gcp-write-qps × the
-//   Operation deadline, so it never slows the pace for Operations that finish within the deadline.
+// - Bounded: at most `limit` patches hold a slot (queued in the write limiter or awaiting their
+//   Operation); a reservation beyond that waits for a free slot before it is sent. controller.ts
+//   sizes the bound at --gcp-write-qps × the Operation deadline, so it never slows the pace for
+//   Operations that finish within the deadline. The wait for a slot does not hold a reconcile
+//   worker either (reconcile.ts applyPatch): with four workers each blocked on a slot, passes ran at
+//   the write pace, and the report passes of settled patches waited behind the rest of a resync —
+//   at S=5,000, conditions were written up to S/qps after their patch (issue 11).
 
 /** One check's patch in flight: which Service (and port entry) sent it, and which other Services wait for it. */
 export interface InFlightPatch {
@@ -52,10 +56,19 @@ export class PatchesInFlight {
     return p;
   }
 
-  /** Resolves once the reservation holds one of the `limit` slots. */
-  async acquire(p: InFlightPatch): Promise<void> {
-    while (this.used >= this.limit) await new Promise<void>((r) => this.slotWaiters.push(r));
+  /** Takes one of the `limit` slots for the reservation if one is free now (and nobody waits for one); false otherwise. */
+  tryAcquire(p: InFlightPatch): boolean {
+    if (this.used >= this.limit || this.slotWaiters.length > 0) return false;
     this.used++;
+    p.acquired = true;
+    return true;
+  }
+
+  /** Resolves once the reservation holds one of the `limit` slots (first come, first served). */
+  async acquire(p: InFlightPatch): Promise<void> {
+    if (this.tryAcquire(p)) return;
+    // release() hands its slot straight to the first waiter, so no tryAcquire() takes it meanwhile.
+    await new Promise<void>((r) => this.slotWaiters.push(r));
     p.acquired = true;
   }
 
@@ -65,8 +78,9 @@ export class PatchesInFlight {
     if (!p) return [];
     this.byCheck.delete(check);
     if (p.acquired) {
-      this.used--;
-      this.slotWaiters.shift()?.();
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.used--;
     }
     if (this.byCheck.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     return [p.key, ...p.waiting];

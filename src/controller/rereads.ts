@@ -11,6 +11,10 @@ export interface Reread {
   readonly name: string;
   readonly scope: Scope;
   readonly dueAt: number;
+  /** Must be a GET of this check now (an Operation not confirmed in time): no list stands in for it. */
+  readonly fresh?: boolean;
+  /** Left to a coalesced list once due (reconcile.ts rereadDue): that list's completion brings the Service back, not the clock. */
+  readonly viaList?: boolean;
 }
 
 /**
@@ -68,10 +72,22 @@ export class PendingRereads {
     return r;
   }
 
-  /** When this Service's soonest pending re-read is due (Infinity when none). */
+  /** Leaves the due re-read of `ck` to a list (kept until take()n). */
+  leaveToList(ck: string): void {
+    const r = this.byCheck.get(ck);
+    if (r && !r.viaList) this.byCheck.set(ck, { ...r, viaList: true });
+  }
+
+  /**
+   * When this Service's soonest pending re-read is due (Infinity when none). Re-reads left to a
+   * list do not count: the list's completion brings the Service back, not the clock.
+   */
   soonest(key: string): number {
     let at = Infinity;
-    for (const ck of this.byKey.get(key) ?? []) at = Math.min(at, this.byCheck.get(ck)?.dueAt ?? Infinity);
+    for (const ck of this.byKey.get(key) ?? []) {
+      const r = this.byCheck.get(ck);
+      if (r && !r.viaList) at = Math.min(at, r.dueAt);
+    }
     return at;
   }
 

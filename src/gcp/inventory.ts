@@ -11,6 +11,9 @@
 //   check that skips the interval (GKE recreates the check, docs/gke-ingress-healthchecks.md §5.6).
 // - Names still missing after a re-list are negatively cached until the next scheduled re-list.
 // - A failed list is retried on demand only after an exponential backoff (15 s … maxFailureBackoffMs).
+// Re-verifies of patched checks (docs/gke-ingress-healthchecks.md §5.7) ride on lists too when many
+// are due (relistSince): one coalesced list under the same interval and backoff, not a GET each.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { scopeKey } from '../model/health-check.js';
 import { isIngressGceBackendName } from '../model/ingress-gce-names.js';
@@ -43,6 +46,11 @@ export class HealthCheckInventory implements BackendLookup {
   private checks = new Map<string, LiveHealthCheck>();
   private lastRefreshAt = -Infinity;
   private inFlight: Promise<void> | undefined;
+  /** When the list in flight started, and the latest start of a completed list (the inventory's clock, ms). */
+  private inFlightFrom = -Infinity;
+  private listedFrom = -Infinity;
+  /** The coalesced list relistSince() callers share, waiting for the interval (or a failure's backoff) to pass. */
+  private nextList: Promise<void> | undefined;
   private readonly now: () => number;
   /** A logical clock: ticks at the start of each read and at the completion of each patch. */
   private seq = 0;
@@ -91,10 +99,52 @@ export class HealthCheckInventory implements BackendLookup {
   }
 
   private relist(): Promise<void> {
-    this.inFlight ??= this.doRefresh().finally(() => {
-      this.inFlight = undefined;
-    });
+    if (!this.inFlight) {
+      const from = (this.inFlightFrom = this.now());
+      this.inFlight = this.doRefresh()
+        .then(() => void (this.listedFrom = Math.max(this.listedFrom, from)))
+        .finally(() => {
+          this.inFlight = undefined;
+        });
+    }
     return this.inFlight;
+  }
+
+  /** Whether a list that started at or after `since` (the inventory's clock, ms) has completed. */
+  listedSince(since: number): boolean {
+    return this.listedFrom >= since;
+  }
+
+  /**
+   * Resolves once a list that started at or after `since` has completed; rejects with that list's
+   * error. Re-verifies after patches (docs §5.7) when many are due: every caller shares one list,
+   * which starts no sooner than minRefreshIntervalMs after the last list and not while a failed list
+   * backs off (a timer waits that out) — at S=5,000, ~3,000 re-verify GETs in the minute after
+   * convergence became one list per interval (issue 11).
+   */
+  relistSince(since: number): Promise<void> {
+    if (this.listedSince(since)) return Promise.resolve();
+    if (this.inFlight && this.inFlightFrom >= since) return this.inFlight;
+    return (this.nextList ??= this.listLater());
+  }
+
+  private async listLater(): Promise<void> {
+    // Never synchronous: relistSince() stores this promise as `nextList` before the list may start
+    // (and clear it), so no caller joins a list that started before it asked.
+    await Promise.resolve();
+    try {
+      for (;;) {
+        const wait = Math.max(this.lastRefreshAt + this.opts.minRefreshIntervalMs, this.retryAt) - this.now();
+        if (wait > 0) await sleep(wait, undefined, { ref: false });
+        // A list under way started too early for these callers: the next one starts after it (and its interval).
+        else if (this.inFlight) await this.inFlight.catch(() => undefined);
+        else break;
+      }
+    } finally {
+      // From here on, callers join the list starting now (or ask for a later one).
+      this.nextList = undefined;
+    }
+    await this.relist();
   }
 
   private async doRefresh(): Promise<void> {

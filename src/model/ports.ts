@@ -57,6 +57,13 @@ export interface BackendLookup extends BackendReader {
   forgetHealthCheck(name: string, scope: Scope): void;
   /** Re-reads one check (a single GET) into the inventory; undefined when it is gone. */
   reread(name: string, scope: Scope): Promise<LiveHealthCheck | undefined>;
+  /**
+   * Re-verifies in bulk (a lookup without them gets a GET per re-read): whether a list that started
+   * at or after `since` (ms, the controller's clock) has completed, and a promise of one — one
+   * coalesced, rate-bounded list shared by every caller.
+   */
+  listedSince?(since: number): boolean;
+  relistSince?(since: number): Promise<void>;
 }
 
 /** The check a patch goes to (its type picks the protocol block). */

@@ -48,6 +48,17 @@ describe('PendingRereads', () => {
     assert.equal(p.size, 1);
   });
 
+  it('a re-read left to a list stays pending and due, but no longer sets when the Service comes back', () => {
+    const p = new PendingRereads(100);
+    p.set('global/a', rr('ns/a', 'a', 10));
+    p.set('global/b', rr('ns/a', 'b', 30));
+    p.leaveToList('global/a');
+    assert.equal(p.soonest('ns/a'), 30, 'the list completing brings the Service back, not the clock (no requeue at 0 ms)');
+    assert.deepEqual(names(p.due('ns/a', 20)), ['global/a']);
+    assert.equal(p.take('global/a', 'ns/a', 20)?.viaList, true);
+    assert.equal(p.size, 1);
+  });
+
   it('forgets a Service, and drops the oldest check past its bound', () => {
     const p = new PendingRereads(2);
     p.set('global/a', rr('ns/a', 'a', 1));
