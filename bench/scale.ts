@@ -530,14 +530,23 @@ function patchesPerCheck(
   log: readonly RequestRecord[],
   from: number,
   to: number,
-): { checks: number; max: number; patchedMoreThanOnce: number } {
-  const per = new Map<string, number>();
+): { checks: number; max: number; patchedMoreThanOnce: number; replays: number } {
+  // Writes are counted by the Operation they started: a retry that re-sends a write with its
+  // requestId (after a lost answer) gets the original Operation back, and GCP applies it once
+  // (testbed/compute/api.ts), so it is a replay, not a second patch.
+  const per = new Map<string, Set<string>>();
+  let replays = 0;
   for (const r of log) {
     if (r.at < from || r.at >= to || kindOf(r) !== 'patches' || r.status !== 200) continue;
-    per.set(r.resource ?? '?', (per.get(r.resource ?? '?') ?? 0) + 1);
+    const resource = r.resource ?? '?';
+    let ops = per.get(resource);
+    if (!ops) per.set(resource, (ops = new Set()));
+    const op = r.operation ?? `unnamed-${r.at}-${ops.size}`;
+    if (ops.has(op)) replays++;
+    ops.add(op);
   }
-  const counts = [...per.values()];
-  return { checks: per.size, max: Math.max(0, ...counts), patchedMoreThanOnce: counts.filter((c) => c > 1).length };
+  const counts = [...per.values()].map((ops) => ops.size);
+  return { checks: per.size, max: Math.max(0, ...counts), patchedMoreThanOnce: counts.filter((c) => c > 1).length, replays };
 }
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -879,8 +888,8 @@ function table(r: Record<string, unknown>): string {
           } / ${String((g('convergence.patchTimeline.last') as { atS: number }[] | undefined)?.at(-1)?.atS ?? '–')} s`,
     ],
     [
-      'patches per check while converging: max / checks patched >1',
-      `${f('convergence.patchesPerCheck.max', 0)} / ${f('convergence.patchesPerCheck.patchedMoreThanOnce', 0)}`,
+      'patches per check while converging (by Operation): max / checks patched >1 / requestId replays',
+      `${f('convergence.patchesPerCheck.max', 0)} / ${f('convergence.patchesPerCheck.patchedMoreThanOnce', 0)} / ${f('convergence.patchesPerCheck.replays', 0)}`,
     ],
     [
       `patches in the ${params.afterS} s after: PATCHes / checks patched`,
