@@ -39,6 +39,11 @@ const USAGE = `npm run bench:scale -- [options]   (run \`npm run build\` first: 
   --converge-timeout-s N  give up converging after N s (default: 600 + 3 × S/qps)
   --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH)
   --hcsync-log FILE       write hcsync's log lines (JSON, one a line) to FILE at the end
+  --variants JSON         after the run, start hcsync again on the converged bed once per variant,
+                          e.g. '[{"name":"semi 2","nodeOptions":"--max-old-space-size=224 --max-semi-space-size=2"},
+                          {"name":"arena 1","env":{"MALLOC_ARENA_MAX":"1"}}]', and measure its steady state only:
+                          RSS median/max and CPU per steady resync over --variant-minutes (nothing to patch)
+  --variant-minutes N     how long each variant runs after it is ready (default 5)
   --json FILE             also write the result as JSON`;
 
 const { values: flags } = parseArgs({
@@ -57,6 +62,8 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     'converge-only': { type: 'boolean', default: false },
     'hcsync-log': { type: 'string' },
+    variants: { type: 'string' },
+    'variant-minutes': { type: 'string', default: '5' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -100,6 +107,25 @@ function quantityMiB(q: string | undefined): number {
 
 const shipped = shippedContainer();
 
+/** A variant of hcsync's NODE_OPTIONS and env, measured at steady state after the run (--variants). */
+interface Variant {
+  name: string;
+  nodeOptions?: string;
+  env?: Record<string, string>;
+}
+
+function parseVariants(raw: string | undefined): Variant[] {
+  if (raw === undefined) return [];
+  try {
+    const v = JSON.parse(raw) as Variant[];
+    if (Array.isArray(v) && v.every((x) => typeof x.name === 'string')) return v;
+  } catch {
+    // reported below
+  }
+  console.error(`--variants: not a JSON array of {name, nodeOptions?, env?}\n${USAGE}`);
+  process.exit(2);
+}
+
 const S = num('services', flags.services, 1);
 const params = {
   services: S,
@@ -122,6 +148,8 @@ const params = {
   ) as Record<string, string>,
   loadConcurrency: num('load-concurrency', flags['load-concurrency'], 1),
   convergeTimeoutS: 0,
+  variants: parseVariants(flags.variants),
+  variantMinutes: num('variant-minutes', flags['variant-minutes'], 0.5),
 };
 /** --resync in ms, for how long to wait for one (a number and a unit, as hcsync parses it). */
 const resyncMs = ((): number => {
@@ -583,6 +611,103 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+/**
+ * The sample where hcsync went idle after a resync that started at `resyncStart`: the earliest
+ * point followed by 2 s with under 0.04 CPU s (undefined while it is still busy).
+ */
+function idleAfter(xs: readonly ProcSample[], resyncStart: number): ProcSample | undefined {
+  for (let k = xs.length - 1; k > 0; k--) {
+    const cur = xs[k] as ProcSample;
+    if (cur.t < resyncStart + 1000) return undefined;
+    const earlier = xs.findLast((x) => x.t <= cur.t - 2000);
+    if (earlier && earlier.t >= resyncStart && cur.cpuS - earlier.cpuS < 0.04) {
+      // The earliest such point: walk back while the window before is still idle.
+      let first = cur;
+      for (let j = k - 1; j > 0; j--) {
+        const c = xs[j] as ProcSample;
+        const e = xs.findLast((x) => x.t <= c.t - 2000);
+        if (!e || e.t < resyncStart || c.cpuS - e.cpuS >= 0.04) break;
+        first = c;
+      }
+      return xs.findLast((x) => x.t <= first.t - 2000) ?? first;
+    }
+  }
+  return undefined;
+}
+
+/** Starts of resyncs in [from, to): a list page after a quiet second. */
+function resyncStarts(log: readonly RequestRecord[], from: number, to: number): number[] {
+  const out: number[] = [];
+  let lastList = -Infinity;
+  for (const r of log) {
+    if (kindOf(r) !== 'listPages') continue;
+    if (r.at >= from && r.at < to && r.at - lastList > 1000) out.push(r.at);
+    lastList = r.at;
+  }
+  return out;
+}
+
+/**
+ * One variant on the converged bed (every check in sync, every condition written): hcsync starts,
+ * lists, finds nothing to do, then resyncs every --resync. RSS from ready to the end, CPU per
+ * steady resync (each resync that went idle within the window), its memory trims.
+ */
+async function steadyVariant(
+  bed: TestBed,
+  kubeconfig: string,
+  log: () => readonly RequestRecord[],
+  v: Variant,
+): Promise<Record<string, unknown>> {
+  const env = { ...hcsyncEnv(), ...(v.nodeOptions !== undefined ? { NODE_OPTIONS: v.nodeOptions } : {}), ...v.env };
+  const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env });
+  const spawnedAt = Date.now();
+  const sampler = new Sampler(h.pid as number, h);
+  try {
+    await until(`variant ${v.name} ready`, () => h.ready().then((ok) => ok || undefined), 600_000, 500);
+    const readyAt = Date.now();
+    const end = readyAt + params.variantMinutes * 60_000;
+    while (Date.now() < end) {
+      if (!readProc(h.pid as number)) throw new Error(`variant ${v.name}: hcsync exited; last lines:\n${h.lines.slice(-5).join('\n')}`);
+      await sleep(1000);
+    }
+    const xs = sampler.proc;
+    const resyncs = resyncStarts(log(), readyAt + 1000, end).flatMap((start) => {
+      const before = xs.findLast((x) => x.t <= start);
+      const idle = idleAfter(
+        xs.filter((x) => x.t <= end),
+        start,
+      );
+      return before && idle && idle.t > start
+        ? [
+            {
+              cpuS: Math.round((idle.cpuS - before.cpuS) * 100) / 100,
+              busyS: (idle.t - start) / 1000,
+              requests: requestsByKind(log(), start, idle.t + 1),
+            },
+          ]
+        : [];
+    });
+    const firstResync = resyncStarts(log(), readyAt + 1000, end)[0] ?? readyAt;
+    const out = {
+      name: v.name,
+      env,
+      readyAfterS: (readyAt - spawnedAt) / 1000,
+      rssFromReady: sampler.rss(readyAt, end),
+      rssFromFirstResync: sampler.rss(firstResync, end),
+      heap: sampler.heapMiB(readyAt, end),
+      cpuPerResync: resyncs,
+      cpuSecondsFromReady:
+        Math.round(((xs.findLast((x) => x.t <= end)?.cpuS ?? NaN) - (xs.find((x) => x.t >= readyAt)?.cpuS ?? NaN)) * 100) / 100,
+      memoryTrims: h.lines.filter((l) => l.includes('returned unused heap memory to the OS')),
+    };
+    note(`variant ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    sampler.stop();
+    await h.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -707,31 +832,7 @@ async function main(): Promise<void> {
         200,
       );
       const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
-      const idleAt = await until(
-        'hcsync idle after the resync',
-        () => {
-          const xs = sampler.proc;
-          for (let k = xs.length - 1; k > 0; k--) {
-            const cur = xs[k] as ProcSample;
-            if (cur.t < resyncStart + 1000) return undefined;
-            const earlier = xs.findLast((x) => x.t <= cur.t - 2000);
-            if (earlier && earlier.t >= resyncStart && cur.cpuS - earlier.cpuS < 0.04) {
-              // The earliest such point: walk back while the window before is still idle.
-              let first = cur;
-              for (let j = k - 1; j > 0; j--) {
-                const c = xs[j] as ProcSample;
-                const e = xs.findLast((x) => x.t <= c.t - 2000);
-                if (!e || e.t < resyncStart || c.cpuS - e.cpuS >= 0.04) break;
-                first = c;
-              }
-              return xs.findLast((x) => x.t <= first.t - 2000) ?? first;
-            }
-          }
-          return undefined;
-        },
-        120_000,
-        500,
-      );
+      const idleAt = await until('hcsync idle after the resync', () => idleAfter(sampler.proc, resyncStart), 120_000, 500);
       const steadyEnd = Date.now();
       result['steady'] = {
         resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
@@ -801,6 +902,14 @@ async function main(): Promise<void> {
       if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
       if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
       result['hcsyncExitCode'] = code;
+    }
+    if (params.variants.length > 0) {
+      const out: Record<string, unknown>[] = [];
+      result['variants'] = out;
+      for (const v of params.variants) {
+        note(`(8) variant ${v.name}`);
+        out.push(await steadyVariant(bed, kubeconfig, log, v));
+      }
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -918,7 +1027,35 @@ function table(r: Record<string, unknown>): string {
     '| figure | measured |',
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    ...variantRows(r['variants'] as VariantResult[] | undefined),
   ].join('\n');
+}
+
+interface VariantResult {
+  name: string;
+  env: Record<string, string>;
+  rssFromReady: { medianMiB: number; maxMiB: number };
+  rssFromFirstResync: { medianMiB: number; maxMiB: number };
+  heap: { maxMiB: number; lastMiB: number };
+  cpuPerResync: { cpuS: number; requests: Record<string, number> }[];
+  memoryTrims: string[];
+}
+
+/** --variants: one row each, steady state on the converged bed. */
+function variantRows(vs: VariantResult[] | undefined): string[] {
+  if (!vs?.length) return [];
+  return [
+    '',
+    `Variants on the converged bed (each a fresh hcsync, ${params.variantMinutes} min after ready; nothing to patch):`,
+    '',
+    '| variant | NODE_OPTIONS / env | RSS median / max from the first resync | heap used max / last | CPU s per steady resync (GETs) | trims |',
+    '|---|---|---|---|---|---|',
+    ...vs.map(
+      (v) =>
+        `| ${v.name} | ${JSON.stringify(v.env)} | ${v.rssFromFirstResync.medianMiB} / ${v.rssFromFirstResync.maxMiB} MiB | ${v.heap.maxMiB} / ${v.heap.lastMiB} MiB | ` +
+        `${v.cpuPerResync.map((c) => `${c.cpuS.toFixed(2)} (${c.requests['gets'] ?? 0})`).join(', ')} | ${v.memoryTrims.length} |`,
+    ),
+  ];
 }
 
 main().catch((e: unknown) => {
