@@ -37,11 +37,11 @@ const USAGE = `npm run bench:scale -- [options]   (run \`npm run build\` first: 
   --node-options S        NODE_OPTIONS for hcsync (default: the one in deploy/base/deployment.yaml; "" for none)
   --load-concurrency N    API requests in flight while loading (default 48)
   --converge-timeout-s N  give up converging after N s (default: 600 + 3 × S/qps)
-  --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH)
+  --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH; --variants still run)
   --hcsync-log FILE       write hcsync's log lines (JSON, one a line) to FILE at the end
   --variants JSON         after the run, start hcsync again on the converged bed once per variant,
                           e.g. '[{"name":"semi 2","nodeOptions":"--max-old-space-size=224 --max-semi-space-size=2"},
-                          {"name":"arena 1","env":{"MALLOC_ARENA_MAX":"1"}}]', and measure its steady state only:
+                          {"name":"arena 1","env":{"MALLOC_ARENA_MAX":"1"}}]' ("main": another build's main.js), and measure its steady state only:
                           RSS median/max and CPU per steady resync over --variant-minutes (nothing to patch)
   --variant-minutes N     how long each variant runs after it is ready (default 5)
   --json FILE             also write the result as JSON`;
@@ -112,6 +112,8 @@ interface Variant {
   name: string;
   nodeOptions?: string;
   env?: Record<string, string>;
+  /** Another build's dist/cli/main.js (an A/B of code rather than flags). */
+  main?: string;
 }
 
 function parseVariants(raw: string | undefined): Variant[] {
@@ -659,7 +661,7 @@ async function steadyVariant(
   v: Variant,
 ): Promise<Record<string, unknown>> {
   const env = { ...hcsyncEnv(), ...(v.nodeOptions !== undefined ? { NODE_OPTIONS: v.nodeOptions } : {}), ...v.env };
-  const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env });
+  const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env, ...(v.main !== undefined ? { main: v.main } : {}) });
   const spawnedAt = Date.now();
   const sampler = new Sampler(h.pid as number, h);
   try {
@@ -763,145 +765,148 @@ async function main(): Promise<void> {
     const log = (): readonly RequestRecord[] => bed.compute.requestLog().slice(logStart);
 
     note('(4) hcsync converging');
-    const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env: hcsyncEnv() });
-    const spawnedAt = Date.now();
-    const sampler = new Sampler(h.pid as number, h);
-    try {
-      const pending = new Set(Array.from({ length: S }, (_, i) => bed.checkName(nsOf(i), svcOf(i), 80)));
-      let lastReport = Date.now();
-      const deadline = spawnedAt + params.convergeTimeoutS * 1000;
-      while (pending.size > 0 && Date.now() < deadline) {
-        if (!readProc(h.pid as number)) throw new Error(`hcsync exited while converging; last lines:\n${h.lines.slice(-5).join('\n')}`);
-        for (const name of pending) if (inSync(bed, name)) pending.delete(name);
-        if (Date.now() - lastReport > 30_000) {
-          lastReport = Date.now();
-          const s = sampler.proc.at(-1);
-          note(`${S - pending.size}/${S} checks in sync; RSS ${s ? mib(s.rssKiB * 1024) : '?'} MiB`);
+    // --converge-only leaves this block after convergence (to the --variants, if any).
+    measured: {
+      const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env: hcsyncEnv() });
+      const spawnedAt = Date.now();
+      const sampler = new Sampler(h.pid as number, h);
+      try {
+        const pending = new Set(Array.from({ length: S }, (_, i) => bed.checkName(nsOf(i), svcOf(i), 80)));
+        let lastReport = Date.now();
+        const deadline = spawnedAt + params.convergeTimeoutS * 1000;
+        while (pending.size > 0 && Date.now() < deadline) {
+          if (!readProc(h.pid as number)) throw new Error(`hcsync exited while converging; last lines:\n${h.lines.slice(-5).join('\n')}`);
+          for (const name of pending) if (inSync(bed, name)) pending.delete(name);
+          if (Date.now() - lastReport > 30_000) {
+            lastReport = Date.now();
+            const s = sampler.proc.at(-1);
+            note(`${S - pending.size}/${S} checks in sync; RSS ${s ? mib(s.rssKiB * 1024) : '?'} MiB`);
+          }
+          if (pending.size > 0) await sleep(500);
         }
-        if (pending.size > 0) await sleep(500);
+        const convergedAt = Date.now();
+        const converged = pending.size === 0;
+        const firstPatch = log().find((r) => kindOf(r) === 'patches')?.at;
+        const boundS = S / params.gcpWriteQps;
+        const convergeS = (convergedAt - spawnedAt) / 1000;
+        const rssConverging = sampler.rss(spawnedAt, convergedAt);
+        result['convergence'] = {
+          converged,
+          inSync: S - pending.size,
+          seconds: convergeS,
+          firstPatchAfterS: firstPatch === undefined ? null : (firstPatch - spawnedAt) / 1000,
+          patchingSeconds: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000,
+          quotaBoundS: boundS,
+          ratio: convergeS / boundS,
+          ratioFromFirstPatch: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000 / boundS,
+          rss: rssConverging,
+          heap: sampler.heapMiB(spawnedAt, convergedAt),
+          requests: requestsByKind(log(), spawnedAt, convergedAt + 1),
+          patchesPerCheck: patchesPerCheck(log(), spawnedAt, convergedAt + 1),
+          patchTimeline: patchTimeline(log(), spawnedAt, convergedAt + 1, params.gcpWriteQps),
+        };
+        note(`${converged ? 'converged' : 'NOT converged'} in ${convergeS.toFixed(1)} s (bound ${boundS.toFixed(1)} s)`);
+        if (!converged) throw new Error(`not converged after ${params.convergeTimeoutS} s: ${S - pending.size} of ${S} checks in sync`);
+        if (flags['converge-only']) break measured;
+
+        note(`(5) ${params.afterS} s after convergence`);
+        await sleep(params.afterS * 1000);
+        const afterEnd = Date.now();
+        result['after'] = {
+          seconds: params.afterS,
+          patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, afterEnd),
+          requests: requestsByKind(log(), convergedAt + 1, afterEnd),
+        };
+
+        note('(6) the first resync after convergence (nothing to do)');
+        // A resync starts with its list pages: the first list request after a quiet second. Its cost
+        // is the CPU burst from there until hcsync is idle again (under 0.04 CPU s over 2 s).
+        const resyncStart = await until(
+          'a resync (list pages) in the stand-in log',
+          () => {
+            let lastList = -Infinity;
+            for (const r of log()) {
+              if (kindOf(r) !== 'listPages') continue;
+              if (r.at > convergedAt + 1000 && r.at - lastList > 1000) return r.at;
+              lastList = r.at;
+            }
+            return undefined;
+          },
+          resyncMs + 120_000,
+          200,
+        );
+        const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
+        const idleAt = await until('hcsync idle after the resync', () => idleAfter(sampler.proc, resyncStart), 120_000, 500);
+        const steadyEnd = Date.now();
+        result['steady'] = {
+          resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
+          resyncBusySeconds: (idleAt.t - resyncStart) / 1000,
+          cpuSecondsPerResync: Math.round((idleAt.cpuS - cpuBefore.cpuS) * 100) / 100,
+          requestsPerResync: requestsByKind(log(), resyncStart, idleAt.t + 1),
+          rss: sampler.rss(convergedAt + 1, steadyEnd),
+          heap: sampler.heapMiB(convergedAt + 1, steadyEnd),
+          patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, steadyEnd),
+        };
+
+        note(`(7) event → PATCH on ${params.eventServices} Services`);
+        const spacingMs = Math.max(100, 2000 / params.gcpWriteQps);
+        const sent: { name: string; path: string; at: number }[] = [];
+        for (let e = 0; e < params.eventServices; e++) {
+          const i = Math.floor((e * S) / params.eventServices);
+          const path = `/moved-${e}`;
+          const at = Date.now();
+          await api.request('PATCH', `/api/v1/namespaces/${nsOf(i)}/services/${svcOf(i)}`, {
+            metadata: { annotations: { 'hcsync.io/health-path': path } },
+          });
+          sent.push({ name: bed.checkName(nsOf(i), svcOf(i), 80), path, at });
+          await sleep(spacingMs);
+        }
+        const latencies = await until(
+          'every event → PATCH',
+          () => {
+            const xs = log();
+            const out: number[] = [];
+            for (const s of sent) {
+              const p = xs.find(
+                (r) =>
+                  r.at >= s.at &&
+                  r.resource === s.name &&
+                  kindOf(r) === 'patches' &&
+                  (r.body['httpHealthCheck'] as { requestPath?: string } | undefined)?.requestPath === s.path,
+              );
+              if (!p) return undefined;
+              out.push(p.at - s.at);
+            }
+            return out.sort((a, b) => a - b);
+          },
+          120_000,
+          500,
+        ).catch(() => null);
+        result['eventToPatch'] =
+          latencies === null
+            ? { services: params.eventServices, complete: false }
+            : {
+                services: params.eventServices,
+                complete: true,
+                p50Ms: percentile(latencies, 50),
+                p99Ms: percentile(latencies, 99),
+                maxMs: latencies.at(-1),
+              };
+        const end = sampler.now();
+        result['hwmMiB'] = mib(end.hwmKiB * 1024);
+        result['hcsyncCpuSecondsTotal'] = Math.round(end.cpuS * 10) / 10;
+        result['requestsTotal'] = requestsByKind(log(), spawnedAt, Date.now() + 1);
+        result['patchesPerCheckTotal'] = patchesPerCheck(log(), spawnedAt, Date.now() + 1);
+        // hcsync's idle memory trims (cli/memory-trim.ts): when, RSS before/after, CPU.
+        result['memoryTrims'] = h.lines.filter((l) => l.includes('returned unused heap memory to the OS'));
+        for (const l of result['memoryTrims'] as string[]) note(`memory trim: ${l}`);
+      } finally {
+        sampler.stop();
+        const code = await h.stop();
+        if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
+        if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
+        result['hcsyncExitCode'] = code;
       }
-      const convergedAt = Date.now();
-      const converged = pending.size === 0;
-      const firstPatch = log().find((r) => kindOf(r) === 'patches')?.at;
-      const boundS = S / params.gcpWriteQps;
-      const convergeS = (convergedAt - spawnedAt) / 1000;
-      const rssConverging = sampler.rss(spawnedAt, convergedAt);
-      result['convergence'] = {
-        converged,
-        inSync: S - pending.size,
-        seconds: convergeS,
-        firstPatchAfterS: firstPatch === undefined ? null : (firstPatch - spawnedAt) / 1000,
-        patchingSeconds: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000,
-        quotaBoundS: boundS,
-        ratio: convergeS / boundS,
-        ratioFromFirstPatch: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000 / boundS,
-        rss: rssConverging,
-        heap: sampler.heapMiB(spawnedAt, convergedAt),
-        requests: requestsByKind(log(), spawnedAt, convergedAt + 1),
-        patchesPerCheck: patchesPerCheck(log(), spawnedAt, convergedAt + 1),
-        patchTimeline: patchTimeline(log(), spawnedAt, convergedAt + 1, params.gcpWriteQps),
-      };
-      note(`${converged ? 'converged' : 'NOT converged'} in ${convergeS.toFixed(1)} s (bound ${boundS.toFixed(1)} s)`);
-      if (!converged) throw new Error(`not converged after ${params.convergeTimeoutS} s: ${S - pending.size} of ${S} checks in sync`);
-      if (flags['converge-only']) return;
-
-      note(`(5) ${params.afterS} s after convergence`);
-      await sleep(params.afterS * 1000);
-      const afterEnd = Date.now();
-      result['after'] = {
-        seconds: params.afterS,
-        patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, afterEnd),
-        requests: requestsByKind(log(), convergedAt + 1, afterEnd),
-      };
-
-      note('(6) the first resync after convergence (nothing to do)');
-      // A resync starts with its list pages: the first list request after a quiet second. Its cost
-      // is the CPU burst from there until hcsync is idle again (under 0.04 CPU s over 2 s).
-      const resyncStart = await until(
-        'a resync (list pages) in the stand-in log',
-        () => {
-          let lastList = -Infinity;
-          for (const r of log()) {
-            if (kindOf(r) !== 'listPages') continue;
-            if (r.at > convergedAt + 1000 && r.at - lastList > 1000) return r.at;
-            lastList = r.at;
-          }
-          return undefined;
-        },
-        resyncMs + 120_000,
-        200,
-      );
-      const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
-      const idleAt = await until('hcsync idle after the resync', () => idleAfter(sampler.proc, resyncStart), 120_000, 500);
-      const steadyEnd = Date.now();
-      result['steady'] = {
-        resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
-        resyncBusySeconds: (idleAt.t - resyncStart) / 1000,
-        cpuSecondsPerResync: Math.round((idleAt.cpuS - cpuBefore.cpuS) * 100) / 100,
-        requestsPerResync: requestsByKind(log(), resyncStart, idleAt.t + 1),
-        rss: sampler.rss(convergedAt + 1, steadyEnd),
-        heap: sampler.heapMiB(convergedAt + 1, steadyEnd),
-        patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, steadyEnd),
-      };
-
-      note(`(7) event → PATCH on ${params.eventServices} Services`);
-      const spacingMs = Math.max(100, 2000 / params.gcpWriteQps);
-      const sent: { name: string; path: string; at: number }[] = [];
-      for (let e = 0; e < params.eventServices; e++) {
-        const i = Math.floor((e * S) / params.eventServices);
-        const path = `/moved-${e}`;
-        const at = Date.now();
-        await api.request('PATCH', `/api/v1/namespaces/${nsOf(i)}/services/${svcOf(i)}`, {
-          metadata: { annotations: { 'hcsync.io/health-path': path } },
-        });
-        sent.push({ name: bed.checkName(nsOf(i), svcOf(i), 80), path, at });
-        await sleep(spacingMs);
-      }
-      const latencies = await until(
-        'every event → PATCH',
-        () => {
-          const xs = log();
-          const out: number[] = [];
-          for (const s of sent) {
-            const p = xs.find(
-              (r) =>
-                r.at >= s.at &&
-                r.resource === s.name &&
-                kindOf(r) === 'patches' &&
-                (r.body['httpHealthCheck'] as { requestPath?: string } | undefined)?.requestPath === s.path,
-            );
-            if (!p) return undefined;
-            out.push(p.at - s.at);
-          }
-          return out.sort((a, b) => a - b);
-        },
-        120_000,
-        500,
-      ).catch(() => null);
-      result['eventToPatch'] =
-        latencies === null
-          ? { services: params.eventServices, complete: false }
-          : {
-              services: params.eventServices,
-              complete: true,
-              p50Ms: percentile(latencies, 50),
-              p99Ms: percentile(latencies, 99),
-              maxMs: latencies.at(-1),
-            };
-      const end = sampler.now();
-      result['hwmMiB'] = mib(end.hwmKiB * 1024);
-      result['hcsyncCpuSecondsTotal'] = Math.round(end.cpuS * 10) / 10;
-      result['requestsTotal'] = requestsByKind(log(), spawnedAt, Date.now() + 1);
-      result['patchesPerCheckTotal'] = patchesPerCheck(log(), spawnedAt, Date.now() + 1);
-      // hcsync's idle memory trims (cli/memory-trim.ts): when, RSS before/after, CPU.
-      result['memoryTrims'] = h.lines.filter((l) => l.includes('returned unused heap memory to the OS'));
-      for (const l of result['memoryTrims'] as string[]) note(`memory trim: ${l}`);
-    } finally {
-      sampler.stop();
-      const code = await h.stop();
-      if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
-      if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
-      result['hcsyncExitCode'] = code;
     }
     if (params.variants.length > 0) {
       const out: Record<string, unknown>[] = [];
