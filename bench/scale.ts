@@ -665,7 +665,18 @@ async function steadyVariant(
   const spawnedAt = Date.now();
   const sampler = new Sampler(h.pid as number, h);
   try {
-    await until(`variant ${v.name} ready`, () => h.ready().then((ok) => ok || undefined), 600_000, 500);
+    // A process that exits at start (a flag Node refuses in NODE_OPTIONS) is reported, not waited for.
+    const state = await until<'ready' | 'exited'>(
+      `variant ${v.name} ready`,
+      () => (readProc(h.pid as number) ? h.ready().then((ok) => (ok ? 'ready' : undefined)) : 'exited'),
+      600_000,
+      500,
+    );
+    if (state === 'exited') {
+      const out = { name: v.name, env, exited: h.lines.slice(-5) };
+      note(`variant ${JSON.stringify(out)}`);
+      return out;
+    }
     const readyAt = Date.now();
     const end = readyAt + params.variantMinutes * 60_000;
     while (Date.now() < end) {
@@ -1044,6 +1055,7 @@ interface VariantResult {
   heap: { maxMiB: number; lastMiB: number };
   cpuPerResync: { cpuS: number; requests: Record<string, number> }[];
   memoryTrims: string[];
+  exited?: string[];
 }
 
 /** --variants: one row each, steady state on the converged bed. */
@@ -1055,10 +1067,11 @@ function variantRows(vs: VariantResult[] | undefined): string[] {
     '',
     '| variant | NODE_OPTIONS / env | RSS median / max from the first resync | heap used max / last | CPU s per steady resync (GETs) | trims |',
     '|---|---|---|---|---|---|',
-    ...vs.map(
-      (v) =>
-        `| ${v.name} | ${JSON.stringify(v.env)} | ${v.rssFromFirstResync.medianMiB} / ${v.rssFromFirstResync.maxMiB} MiB | ${v.heap.maxMiB} / ${v.heap.lastMiB} MiB | ` +
-        `${v.cpuPerResync.map((c) => `${c.cpuS.toFixed(2)} (${c.requests['gets'] ?? 0})`).join(', ')} | ${v.memoryTrims.length} |`,
+    ...vs.map((v) =>
+      v.exited
+        ? `| ${v.name} | ${JSON.stringify(v.env)} | exited at start: ${v.exited.join(' ').replaceAll('|', '/')} | | | |`
+        : `| ${v.name} | ${JSON.stringify(v.env)} | ${v.rssFromFirstResync.medianMiB} / ${v.rssFromFirstResync.maxMiB} MiB | ${v.heap.maxMiB} / ${v.heap.lastMiB} MiB | ` +
+          `${v.cpuPerResync.map((c) => `${c.cpuS.toFixed(2)} (${c.requests['gets'] ?? 0})`).join(', ')} | ${v.memoryTrims.length} |`,
     ),
   ];
 }
