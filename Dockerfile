@@ -16,13 +16,15 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-# 1. Build: all dependencies (TypeScript and the rest of devDependencies), compile to dist/.
+# 1. Build: all dependencies (TypeScript, esbuild and the rest of devDependencies), compile to dist/
+#    and bundle dist/kube/client-node.js (scripts/bundle-client-node.ts).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/bundle-client-node.ts ./scripts/
 RUN npm run build
 
 # 2. Production dependencies only: no devDependencies (so not the `node` npm package, TypeScript,

@@ -37,8 +37,13 @@ const USAGE = `npm run bench:scale -- [options]   (run \`npm run build\` first: 
   --node-options S        NODE_OPTIONS for hcsync (default: the one in deploy/base/deployment.yaml; "" for none)
   --load-concurrency N    API requests in flight while loading (default 48)
   --converge-timeout-s N  give up converging after N s (default: 600 + 3 × S/qps)
-  --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH)
+  --converge-only         stop after convergence (skip the after window, the steady resync and event → PATCH; --variants still run)
   --hcsync-log FILE       write hcsync's log lines (JSON, one a line) to FILE at the end
+  --variants JSON         after the run, start hcsync again on the converged bed once per variant,
+                          e.g. '[{"name":"semi 2","nodeOptions":"--max-old-space-size=224 --max-semi-space-size=2"},
+                          {"name":"arena 1","env":{"MALLOC_ARENA_MAX":"1"}}]' ("main": another build's main.js), and measure its steady state only:
+                          RSS median/max and CPU per steady resync over --variant-minutes (nothing to patch)
+  --variant-minutes N     how long each variant runs after it is ready (default 5)
   --json FILE             also write the result as JSON`;
 
 const { values: flags } = parseArgs({
@@ -57,6 +62,8 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     'converge-only': { type: 'boolean', default: false },
     'hcsync-log': { type: 'string' },
+    variants: { type: 'string' },
+    'variant-minutes': { type: 'string', default: '5' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -100,6 +107,27 @@ function quantityMiB(q: string | undefined): number {
 
 const shipped = shippedContainer();
 
+/** A variant of hcsync's NODE_OPTIONS and env, measured at steady state after the run (--variants). */
+interface Variant {
+  name: string;
+  nodeOptions?: string;
+  env?: Record<string, string>;
+  /** Another build's dist/cli/main.js (an A/B of code rather than flags). */
+  main?: string;
+}
+
+function parseVariants(raw: string | undefined): Variant[] {
+  if (raw === undefined) return [];
+  try {
+    const v = JSON.parse(raw) as Variant[];
+    if (Array.isArray(v) && v.every((x) => typeof x.name === 'string')) return v;
+  } catch {
+    // reported below
+  }
+  console.error(`--variants: not a JSON array of {name, nodeOptions?, env?}\n${USAGE}`);
+  process.exit(2);
+}
+
 const S = num('services', flags.services, 1);
 const params = {
   services: S,
@@ -122,6 +150,8 @@ const params = {
   ) as Record<string, string>,
   loadConcurrency: num('load-concurrency', flags['load-concurrency'], 1),
   convergeTimeoutS: 0,
+  variants: parseVariants(flags.variants),
+  variantMinutes: num('variant-minutes', flags['variant-minutes'], 0.5),
 };
 /** --resync in ms, for how long to wait for one (a number and a unit, as hcsync parses it). */
 const resyncMs = ((): number => {
@@ -592,6 +622,114 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+/**
+ * The sample where hcsync went idle after a resync that started at `resyncStart`: the earliest
+ * point followed by 2 s with under 0.04 CPU s (undefined while it is still busy).
+ */
+function idleAfter(xs: readonly ProcSample[], resyncStart: number): ProcSample | undefined {
+  for (let k = xs.length - 1; k > 0; k--) {
+    const cur = xs[k] as ProcSample;
+    if (cur.t < resyncStart + 1000) return undefined;
+    const earlier = xs.findLast((x) => x.t <= cur.t - 2000);
+    if (earlier && earlier.t >= resyncStart && cur.cpuS - earlier.cpuS < 0.04) {
+      // The earliest such point: walk back while the window before is still idle.
+      let first = cur;
+      for (let j = k - 1; j > 0; j--) {
+        const c = xs[j] as ProcSample;
+        const e = xs.findLast((x) => x.t <= c.t - 2000);
+        if (!e || e.t < resyncStart || c.cpuS - e.cpuS >= 0.04) break;
+        first = c;
+      }
+      return xs.findLast((x) => x.t <= first.t - 2000) ?? first;
+    }
+  }
+  return undefined;
+}
+
+/** Starts of resyncs in [from, to): a list page after a quiet second. */
+function resyncStarts(log: readonly RequestRecord[], from: number, to: number): number[] {
+  const out: number[] = [];
+  let lastList = -Infinity;
+  for (const r of log) {
+    if (kindOf(r) !== 'listPages') continue;
+    if (r.at >= from && r.at < to && r.at - lastList > 1000) out.push(r.at);
+    lastList = r.at;
+  }
+  return out;
+}
+
+/**
+ * One variant on the converged bed (every check in sync, every condition written): hcsync starts,
+ * lists, finds nothing to do, then resyncs every --resync. RSS from ready to the end, CPU per
+ * steady resync (each resync that went idle within the window), its memory trims.
+ */
+async function steadyVariant(
+  bed: TestBed,
+  kubeconfig: string,
+  log: () => readonly RequestRecord[],
+  v: Variant,
+): Promise<Record<string, unknown>> {
+  const env = { ...hcsyncEnv(), ...(v.nodeOptions !== undefined ? { NODE_OPTIONS: v.nodeOptions } : {}), ...v.env };
+  const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env, ...(v.main !== undefined ? { main: v.main } : {}) });
+  const spawnedAt = Date.now();
+  const sampler = new Sampler(h.pid as number, h);
+  try {
+    // A process that exits at start (a flag Node refuses in NODE_OPTIONS) is reported, not waited for.
+    const state = await until<'ready' | 'exited'>(
+      `variant ${v.name} ready`,
+      () => (readProc(h.pid as number) ? h.ready().then((ok) => (ok ? 'ready' : undefined)) : 'exited'),
+      600_000,
+      500,
+    );
+    if (state === 'exited') {
+      const out = { name: v.name, env, exited: h.lines.slice(-5) };
+      note(`variant ${JSON.stringify(out)}`);
+      return out;
+    }
+    const readyAt = Date.now();
+    const end = readyAt + params.variantMinutes * 60_000;
+    while (Date.now() < end) {
+      if (!readProc(h.pid as number)) throw new Error(`variant ${v.name}: hcsync exited; last lines:\n${h.lines.slice(-5).join('\n')}`);
+      await sleep(1000);
+    }
+    const xs = sampler.proc;
+    const resyncs = resyncStarts(log(), readyAt + 1000, end).flatMap((start) => {
+      const before = xs.findLast((x) => x.t <= start);
+      const idle = idleAfter(
+        xs.filter((x) => x.t <= end),
+        start,
+      );
+      return before && idle && idle.t > start
+        ? [
+            {
+              cpuS: Math.round((idle.cpuS - before.cpuS) * 100) / 100,
+              busyS: (idle.t - start) / 1000,
+              requests: requestsByKind(log(), start, idle.t + 1),
+            },
+          ]
+        : [];
+    });
+    const firstResync = resyncStarts(log(), readyAt + 1000, end)[0] ?? readyAt;
+    const out = {
+      name: v.name,
+      env,
+      readyAfterS: (readyAt - spawnedAt) / 1000,
+      rssFromReady: sampler.rss(readyAt, end),
+      rssFromFirstResync: sampler.rss(firstResync, end),
+      heap: sampler.heapMiB(readyAt, end),
+      cpuPerResync: resyncs,
+      cpuSecondsFromReady:
+        Math.round(((xs.findLast((x) => x.t <= end)?.cpuS ?? NaN) - (xs.find((x) => x.t >= readyAt)?.cpuS ?? NaN)) * 100) / 100,
+      memoryTrims: h.lines.filter((l) => l.includes('returned unused heap memory to the OS')),
+    };
+    note(`variant ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    sampler.stop();
+    await h.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -647,169 +785,156 @@ async function main(): Promise<void> {
     const log = (): readonly RequestRecord[] => bed.compute.requestLog().slice(logStart);
 
     note('(4) hcsync converging');
-    const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env: hcsyncEnv() });
-    const spawnedAt = Date.now();
-    const sampler = new Sampler(h.pid as number, h);
-    try {
-      const pending = new Set(Array.from({ length: S }, (_, i) => bed.checkName(nsOf(i), svcOf(i), 80)));
-      let lastReport = Date.now();
-      const deadline = spawnedAt + params.convergeTimeoutS * 1000;
-      while (pending.size > 0 && Date.now() < deadline) {
-        if (!readProc(h.pid as number)) throw new Error(`hcsync exited while converging; last lines:\n${h.lines.slice(-5).join('\n')}`);
-        for (const name of pending) if (inSync(bed, name)) pending.delete(name);
-        if (Date.now() - lastReport > 30_000) {
-          lastReport = Date.now();
-          const s = sampler.proc.at(-1);
-          note(`${S - pending.size}/${S} checks in sync; RSS ${s ? mib(s.rssKiB * 1024) : '?'} MiB`);
+    // --converge-only leaves this block after convergence (to the --variants, if any).
+    measured: {
+      const h = await bed.spawnHcsync(hcsyncArgs(), kubeconfig, { env: hcsyncEnv() });
+      const spawnedAt = Date.now();
+      const sampler = new Sampler(h.pid as number, h);
+      try {
+        const pending = new Set(Array.from({ length: S }, (_, i) => bed.checkName(nsOf(i), svcOf(i), 80)));
+        let lastReport = Date.now();
+        const deadline = spawnedAt + params.convergeTimeoutS * 1000;
+        while (pending.size > 0 && Date.now() < deadline) {
+          if (!readProc(h.pid as number)) throw new Error(`hcsync exited while converging; last lines:\n${h.lines.slice(-5).join('\n')}`);
+          for (const name of pending) if (inSync(bed, name)) pending.delete(name);
+          if (Date.now() - lastReport > 30_000) {
+            lastReport = Date.now();
+            const s = sampler.proc.at(-1);
+            note(`${S - pending.size}/${S} checks in sync; RSS ${s ? mib(s.rssKiB * 1024) : '?'} MiB`);
+          }
+          if (pending.size > 0) await sleep(500);
         }
-        if (pending.size > 0) await sleep(500);
-      }
-      const convergedAt = Date.now();
-      const converged = pending.size === 0;
-      const firstPatch = log().find((r) => kindOf(r) === 'patches')?.at;
-      const boundS = S / params.gcpWriteQps;
-      const convergeS = (convergedAt - spawnedAt) / 1000;
-      const rssConverging = sampler.rss(spawnedAt, convergedAt);
-      result['convergence'] = {
-        converged,
-        inSync: S - pending.size,
-        seconds: convergeS,
-        firstPatchAfterS: firstPatch === undefined ? null : (firstPatch - spawnedAt) / 1000,
-        patchingSeconds: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000,
-        quotaBoundS: boundS,
-        ratio: convergeS / boundS,
-        ratioFromFirstPatch: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000 / boundS,
-        rss: rssConverging,
-        heap: sampler.heapMiB(spawnedAt, convergedAt),
-        requests: requestsByKind(log(), spawnedAt, convergedAt + 1),
-        patchesPerCheck: patchesPerCheck(log(), spawnedAt, convergedAt + 1),
-        patchTimeline: patchTimeline(log(), spawnedAt, convergedAt + 1, params.gcpWriteQps),
-      };
-      note(`${converged ? 'converged' : 'NOT converged'} in ${convergeS.toFixed(1)} s (bound ${boundS.toFixed(1)} s)`);
-      if (!converged) throw new Error(`not converged after ${params.convergeTimeoutS} s: ${S - pending.size} of ${S} checks in sync`);
-      if (flags['converge-only']) return;
+        const convergedAt = Date.now();
+        const converged = pending.size === 0;
+        const firstPatch = log().find((r) => kindOf(r) === 'patches')?.at;
+        const boundS = S / params.gcpWriteQps;
+        const convergeS = (convergedAt - spawnedAt) / 1000;
+        const rssConverging = sampler.rss(spawnedAt, convergedAt);
+        result['convergence'] = {
+          converged,
+          inSync: S - pending.size,
+          seconds: convergeS,
+          firstPatchAfterS: firstPatch === undefined ? null : (firstPatch - spawnedAt) / 1000,
+          patchingSeconds: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000,
+          quotaBoundS: boundS,
+          ratio: convergeS / boundS,
+          ratioFromFirstPatch: firstPatch === undefined ? null : (convergedAt - firstPatch) / 1000 / boundS,
+          rss: rssConverging,
+          heap: sampler.heapMiB(spawnedAt, convergedAt),
+          requests: requestsByKind(log(), spawnedAt, convergedAt + 1),
+          patchesPerCheck: patchesPerCheck(log(), spawnedAt, convergedAt + 1),
+          patchTimeline: patchTimeline(log(), spawnedAt, convergedAt + 1, params.gcpWriteQps),
+        };
+        note(`${converged ? 'converged' : 'NOT converged'} in ${convergeS.toFixed(1)} s (bound ${boundS.toFixed(1)} s)`);
+        if (!converged) throw new Error(`not converged after ${params.convergeTimeoutS} s: ${S - pending.size} of ${S} checks in sync`);
+        if (flags['converge-only']) break measured;
 
-      note(`(5) ${params.afterS} s after convergence`);
-      await sleep(params.afterS * 1000);
-      const afterEnd = Date.now();
-      result['after'] = {
-        seconds: params.afterS,
-        patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, afterEnd),
-        requests: requestsByKind(log(), convergedAt + 1, afterEnd),
-      };
+        note(`(5) ${params.afterS} s after convergence`);
+        await sleep(params.afterS * 1000);
+        const afterEnd = Date.now();
+        result['after'] = {
+          seconds: params.afterS,
+          patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, afterEnd),
+          requests: requestsByKind(log(), convergedAt + 1, afterEnd),
+        };
 
-      note('(6) the first resync after convergence (nothing to do)');
-      // A resync starts with its list pages: the first list request after a quiet second. Its cost
-      // is the CPU burst from there until hcsync is idle again (under 0.04 CPU s over 2 s).
-      const resyncStart = await until(
-        'a resync (list pages) in the stand-in log',
-        () => {
-          let lastList = -Infinity;
-          for (const r of log()) {
-            if (kindOf(r) !== 'listPages') continue;
-            if (r.at > convergedAt + 1000 && r.at - lastList > 1000) return r.at;
-            lastList = r.at;
-          }
-          return undefined;
-        },
-        resyncMs + 120_000,
-        200,
-      );
-      const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
-      const idleAt = await until(
-        'hcsync idle after the resync',
-        () => {
-          const xs = sampler.proc;
-          for (let k = xs.length - 1; k > 0; k--) {
-            const cur = xs[k] as ProcSample;
-            if (cur.t < resyncStart + 1000) return undefined;
-            const earlier = xs.findLast((x) => x.t <= cur.t - 2000);
-            if (earlier && earlier.t >= resyncStart && cur.cpuS - earlier.cpuS < 0.04) {
-              // The earliest such point: walk back while the window before is still idle.
-              let first = cur;
-              for (let j = k - 1; j > 0; j--) {
-                const c = xs[j] as ProcSample;
-                const e = xs.findLast((x) => x.t <= c.t - 2000);
-                if (!e || e.t < resyncStart || c.cpuS - e.cpuS >= 0.04) break;
-                first = c;
-              }
-              return xs.findLast((x) => x.t <= first.t - 2000) ?? first;
+        note('(6) the first resync after convergence (nothing to do)');
+        // A resync starts with its list pages: the first list request after a quiet second. Its cost
+        // is the CPU burst from there until hcsync is idle again (under 0.04 CPU s over 2 s).
+        const resyncStart = await until(
+          'a resync (list pages) in the stand-in log',
+          () => {
+            let lastList = -Infinity;
+            for (const r of log()) {
+              if (kindOf(r) !== 'listPages') continue;
+              if (r.at > convergedAt + 1000 && r.at - lastList > 1000) return r.at;
+              lastList = r.at;
             }
-          }
-          return undefined;
-        },
-        120_000,
-        500,
-      );
-      const steadyEnd = Date.now();
-      result['steady'] = {
-        resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
-        resyncBusySeconds: (idleAt.t - resyncStart) / 1000,
-        cpuSecondsPerResync: Math.round((idleAt.cpuS - cpuBefore.cpuS) * 100) / 100,
-        requestsPerResync: requestsByKind(log(), resyncStart, idleAt.t + 1),
-        rss: sampler.rss(convergedAt + 1, steadyEnd),
-        heap: sampler.heapMiB(convergedAt + 1, steadyEnd),
-        patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, steadyEnd),
-      };
+            return undefined;
+          },
+          resyncMs + 120_000,
+          200,
+        );
+        const cpuBefore = sampler.proc.findLast((x) => x.t <= resyncStart) ?? sampler.now();
+        const idleAt = await until('hcsync idle after the resync', () => idleAfter(sampler.proc, resyncStart), 120_000, 500);
+        const steadyEnd = Date.now();
+        result['steady'] = {
+          resyncStartAfterConvergedS: (resyncStart - convergedAt) / 1000,
+          resyncBusySeconds: (idleAt.t - resyncStart) / 1000,
+          cpuSecondsPerResync: Math.round((idleAt.cpuS - cpuBefore.cpuS) * 100) / 100,
+          requestsPerResync: requestsByKind(log(), resyncStart, idleAt.t + 1),
+          rss: sampler.rss(convergedAt + 1, steadyEnd),
+          heap: sampler.heapMiB(convergedAt + 1, steadyEnd),
+          patchesPerCheck: patchesPerCheck(log(), convergedAt + 1, steadyEnd),
+        };
 
-      note(`(7) event → PATCH on ${params.eventServices} Services`);
-      const spacingMs = Math.max(100, 2000 / params.gcpWriteQps);
-      const sent: { name: string; path: string; at: number }[] = [];
-      for (let e = 0; e < params.eventServices; e++) {
-        const i = Math.floor((e * S) / params.eventServices);
-        const path = `/moved-${e}`;
-        const at = Date.now();
-        await api.request('PATCH', `/api/v1/namespaces/${nsOf(i)}/services/${svcOf(i)}`, {
-          metadata: { annotations: { 'hcsync.io/health-path': path } },
-        });
-        sent.push({ name: bed.checkName(nsOf(i), svcOf(i), 80), path, at });
-        await sleep(spacingMs);
+        note(`(7) event → PATCH on ${params.eventServices} Services`);
+        const spacingMs = Math.max(100, 2000 / params.gcpWriteQps);
+        const sent: { name: string; path: string; at: number }[] = [];
+        for (let e = 0; e < params.eventServices; e++) {
+          const i = Math.floor((e * S) / params.eventServices);
+          const path = `/moved-${e}`;
+          const at = Date.now();
+          await api.request('PATCH', `/api/v1/namespaces/${nsOf(i)}/services/${svcOf(i)}`, {
+            metadata: { annotations: { 'hcsync.io/health-path': path } },
+          });
+          sent.push({ name: bed.checkName(nsOf(i), svcOf(i), 80), path, at });
+          await sleep(spacingMs);
+        }
+        const latencies = await until(
+          'every event → PATCH',
+          () => {
+            const xs = log();
+            const out: number[] = [];
+            for (const s of sent) {
+              const p = xs.find(
+                (r) =>
+                  r.at >= s.at &&
+                  r.resource === s.name &&
+                  kindOf(r) === 'patches' &&
+                  (r.body['httpHealthCheck'] as { requestPath?: string } | undefined)?.requestPath === s.path,
+              );
+              if (!p) return undefined;
+              out.push(p.at - s.at);
+            }
+            return out.sort((a, b) => a - b);
+          },
+          120_000,
+          500,
+        ).catch(() => null);
+        result['eventToPatch'] =
+          latencies === null
+            ? { services: params.eventServices, complete: false }
+            : {
+                services: params.eventServices,
+                complete: true,
+                p50Ms: percentile(latencies, 50),
+                p99Ms: percentile(latencies, 99),
+                maxMs: latencies.at(-1),
+              };
+        const end = sampler.now();
+        result['hwmMiB'] = mib(end.hwmKiB * 1024);
+        result['hcsyncCpuSecondsTotal'] = Math.round(end.cpuS * 10) / 10;
+        result['requestsTotal'] = requestsByKind(log(), spawnedAt, Date.now() + 1);
+        result['patchesPerCheckTotal'] = patchesPerCheck(log(), spawnedAt, Date.now() + 1);
+        // hcsync's idle memory trims (cli/memory-trim.ts): when, RSS before/after, CPU.
+        result['memoryTrims'] = h.lines.filter((l) => l.includes('returned unused heap memory to the OS'));
+        for (const l of result['memoryTrims'] as string[]) note(`memory trim: ${l}`);
+      } finally {
+        sampler.stop();
+        const code = await h.stop();
+        if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
+        if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
+        result['hcsyncExitCode'] = code;
       }
-      const latencies = await until(
-        'every event → PATCH',
-        () => {
-          const xs = log();
-          const out: number[] = [];
-          for (const s of sent) {
-            const p = xs.find(
-              (r) =>
-                r.at >= s.at &&
-                r.resource === s.name &&
-                kindOf(r) === 'patches' &&
-                (r.body['httpHealthCheck'] as { requestPath?: string } | undefined)?.requestPath === s.path,
-            );
-            if (!p) return undefined;
-            out.push(p.at - s.at);
-          }
-          return out.sort((a, b) => a - b);
-        },
-        120_000,
-        500,
-      ).catch(() => null);
-      result['eventToPatch'] =
-        latencies === null
-          ? { services: params.eventServices, complete: false }
-          : {
-              services: params.eventServices,
-              complete: true,
-              p50Ms: percentile(latencies, 50),
-              p99Ms: percentile(latencies, 99),
-              maxMs: latencies.at(-1),
-            };
-      const end = sampler.now();
-      result['hwmMiB'] = mib(end.hwmKiB * 1024);
-      result['hcsyncCpuSecondsTotal'] = Math.round(end.cpuS * 10) / 10;
-      result['requestsTotal'] = requestsByKind(log(), spawnedAt, Date.now() + 1);
-      result['patchesPerCheckTotal'] = patchesPerCheck(log(), spawnedAt, Date.now() + 1);
-      // hcsync's idle memory trims (cli/memory-trim.ts): when, RSS before/after, CPU.
-      result['memoryTrims'] = h.lines.filter((l) => l.includes('returned unused heap memory to the OS'));
-      for (const l of result['memoryTrims'] as string[]) note(`memory trim: ${l}`);
-    } finally {
-      sampler.stop();
-      const code = await h.stop();
-      if (flags['hcsync-log']) writeFileSync(flags['hcsync-log'], h.lines.join('\n') + '\n');
-      if (code !== 0) note(`hcsync exited ${code}; last lines:\n${h.lines.slice(-10).join('\n')}`);
-      result['hcsyncExitCode'] = code;
+    }
+    if (params.variants.length > 0) {
+      const out: Record<string, unknown>[] = [];
+      result['variants'] = out;
+      for (const v of params.variants) {
+        note(`(8) variant ${v.name}`);
+        out.push(await steadyVariant(bed, kubeconfig, log, v));
+      }
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -927,7 +1052,37 @@ function table(r: Record<string, unknown>): string {
     '| figure | measured |',
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    ...variantRows(r['variants'] as VariantResult[] | undefined),
   ].join('\n');
+}
+
+interface VariantResult {
+  name: string;
+  env: Record<string, string>;
+  rssFromReady: { medianMiB: number; maxMiB: number };
+  rssFromFirstResync: { medianMiB: number; maxMiB: number };
+  heap: { maxMiB: number; lastMiB: number };
+  cpuPerResync: { cpuS: number; requests: Record<string, number> }[];
+  memoryTrims: string[];
+  exited?: string[];
+}
+
+/** --variants: one row each, steady state on the converged bed. */
+function variantRows(vs: VariantResult[] | undefined): string[] {
+  if (!vs?.length) return [];
+  return [
+    '',
+    `Variants on the converged bed (each a fresh hcsync, ${params.variantMinutes} min after ready; nothing to patch):`,
+    '',
+    '| variant | NODE_OPTIONS / env | RSS median / max from the first resync | heap used max / last | CPU s per steady resync (GETs) | trims |',
+    '|---|---|---|---|---|---|',
+    ...vs.map((v) =>
+      v.exited
+        ? `| ${v.name} | ${JSON.stringify(v.env)} | exited at start: ${v.exited.join(' ').replaceAll('|', '/')} | | | |`
+        : `| ${v.name} | ${JSON.stringify(v.env)} | ${v.rssFromFirstResync.medianMiB} / ${v.rssFromFirstResync.maxMiB} MiB | ${v.heap.maxMiB} / ${v.heap.lastMiB} MiB | ` +
+          `${v.cpuPerResync.map((c) => `${c.cpuS.toFixed(2)} (${c.requests['gets'] ?? 0})`).join(', ')} | ${v.memoryTrims.length} |`,
+    ),
+  ];
 }
 
 main().catch((e: unknown) => {

@@ -633,11 +633,11 @@ export class TestBed {
   async spawnHcsync(
     args: readonly string[],
     kubeconfig?: string,
-    opts: { computeEndpoint?: string; env?: Record<string, string> } = {},
+    opts: { computeEndpoint?: string; env?: Record<string, string>; main?: string } = {},
   ): Promise<HcsyncProcess> {
     const metricsPort = await freeLoopbackPort();
     const healthPort = await freeLoopbackPort();
-    const main = join(REPO_ROOT, 'dist/cli/main.js');
+    const main = opts.main ?? join(REPO_ROOT, 'dist/cli/main.js');
     const child = spawn(
       process.execPath,
       [

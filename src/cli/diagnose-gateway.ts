@@ -1,7 +1,7 @@
 // `hcsync diagnose gateway NAME`: for each Service backend of the routes attached to one GKE
 // Gateway, the live gkegw1 check, the intended one and its source, the HealthCheckPolicy in force,
 // the verdict and the fix (contract "Gateway API"). Read-only.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '../kube/client-node.js';
 import { ConfigError, type Config } from '../config/flags.js';
 import { loadSnapshot } from '../kube/snapshot.js';
 import { GATEWAY_KINDS } from '../kube/gateway-state.js';

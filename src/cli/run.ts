@@ -14,6 +14,7 @@ import type { Logger } from '../observability/log.js';
 import { closeServer, listen, metricsRoutes, probeRoutes } from '../server/http.js';
 import { KubeReviews, MetricsAuth } from '../server/metrics-auth.js';
 import { gcpContext, loadKubeConfig, type GcpContext } from './context.js';
+import { startMemoryDebug } from './memory-debug.js';
 import { startMemoryTrim } from './memory-trim.js';
 
 /** After a crash, the Lease release and clean-up get this long before the process exits anyway. */
@@ -28,6 +29,8 @@ export async function runController(config: Config, log: Logger): Promise<number
   const servers: Server[] = [];
   // RSS back down to the live data once a burst (start-up, converging, a resync) is over.
   const stopMemoryTrim = startMemoryTrim(log);
+  // Debug only (HCSYNC_DEBUG_MEMORY=<seconds>, never set by the shipped manifests): where RSS goes.
+  const stopMemoryDebug = startMemoryDebug(log);
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   // An object, not a let: TypeScript would narrow a local flag across the awaits below, but
@@ -38,6 +41,7 @@ export async function runController(config: Config, log: Logger): Promise<number
     if (state.shuttingDown) return;
     state.shuttingDown = true;
     stopMemoryTrim();
+    stopMemoryDebug();
     log.info('shutting down', { why });
     try {
       await controller?.stop();

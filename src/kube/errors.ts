@@ -1,6 +1,6 @@
 // client-node's ApiException message embeds the whole response (body and headers): logs and
 // conditions get the HTTP code and the API server's own message instead.
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException } from './client-node.js';
 
 export function describeKubeError(err: unknown): string {
   if (err instanceof ApiException) {

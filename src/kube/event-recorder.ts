@@ -1,6 +1,6 @@
 // Events on the Service (events.k8s.io/v1), as controllers record them: regarding the Service,
 // with hcsync as the reporting controller and this replica as the instance.
-import { EventsV1Api, type KubeConfig, V1MicroTime } from '@kubernetes/client-node';
+import { EventsV1Api, type KubeConfig, V1MicroTime } from './client-node.js';
 import type { SlimService } from '../model/kube.js';
 import type { EventRecorder } from '../model/ports.js';
 import type { PlannedEvent } from '../model/report.js';

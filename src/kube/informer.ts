@@ -5,15 +5,7 @@
 // "Synced" means one list succeeded; a failed list (403, 429, 5xx) leaves it unsynced, with the
 // reason kept for /readyz. Only an informer whose resource may be absent (a CRD) counts a 404 on
 // its list as synced-empty, and it keeps retrying so a CRD installed later is picked up.
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  ListWatch,
-  RequestContext,
-  Watch,
-} from '@kubernetes/client-node';
+import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, ListWatch, RequestContext, Watch } from './client-node.js';
 import { Backoff } from '../lib/backoff.js';
 import type { Logger } from '../observability/log.js';
 import { describeKubeError } from './errors.js';

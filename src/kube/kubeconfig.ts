@@ -4,7 +4,7 @@
 // with its own TLS context, kept alive after the answer until undici's idle timeout. While
 // converging 5,000 Services that is hundreds of open connections and TLS contexts at once (native
 // memory outside the V8 heap, file descriptors, and TLS handshakes on the API server).
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { KubeConfig, type RequestContext } from './client-node.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 

@@ -24,7 +24,7 @@ import {
   type ConfigurationOptions,
   type V1Lease,
   type V1LeaseSpec,
-} from '@kubernetes/client-node';
+} from './client-node.js';
 import type { Logger } from '../observability/log.js';
 
 export interface LeaderElectionConfig {

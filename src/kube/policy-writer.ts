@@ -4,7 +4,7 @@
 // collector deletes the policy with the Service; the managed-by label that tells it from a user's.
 // Deletes only with a uid precondition, so a policy recreated under the same name (by a user) is
 // never deleted by a stale decision.
-import { ApiException, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from './client-node.js';
 import { MANAGED_BY_HCSYNC, MANAGED_BY_LABEL, type DesiredPolicy } from '../model/gateway.js';
 import type { PolicyWriter } from '../model/ports.js';
 import { describeKubeError } from './errors.js';

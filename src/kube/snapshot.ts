@@ -1,5 +1,5 @@
 // One read of the cluster for the one-shot commands (plan, diagnose): plain lists, slimmed.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, NetworkingV1Api } from './client-node.js';
 import { backoffDelay } from '../lib/backoff.js';
 import { StaticClusterView } from './cluster-view.js';
 import {

@@ -2,7 +2,7 @@
 // hcsync owns only its own condition and never clobbers conditions other controllers set. The
 // resourceVersion the write produced is handed to `onWritten`, so the watch event that echoes the
 // write is known as hcsync's own and does not trigger another reconcile (ClusterState.ownStatusWritten).
-import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from './client-node.js';
 import type { SlimCondition, SlimService } from '../model/kube.js';
 import type { StatusWriter } from '../model/ports.js';
 

@@ -6,7 +6,7 @@
 // grow it. hcsync needs `create` on tokenreviews and subjectaccessreviews for this.
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '../kube/client-node.js';
 
 export interface UserInfo {
   readonly username: string;

@@ -168,7 +168,14 @@ describe('Dockerfile', function () {
 
   it('.dockerignore sends only the build inputs', () => {
     const patterns = dockerignorePatterns();
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cli/main.ts']) {
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src/cli/main.ts',
+      'scripts/bundle-client-node.ts',
+    ]) {
       assert.equal(dockerignored(patterns, f), false, `${f} must reach the build`);
     }
     for (const f of [

@@ -1,6 +1,6 @@
 // The image's build, reproduced on disk without a Docker engine (there is none here), for the
 // packaging tests: the build context exactly as .dockerignore admits it, compiled as the build
-// stage does (`npm run build`: tsc -p tsconfig.build.json, with all dependencies), and the final
+// stage does (`npm run build`: tsc -p tsconfig.build.json, then the client-node bundle, with all dependencies), and the final
 // stage's files — package.json, the deps stage's production-only `npm ci`, the compiled dist/.
 // Assembled once per test run (mocha runs every file in one process) and removed on exit.
 import { execFileSync } from 'node:child_process';
@@ -113,6 +113,8 @@ export function imageBuild(): ImageBuild {
     cwd: context,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // …and its second step, the client-node bundle (package.json "build").
+  execFileSync(process.execPath, ['scripts/bundle-client-node.ts'], { cwd: context, stdio: ['ignore', 'pipe', 'pipe'] });
   rmSync(path.join(context, 'node_modules'));
   // deps stage: the same npm ci command, from the lock file (npm's cache, else the registry).
   const app = path.join(root, 'app');
