@@ -2,7 +2,7 @@
 // never GET per Service. Only ingress-gce's backend services and the checks they link are kept:
 // memory follows the cluster's Ingress backends, not everything in the project.
 //
-// Four rules keep the inventory honest and its re-lists bounded:
+// Five rules keep the inventory honest and its re-lists bounded:
 // - A list that started before one of hcsync's patches completed cannot overwrite what that
 //   patch set (it may have been read before the patch landed): the patched fields win until a
 //   list or GET that started after the patch shows the check.
@@ -11,9 +11,14 @@
 //   check that skips the interval (GKE recreates the check, docs/gke-ingress-healthchecks.md §5.6).
 // - Names still missing after a re-list are negatively cached until the next scheduled re-list.
 // - A failed list is retried on demand only after an exponential backoff (15 s … maxFailureBackoffMs).
+// - A re-list (or GET) keeps the object it already had for a check or backend service whose data
+//   is the same (lib/json-equal.ts, every field, so fields added later count too): reconcile
+//   recognises an unchanged input by identity (controller/pass-reads.ts), and the old-space copies
+//   a resync would otherwise replace are not garbage.
 // Re-verifies of patched checks (docs/gke-ingress-healthchecks.md §5.7) ride on lists too when many
 // are due (relistSince): one coalesced list under the same interval and backoff, not a GET each.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jsonEqual } from '../lib/json-equal.js';
 import type { BackendServiceRef, IngressScope, LiveHealthCheck, OwnedFields, Scope } from '../model/health-check.js';
 import { scopeKey } from '../model/health-check.js';
 import { isIngressGceBackendName } from '../model/ingress-gce-names.js';
@@ -164,7 +169,7 @@ export class HealthCheckInventory implements BackendLookup {
     for (const read of backends) {
       // ingress-gce's backends, and GKE Gateway's gkegw1-… ones (read only: hcsync writes their policy, never them).
       if (!isIngressGceBackendName(read.name) && !isGatewayBackendName(read.name) && !read.service) continue;
-      const bs = this.backendsByName.get(read.name)?.find((b) => samePlainData(b, read)) ?? read;
+      const bs = this.backendsByName.get(read.name)?.find((b) => jsonEqual(b, read)) ?? read;
       byName.set(bs.name, [...(byName.get(bs.name) ?? []), bs]);
       if (bs.healthCheck) linked.add(checkKey(bs.healthCheck.name, bs.healthCheck.scope));
     }
@@ -174,7 +179,7 @@ export class HealthCheckInventory implements BackendLookup {
       if (!linked.has(key)) continue;
       const kept = this.reconcileWithPatches(key, hc, startSeq);
       const before = this.checks.get(key);
-      checkMap.set(key, before && samePlainData(before, kept) ? before : kept);
+      checkMap.set(key, before && jsonEqual(before, kept) ? before : kept);
     }
     // A patch on a check this list no longer links is done with.
     for (const [key, p] of this.patched) if (p.seq < startSeq && !checkMap.has(key)) this.patched.delete(key);
@@ -305,7 +310,7 @@ export class HealthCheckInventory implements BackendLookup {
     if (!this.checks.has(key) && ![...this.backendsByName.values()].some((l) => l.some((b) => linksCheck(b, key)))) return read;
     const kept = this.reconcileWithPatches(key, read, startSeq);
     const before = this.checks.get(key);
-    if (before && samePlainData(before, kept)) return before;
+    if (before && jsonEqual(before, kept)) return before;
     this.checks.set(key, kept);
     return kept;
   }
@@ -330,26 +335,6 @@ function checkKey(name: string, scope: Scope): string {
 
 function linksCheck(b: BackendServiceRef, key: string): boolean {
   return b.healthCheck !== undefined && checkKey(b.healthCheck.name, b.healthCheck.scope) === key;
-}
-
-/**
- * Whether two objects the Compute lists decoded (BackendServiceRef, LiveHealthCheck: plain data of
- * strings, numbers and nested objects) hold the same values. A re-list keeps the object it already
- * had when its listed data is the same: reconcile recognises an unchanged check or backend by
- * identity (controller/pass-reads.ts: a steady resync then re-assesses nothing), and the old-space
- * copies a resync would otherwise replace are not garbage. Every field is compared, so a field added
- * to these types later is compared too; HealthCheck has no fingerprint field to compare instead.
- */
-function samePlainData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    if (!samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
 }
 
 function withFields(hc: LiveHealthCheck, fields: OwnedFields): LiveHealthCheck {
