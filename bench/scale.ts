@@ -721,6 +721,8 @@ async function steadyVariant(
       cpuSecondsFromReady:
         Math.round(((xs.findLast((x) => x.t <= end)?.cpuS ?? NaN) - (xs.find((x) => x.t >= readyAt)?.cpuS ?? NaN)) * 100) / 100,
       memoryTrims: h.lines.filter((l) => l.includes('returned unused heap memory to the OS')),
+      // With HCSYNC_DEBUG_MEMORY in the variant's env: its last breakdown (src/cli/memory-debug.ts).
+      memoryBreakdown: h.lines.findLast((l) => l.includes('"memory breakdown"')),
     };
     note(`variant ${JSON.stringify(out)}`);
     return out;
