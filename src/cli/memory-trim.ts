@@ -5,8 +5,16 @@
 // was 138 MiB committed while the process still held 347 MiB RSS, 140 MiB of it freed heap pages.
 // Only a memory-reducing collection (V8's LowMemoryNotification; `HeapProfiler.collectGarbage`
 // through the in-process inspector session, no flag or open port needed) releases them. That costs
-// a few full collections, so it runs only when the event loop was under TRIM_POLICY.maxBusy busy over the last check and RSS
-// has grown above what the previous trim left, at most once a minute.
+// a few full collections and blocks the event loop (0.3–0.6 s on a quiet machine, 1.1–1.5 s at load
+// average 7–11), so it runs only when RSS has grown above what the previous trim left, at most once
+// a minute, and only when hcsync is quiet by two measures:
+// - the event loop was at most TRIM_POLICY.maxBusy busy over the last check (the past 10 s), and
+// - the controller has nothing to do right now (controller.ts controllerWork: no Service queued or
+//   being reconciled, no patch in flight or waiting for a slot, no GCP list under way). The loop's
+//   past use alone let a trim fall into a burst of events, or among patches awaiting their
+//   Operations (mostly I/O waits, so a loop under 35 % busy): event → PATCH p99 went to 1.7 s.
+// A trim that is due but held by work runs at the first later check that finds the controller idle
+// (and still finds it due): a debug line says what held it.
 import { Session } from 'node:inspector/promises';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from '../observability/log.js';
@@ -49,12 +57,20 @@ export interface TrimState {
 }
 
 /**
- * Whether to run a memory-reducing collection now: the loop was at most `maxBusy` busy over the last check (`busy`
+ * What the controller is doing right now, in words (controller.ts controllerWork); undefined when
+ * it has nothing to do. Before a controller exists (start-up), nothing.
+ */
+export type WorkNow = () => string | undefined;
+
+/**
+ * Whether to run a memory-reducing collection now: the controller has no work now (`work` is
+ * undefined; else what it is doing), the loop was at most `maxBusy` busy over the last check (`busy`
  * is its utilisation, 0–1), the last trim is at least `minIntervalMs` ago, and RSS grew by both
  * `minGrowthBytes` and `minGrowthRatio` over the baseline. Each trim sets the baseline to the RSS
  * it left, so one that frees little (live data grew) is not repeated every minute.
  */
-export function trimDue(policy: TrimPolicy, state: TrimState, now: number, rss: number, busy: number): boolean {
+export function trimDue(policy: TrimPolicy, state: TrimState, now: number, rss: number, busy: number, work: string | undefined): boolean {
+  if (work !== undefined) return false;
   if (busy > policy.maxBusy) return false;
   if (now - state.lastTrimAt < policy.minIntervalMs) return false;
   const growth = rss - state.baselineRss;
@@ -63,8 +79,11 @@ export function trimDue(policy: TrimPolicy, state: TrimState, now: number, rss: 
 
 const MiB = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
-/** Starts the periodic check (an unref'd timer: it never keeps the process alive); returns its stop. */
-export function startMemoryTrim(log: Logger, policy: TrimPolicy = TRIM_POLICY): () => void {
+/**
+ * Starts the periodic check (an unref'd timer: it never keeps the process alive); returns its stop.
+ * `workNow` is asked at each check: a trim waits while the controller has work.
+ */
+export function startMemoryTrim(log: Logger, workNow: WorkNow, policy: TrimPolicy = TRIM_POLICY): () => void {
   const state: TrimState = { baselineRss: process.memoryUsage.rss(), lastTrimAt: -Infinity };
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   let running = false;
@@ -74,7 +93,19 @@ export function startMemoryTrim(log: Logger, policy: TrimPolicy = TRIM_POLICY): 
     const busy = performance.eventLoopUtilization(next, elu).utilization;
     elu = next;
     const rss = process.memoryUsage.rss();
-    if (running || !trimDue(policy, state, Date.now(), rss, busy)) return;
+    if (running) return;
+    const now = Date.now();
+    const work = workNow();
+    if (!trimDue(policy, state, now, rss, busy, work)) {
+      if (work !== undefined && trimDue(policy, state, now, rss, busy, undefined)) {
+        log.debug('memory trim due but held while the controller has work; tried again at the next check', {
+          work,
+          rss_mib: MiB(rss),
+          baseline_rss_mib: MiB(state.baselineRss),
+        });
+      }
+      return;
+    }
     running = true;
     const started = performance.now();
     const cpu = process.cpuUsage();

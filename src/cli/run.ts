@@ -27,8 +27,9 @@ export async function runController(config: Config, log: Logger): Promise<number
   let gcp: GcpContext | undefined;
   const metrics = new Metrics();
   const servers: Server[] = [];
-  // RSS back down to the live data once a burst (start-up, converging, a resync) is over.
-  const stopMemoryTrim = startMemoryTrim(log);
+  // RSS back down to the live data once a burst (start-up, converging, a resync) is over, and never
+  // while the controller has work (it is read at each check: undefined until it exists).
+  const stopMemoryTrim = startMemoryTrim(log, () => controller?.busyWith());
   // Debug only (HCSYNC_DEBUG_MEMORY=<seconds>, never set by the shipped manifests): where RSS goes.
   const stopMemoryDebug = startMemoryDebug(log);
   let resolveExit!: (code: number) => void;

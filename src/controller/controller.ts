@@ -53,6 +53,27 @@ export function maxPatchesInFlight(gcpWriteQps: number): number {
 }
 
 /**
+ * What the controller is doing right now, in words; undefined when it has nothing to do: no Service
+ * queued or being reconciled, no patch in flight (reserved, waiting for a slot or the write pace, or
+ * awaiting its Operation: patches-in-flight.ts) and no GCP list under way. Work due later is not work
+ * now (a delayed requeue, a re-verify due in 10 s, a coalesced re-list waiting out its interval or a
+ * failure's backoff): once due it is queued or listing, and counted then; counting it would hold off
+ * an idle replica for minutes (a BackendConfig grace is 2 min, a failed list's backoff up to --resync).
+ * For cli/memory-trim.ts: a trim pauses the event loop 0.3–1.5 s, and must not delay work.
+ */
+export function controllerWork(
+  queue: { readonly active: number },
+  reconciler: { readonly patchesInFlight: number },
+  inventory: { readonly listing: boolean },
+): string | undefined {
+  const work: string[] = [];
+  if (queue.active > 0) work.push(`${queue.active} Services queued or reconciling`);
+  if (reconciler.patchesInFlight > 0) work.push(`${reconciler.patchesInFlight} health check patches in flight`);
+  if (inventory.listing) work.push('listing GCP');
+  return work.length > 0 ? work.join(', ') : undefined;
+}
+
+/**
  * What stop() waits for in-flight reconciles and Operations before abandoning their waits. With the
  * Lease release after it, shutdown stays well inside terminationGracePeriodSeconds (30 s).
  */
@@ -144,6 +165,11 @@ export class Controller {
         onRetry: () => metrics.workqueueRetries.inc(),
       },
     );
+  }
+
+  /** What this replica's controller is doing right now (controllerWork); undefined when it has nothing to do. */
+  busyWith(): string | undefined {
+    return controllerWork(this.queue, this.reconciler, this.inventory);
   }
 
   /** Starts the informers (every replica, so a standby takes over with warm caches). */

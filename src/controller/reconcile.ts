@@ -539,7 +539,7 @@ const NO_REREADS: ReadonlySet<string> = new Set();
  */
 async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory: Memory, log: Logger): Promise<Set<string>> {
   const done = new Set<string>();
-  const lists = bulkRereads(deps.backends);
+  const lists = hasBulkRereads(deps.backends) ? deps.backends : undefined;
   for (const [ck, due] of memory.rereads.due(key, nowMs)) {
     if (lists && !due.fresh && lists.listedSince(due.dueAt)) {
       memory.rereads.take(ck, key, nowMs);
@@ -549,7 +549,7 @@ async function rereadDue(key: string, nowMs: number, deps: ReconcileDeps, memory
     }
     if (lists && !due.fresh && memory.rereads.size > (deps.rereadGetsMax ?? DEFAULT_REREAD_GETS_MAX)) {
       memory.rereads.leaveToList(ck);
-      awaitList(key, due.dueAt, lists, deps, memory, log);
+      awaitList(key, due.dueAt, lists, deps, memory);
       continue;
     }
     const r = memory.rereads.take(ck, key, nowMs);
@@ -572,25 +572,33 @@ const DEFAULT_REREAD_GETS_MAX = 500;
 
 type BulkRereads = Required<Pick<BackendLookup, 'listedSince' | 'relistSince'>>;
 
-/** The lookup's bulk re-verify, when it has one (the GCP inventory does; simple fakes do not). */
-function bulkRereads(b: BackendLookup): BulkRereads | undefined {
-  if (!b.listedSince || !b.relistSince) return undefined;
-  return { listedSince: (t) => b.listedSince?.(t) ?? false, relistSince: (t) => b.relistSince?.(t) ?? Promise.resolve() };
+/** Whether the lookup re-verifies in bulk (the GCP inventory does; simple fakes do not: a GET per re-read then). */
+function hasBulkRereads(b: BackendLookup): b is BackendLookup & BulkRereads {
+  return b.listedSince !== undefined && b.relistSince !== undefined;
 }
 
 const LOGGED_LIST_ERRORS = new WeakSet<object>();
 
-/** Brings the Service back once a list that started at or after `since` completed (or failed); one wait per Service. */
-function awaitList(key: string, since: number, lists: BulkRereads, deps: ReconcileDeps, memory: Memory, log: Logger): void {
+/**
+ * Brings the Service back once a list that started at or after `since` completed (or failed); one wait per Service.
+ * A failed list re-queues every Service that waited for it; their re-reads stay pending (nothing is
+ * taken as verified), and their next pass waits for the next list, which the inventory starts after
+ * its failure backoff (gcp/inventory.ts relistSince).
+ */
+function awaitList(key: string, since: number, lists: BulkRereads, deps: ReconcileDeps, memory: Memory): void {
   if (memory.listWaiters.has(key)) return;
   memory.listWaiters.add(key);
   lists
     .relistSince(since)
     .catch((err: unknown) => {
-      // Every waiter of one list gets the same error: said once, not once per Service.
+      // Every waiter of one list gets the same error: said once, not once per Service, and about the
+      // list (the first waiter's handler runs before any waiter leaves listWaiters: all are counted).
       if (err instanceof Object && !LOGGED_LIST_ERRORS.has(err)) {
         LOGGED_LIST_ERRORS.add(err);
-        log.warn('listing GCP to re-verify patched checks failed; retried after the re-list backoff', { error: classify(err).message });
+        deps.log.warn('listing GCP to re-verify patched checks failed; retried after the re-list backoff', {
+          error: classify(err).message,
+          services_waiting: memory.listWaiters.size,
+        });
       }
     })
     .finally(() => {

@@ -54,6 +54,11 @@ export class WorkQueue<O> {
     return this.queued.size;
   }
 
+  /** Keys waiting to run or running (not those waiting on a timer): 0 when the queue has nothing to do now. */
+  get active(): number {
+    return this.queued.size + this.processing.size;
+  }
+
   /**
    * Queues the key unless it is queued already; a key being worked on is re-run once it ends. An
    * urgent add runs before every key that is not urgent (a key already queued moves up).

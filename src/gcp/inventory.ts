@@ -115,6 +115,11 @@ export class HealthCheckInventory implements BackendLookup {
     return this.inFlight;
   }
 
+  /** Whether a list of GCP is under way (a resync's, an on-demand or a coalesced re-list); not one waiting for its interval or backoff. */
+  get listing(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   /** Whether a list that started at or after `since` (the inventory's clock, ms) has completed. */
   listedSince(since: number): boolean {
     return this.listedFrom >= since;

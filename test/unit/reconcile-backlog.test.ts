@@ -15,7 +15,7 @@ import type { HealthCheckPatcher } from '../../src/model/ports.js';
 import type { SlimCondition, SlimService } from '../../src/model/kube.js';
 import type { PlannedEvent } from '../../src/model/report.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { silentLogger, type Logger } from '../../src/observability/log.js';
 import { container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
 
 const g = { kind: 'global' } as const;
@@ -30,6 +30,8 @@ class Fleet implements HealthCheckApi {
   gets = 0;
   lists = 0;
   autoDone = false;
+  /** The next this many health-check lists fail with this error (a 5xx, a network error). */
+  failLists: { count: number; error: Error } = { count: 0, error: new Error('') };
   constructor(n: number) {
     for (let i = 0; i < n; i++) this.checks.set(hcOf(i), liveCheck({ name: hcOf(i), id: String(1000 + i), requestPath: '/' }));
   }
@@ -46,6 +48,12 @@ class Fleet implements HealthCheckApi {
   }
   listHealthChecks(): Promise<LiveHealthCheck[]> {
     this.lists++;
+    if (this.failLists.count > 0) {
+      this.failLists.count--;
+      const { error } = this.failLists;
+      // A failing list answers after a round trip, as GCP does: Services asking meanwhile join it.
+      return new Promise((_, reject) => setImmediate(() => reject(error)));
+    }
     return Promise.resolve([...this.checks.values()]);
   }
   getHealthCheck(name: string): Promise<LiveHealthCheck | undefined> {
@@ -71,7 +79,26 @@ class Fleet implements HealthCheckApi {
   }
 }
 
-function setup(n: number, o: { maxPatchesInFlight?: number; patcher?: (api: Fleet) => HealthCheckPatcher } = {}) {
+/** A logger that keeps every line (a child logs into the same list, with its fields). */
+function recordingLogger(): { log: Logger; lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const make = (meta: Record<string, unknown>): Logger => {
+    const at =
+      (level: string) =>
+      (message: string, fields: Record<string, unknown> = {}) =>
+        void lines.push({ level, message, fields: { ...meta, ...fields } });
+    return {
+      child: (m: Record<string, unknown>) => make({ ...meta, ...m }),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+    } as unknown as Logger;
+  };
+  return { log: make({}), lines };
+}
+
+function setup(n: number, o: { maxPatchesInFlight?: number; patcher?: (api: Fleet) => HealthCheckPatcher; log?: Logger } = {}) {
   let clock = Date.parse('2026-12-01T00:00:00Z');
   const compute = new Fleet(n);
   // One clock for both, as in the controller (Date.now): a re-read due at T is done by a list that started at T or later.
@@ -106,7 +133,7 @@ function setup(n: number, o: { maxPatchesInFlight?: number; patcher?: (api: Flee
     },
     events: { emit: (_s, e) => Promise.resolve(void events.push(e)) },
     metrics: new Metrics({ defaultMetrics: false }),
-    log: silentLogger(),
+    log: o.log ?? silentLogger(),
     mode: 'enforce',
     inferFromLiveness: true,
     notReadyRequeueMs: 15_000,
@@ -126,6 +153,15 @@ function setup(n: number, o: { maxPatchesInFlight?: number; patcher?: (api: Flee
 
 /** Lets promise reactions and short timers run. */
 const tick = (ms = 5) => sleep(ms);
+
+/** Waits until `cond` holds (the machine may be loaded: no fixed sleep); fails after 5 s. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!cond()) {
+    assert.ok(performance.now() < deadline, 'timed out');
+    await tick(2);
+  }
+}
 
 describe('reconcile: the post-convergence backlog', () => {
   it('re-verifies many patched checks with one coalesced list, no GET each; a reverted one is re-applied once', async () => {
@@ -156,6 +192,70 @@ describe('reconcile: the post-convergence backlog', () => {
     assert.equal(t.compute.gets, 0);
     assert.equal(t.compute.lists - listsBefore, 1);
     assert.equal(t.events.filter((e) => e.reason === 'HealthCheckPatched').length, N + 1);
+  });
+
+  it('the coalesced list fails (5xx, network): said once, the waiting Services are re-queued and still unverified; a later list completes them', async () => {
+    const N = 30;
+    const { log, lines } = recordingLogger();
+    const t = setup(N, { log });
+    t.compute.autoDone = true;
+    await t.inventory.refresh();
+    for (let i = 0; i < N; i++) await t.reconciler.reconcile(keyOf(i));
+    await t.drainSettled();
+    assert.equal(t.compute.sent.length, N);
+    const writesBefore = [...t.writes.values()].reduce((n, w) => n + w.length, 0);
+    const listFailed = () => lines.filter((l) => l.message.startsWith('listing GCP to re-verify'));
+    for (const [round, error] of [
+      [1, Object.assign(new Error('backendError'), { code: 503 })],
+      [2, new Error('connect ECONNREFUSED 10.0.0.1:443')],
+    ] as const) {
+      t.compute.failLists = { count: 1, error };
+      t.advance(round === 1 ? 10_000 : 1_000); // the re-verifies fall due; then past the failed list's backoff
+      const listsBefore = t.compute.lists;
+      if (round === 1) for (let i = 0; i < N; i++) assert.deepEqual(await t.reconciler.reconcile(keyOf(i)), { kind: 'done' });
+      // The coalesced list runs (round 2: once the backoff's timer ends), fails, and its waiters are re-queued.
+      await until(() => listFailed().length === round && new Set(t.settled).size === N);
+      assert.equal(t.compute.lists - listsBefore, 1, `round ${round}: one list for all of them`);
+      assert.equal(listFailed().length, round, `round ${round}: the failure is logged once, not once per Service`);
+      assert.equal(listFailed().at(-1)?.level, 'warn');
+      // About the list, not one Service: no Service's name on it, and how many wait for the next one.
+      assert.equal(listFailed().at(-1)?.fields['service'], undefined);
+      assert.equal(listFailed().at(-1)?.fields['services_waiting'], N);
+      assert.match(String(listFailed().at(-1)?.fields['error']), round === 1 ? /backendError/ : /ECONNREFUSED/);
+      assert.deepEqual(
+        [...new Set(t.settled)].sort(),
+        [...Array(N).keys()].map(keyOf).sort(),
+        `round ${round}: every waiting Service is re-queued`,
+      );
+      await t.drainSettled(); // their passes wait for the next list (after the failure's backoff)
+      await tick();
+      assert.equal(t.compute.lists - listsBefore, 1, `round ${round}: no list before the backoff ends`);
+      assert.equal(t.compute.gets, 0, 'no GET instead');
+      assert.equal(t.compute.sent.length, N, 'no PATCH re-sent for a check whose patch was sent');
+      assert.equal(
+        [...t.writes.values()].reduce((n, w) => n + w.length, 0),
+        writesBefore,
+        'no condition changes',
+      );
+      assert.equal(lines.filter((l) => l.message === 're-read health check by a list').length, 0, 'nothing re-verified');
+    }
+    // ingress-gce's stale PUT reverted one check meanwhile; the next list (it succeeds) shows it.
+    t.compute.setPath(hcOf(7), '/');
+    t.advance(60_000);
+    const listsBefore = t.compute.lists;
+    await until(() => new Set(t.settled).size === N);
+    assert.equal(t.compute.lists - listsBefore, 1, 'the next list, once the backoff is over');
+    await t.drainSettled();
+    assert.equal(lines.filter((l) => l.message === 're-read health check by a list').length, N, 'every re-verify done by it');
+    assert.equal(t.compute.patchesOf(hcOf(7)), 2, 'the reverted check is re-applied');
+    assert.equal(t.compute.sent.length, N + 1, 'nothing else is re-sent');
+    assert.equal(listFailed().length, 2);
+    // Nothing is pending any more: later passes read nothing.
+    t.advance(60_000);
+    for (let i = 0; i < N; i++) assert.deepEqual(await t.reconciler.reconcile(keyOf(i)), { kind: 'done' });
+    await tick(60);
+    assert.equal(t.compute.lists - listsBefore, 1);
+    assert.equal(t.compute.gets, 0);
   });
 
   it('a few re-verifies still get one GET each (cheaper than a list)', async () => {
