@@ -144,7 +144,7 @@ const params = {
   nodeOptions: flags['node-options'] ?? shipped.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
   deploymentMemoryLimitMiB: quantityMiB(shipped.resources?.limits?.memory),
   nodeOptionsSource: flags['node-options'] === undefined ? 'deploy/base/deployment.yaml' : '--node-options',
-  /** The shipped container's other literal env (MALLOC_ARENA_MAX): hcsync runs with it, as in the Deployment. */
+  /** The shipped container’s other literal env (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_): hcsync runs with it, as in the Deployment. */
   shippedEnv: Object.fromEntries(
     (shipped.env ?? []).flatMap((e) => (e.value !== undefined && e.name !== 'NODE_OPTIONS' ? [[e.name, e.value]] : [])),
   ) as Record<string, string>,

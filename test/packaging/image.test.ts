@@ -191,7 +191,7 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
       const healthPort = await freeLoopbackPort();
       const flags = ['--kubeconfig', '/tmp/kubeconfig', '--project', bed.project, '--gcp-api-endpoint', bed.compute.endpoint];
       flags.push('--metrics-addr', `127.0.0.1:${metricsPort}`, '--health-addr', `127.0.0.1:${healthPort}`, '--resync', '5s');
-      // The image's environment, plus what the Deployment sets (NODE_OPTIONS, MALLOC_ARENA_MAX) and
+      // The image’s environment, plus what the Deployment sets (NODE_OPTIONS, the MALLOC_ settings) and
       // what the test bed gives every hcsync (no GCE metadata server probe).
       const env = [...(config.Env ?? []), ...Object.entries(shippedEnv()).map(([k, v]) => `${k}=${v}`), 'METADATA_SERVER_DETECTION=none'];
       const child = spawn(
@@ -266,7 +266,7 @@ describe('container image (built by buildah from ./Dockerfile)', function () {
   });
 });
 
-/** The literal env of the shipped Deployment's container (deploy/base/deployment.yaml): NODE_OPTIONS, MALLOC_ARENA_MAX. */
+/** The literal env of the shipped Deployment's container (deploy/base/deployment.yaml): NODE_OPTIONS, MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_. */
 function shippedEnv(): Record<string, string> {
   for (const doc of parseAllDocuments(readFileSync(path.join(REPO_ROOT, 'deploy/base/deployment.yaml'), 'utf8'))) {
     const d = doc.toJS() as {
