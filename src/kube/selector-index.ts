@@ -14,12 +14,15 @@ import { addMember, memberCount, membersOf, removeMember, type Members } from '.
 /** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
 const pairKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
 
-/** The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and generation (src/intent/ reads labels, timestamps, containers and phase). */
+/**
+ * The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and
+ * generation (src/intent/ reads labels, timestamps, containers and phase). A Pod recreated under
+ * its name differs in what hcsync reads or is the same to it (slim Pods keep no uid).
+ */
 export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
   const m = a.metadata;
   const n = b.metadata;
   return (
-    m.uid === n.uid &&
     m.creationTimestamp === n.creationTimestamp &&
     m.deletionTimestamp === n.deletionTimestamp &&
     a.status.phase === b.status.phase &&

@@ -67,7 +67,6 @@ export function pod(
     metadata: {
       namespace: 'default',
       name: o.name ?? `web-${podCounter}`,
-      uid: `pod-${podCounter}`,
       resourceVersion: '1',
       labels: o.labels ?? { app: 'web' },
       creationTimestamp: o.created ?? `2026-01-01T00:00:${String(podCounter % 60).padStart(2, '0')}Z`,
@@ -98,7 +97,6 @@ export function ingress(
     metadata: {
       namespace: o.namespace ?? 'default',
       name: o.name ?? 'web',
-      uid: `uid-ing-${o.name ?? 'web'}`,
       resourceVersion: '1',
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
@@ -108,7 +106,7 @@ export function ingress(
 }
 
 export function backendConfig(name: string, healthCheck?: BackendConfigHealthCheck): SlimBackendConfig {
-  return { metadata: { namespace: 'default', name, uid: `bc-${name}`, resourceVersion: '1' }, ...(healthCheck ? { healthCheck } : {}) };
+  return { metadata: { namespace: 'default', name, resourceVersion: '1' }, ...(healthCheck ? { healthCheck } : {}) };
 }
 
 export function liveCheck(

@@ -185,7 +185,11 @@ describe('selector index: Pod events that change nothing hcsync reads', () => {
       next: { ...bump(base), spec: { containers: [container({ readinessProbe: httpProbe('/ready'), ports: [{ containerPort: 9 }] })] } },
       same: false,
     },
-    { name: 'recreated under the same name (new uid)', next: bump(base, { uid: 'other' }), same: false },
+    {
+      name: 'recreated under the same name (a new creationTimestamp)',
+      next: bump(base, { creationTimestamp: '2026-01-03T00:00:00Z' }),
+      same: false,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.same ? 'no' : 'its'} Services notified`, () => {
