@@ -11,9 +11,6 @@ import { jsonEqual } from '../lib/json-equal.js';
 import { selectorMatches } from './service-index.js';
 import { addMember, memberCount, membersOf, removeMember, type Members } from './key-sets.js';
 
-/** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
-const pairKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
-
 /**
  * The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and
  * generation (src/intent/ reads labels, timestamps, containers and phase). A Pod recreated under
@@ -32,69 +29,114 @@ export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
   );
 }
 
-/** The index keys of a selector's pairs, in key order (so that ties between pairs are broken the same way every time). */
-function selectorPairs(namespace: string, selector: Readonly<Record<string, string>>): string[] {
-  return Object.keys(selector)
-    .sort()
-    .map((k) => pairKey(namespace, k, selector[k] ?? ''));
+type Labels = Readonly<Record<string, string>>;
+/** label key → label value → the names carrying that pair (Pods, or Services anchored on it). */
+type ByPair = Map<string, Map<string, Members>>;
+
+function addPair(index: ByPair, key: string, value: string, name: string): void {
+  let byValue = index.get(key);
+  if (!byValue) index.set(key, (byValue = new Map<string, Members>()));
+  addMember(byValue, value, name);
 }
 
+function removePair(index: ByPair, key: string, value: string, name: string): void {
+  const byValue = index.get(key);
+  if (!byValue) return;
+  removeMember(byValue, value, name);
+  if (byValue.size === 0) index.delete(key);
+}
+
+const pairCount = (index: ByPair, key: string, value: string): number => {
+  const byValue = index.get(key);
+  return byValue ? memberCount(byValue, value) : 0;
+};
+
+const pairMembers = (index: ByPair, key: string, value: string): Iterable<string> => {
+  const byValue = index.get(key);
+  return byValue ? membersOf(byValue, value) : [];
+};
+
 /**
- * The pair with the lowest weight (ties: the first). Any pair of a selector is correct; the rarest
- * keeps lookups short (`{app: web-17, tier: frontend}` is found through `app`, not through the
- * pair every Pod has).
+ * The key of the selector's pair with the lowest weight; ties go to the lowest key (so that they
+ * are broken the same way every time). Any pair of a selector is correct; the rarest keeps lookups
+ * short (`{app: web-17, tier: frontend}` is found through `app`, not through the pair every Pod has).
+ * Undefined for an empty selector.
  */
-function rarest(pairs: readonly string[], weight: (pair: string) => number): string {
-  let best = pairs[0] ?? '';
+export function rarestKey(selector: Labels, weight: (key: string, value: string) => number): string | undefined {
+  let best: string | undefined;
   let bestWeight = Infinity;
-  for (const p of pairs) {
-    const w = weight(p);
-    if (w < bestWeight) [best, bestWeight] = [p, w];
+  // No Object.keys: called for every Service on every pass, it allocates nothing.
+  for (const k in selector) {
+    if (!Object.hasOwn(selector, k)) continue;
+    const w = weight(k, selector[k] ?? '');
+    if (w < bestWeight || (w === bestWeight && best !== undefined && k < best)) [best, bestWeight] = [k, w];
   }
   return best;
 }
 
+/** The Pods and Services of one namespace, and the label pairs linking them. */
+class NamespaceIndex {
+  /** Pods as last seen, by name. */
+  readonly pods = new Map<string, SlimPod>();
+  /** label pair → names of the Pods carrying it. */
+  readonly podsByPair: ByPair = new Map();
+  /** Each Service with a selector, by name: the selector and the key of the pair it is anchored on. */
+  readonly services = new Map<string, { readonly selector: Labels; readonly anchor: string }>();
+  /** label pair → names of the Services anchored on it. */
+  readonly servicesByAnchor: ByPair = new Map();
+
+  get empty(): boolean {
+    return this.pods.size === 0 && this.services.size === 0;
+  }
+}
+
 /**
  * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
- * Memory: one map entry per Pod, one set entry per Pod label and one per Service. Pods are held
- * by namespace and name, and a pair's Pods by name (a pair key names its namespace): the strings
- * are the Pod's own, where `namespace/name` keys cost a string per Pod (~56 B, issue 11).
+ * Memory: one map entry per Pod, one member per Pod label and one per Service. Everything is held
+ * by namespace, then label key, then value, then name: the strings are the objects' own (a
+ * workload's labels object is shared, slim.ts), where `namespace/key/value` pair keys and
+ * `namespace/name` object keys cost a string each per Pod label and per Service (issue 11).
  */
 export class SelectorIndex {
-  /** Pods as last seen, by namespace, then name. */
-  private readonly pods = new Map<string, Map<string, SlimPod>>();
-  /** namespace/label pair → names of the Pods (of that namespace) carrying it. */
-  private readonly podsByPair = new Map<string, Members>();
-  /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
-  private readonly services = new Map<
-    string,
-    { readonly selector: Readonly<Record<string, string>>; readonly pairs: readonly string[]; readonly anchor: string }
-  >();
-  /** namespace/label pair → keys of the Services anchored on it. */
-  private readonly servicesByAnchor = new Map<string, Members>();
+  private readonly namespaces = new Map<string, NamespaceIndex>();
+
+  private namespace(namespace: string): NamespaceIndex {
+    let ns = this.namespaces.get(namespace);
+    if (!ns) this.namespaces.set(namespace, (ns = new NamespaceIndex()));
+    return ns;
+  }
+
+  private dropIfEmpty(namespace: string, ns: NamespaceIndex): void {
+    if (ns.empty) this.namespaces.delete(namespace);
+  }
 
   /**
    * Records a Service (or its deletion). Only the Service itself is affected by its own selector
    * change (the Pods it selects are read when it is reconciled), so nothing is returned.
    */
   serviceChanged(service: SlimService, deleted: boolean): void {
-    const key = keyOf(service.metadata);
-    const before = this.services.get(key);
+    const { namespace, name } = service.metadata;
     const selector = deleted ? undefined : service.spec.selector;
-    if (before && selector && jsonEqual(before.selector, selector)) {
-      this.services.set(key, { ...before, selector }); // this version's object, so podsFor knows it by identity
+    let ns = this.namespaces.get(namespace);
+    const before = ns?.services.get(name);
+    if (ns && before && selector && jsonEqual(before.selector, selector)) {
+      ns.services.set(name, { selector, anchor: before.anchor }); // this version's object
       return;
     }
-    if (before) {
-      removeMember(this.servicesByAnchor, before.anchor, key);
-      this.services.delete(key);
+    if (ns && before) {
+      removePair(ns.servicesByAnchor, before.anchor, before.selector[before.anchor] ?? '', name);
+      ns.services.delete(name);
     }
     // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
-    if (!selector || Object.keys(selector).length === 0) return;
-    const pairs = selectorPairs(service.metadata.namespace, selector);
-    const anchor = rarest(pairs, (p) => memberCount(this.podsByPair, p) + memberCount(this.servicesByAnchor, p));
-    this.services.set(key, { selector, pairs, anchor });
-    addMember(this.servicesByAnchor, anchor, key);
+    const anchor =
+      selector && rarestKey(selector, (k, v) => (ns ? pairCount(ns.podsByPair, k, v) + pairCount(ns.servicesByAnchor, k, v) : 0));
+    if (!selector || anchor === undefined) {
+      if (ns) this.dropIfEmpty(namespace, ns);
+      return;
+    }
+    ns ??= this.namespace(namespace);
+    ns.services.set(name, { selector, anchor });
+    addPair(ns.servicesByAnchor, anchor, selector[anchor] ?? '', name);
   }
 
   /**
@@ -104,60 +146,57 @@ export class SelectorIndex {
    */
   podChanged(pod: SlimPod, deleted: boolean): Set<string> {
     const { namespace, name } = pod.metadata;
-    let inNamespace = this.pods.get(namespace);
-    const before = inNamespace?.get(name);
-    if (!deleted && before && samePodForHcsync(before, pod)) {
-      inNamespace?.set(name, pod); // the newest object, with its resourceVersion
+    const ns = this.namespaces.get(namespace);
+    const before = ns?.pods.get(name);
+    if (!deleted && ns && before && samePodForHcsync(before, pod)) {
+      ns.pods.set(name, pod); // the newest object, with its resourceVersion
       return new Set();
     }
-    const affected = before ? this.servicesSelecting(before) : new Set<string>();
-    if (before) for (const p of this.pairsOf(before)) removeMember(this.podsByPair, p, before.metadata.name);
+    const affected = new Set<string>();
+    if (ns && before) {
+      this.servicesSelecting(ns, before, affected);
+      const labels = before.metadata.labels;
+      for (const k in labels) if (Object.hasOwn(labels, k)) removePair(ns.podsByPair, k, labels[k] ?? '', name);
+    }
     if (deleted) {
-      inNamespace?.delete(name);
-      if (inNamespace?.size === 0) this.pods.delete(namespace);
+      if (ns) {
+        ns.pods.delete(name);
+        this.dropIfEmpty(namespace, ns);
+      }
       return affected;
     }
-    if (!inNamespace) this.pods.set(namespace, (inNamespace = new Map<string, SlimPod>()));
-    inNamespace.set(name, pod);
-    for (const p of this.pairsOf(pod)) addMember(this.podsByPair, p, name);
-    for (const s of this.servicesSelecting(pod)) affected.add(s);
+    const into = ns ?? this.namespace(namespace);
+    into.pods.set(name, pod);
+    const labels = pod.metadata.labels;
+    for (const k in labels) if (Object.hasOwn(labels, k)) addPair(into.podsByPair, k, labels[k] ?? '', name);
+    this.servicesSelecting(into, pod, affected);
     return affected;
   }
 
   /** The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its rarest pair. */
   podsFor(service: SlimService): SlimPod[] {
     const selector = service.spec.selector;
-    if (!selector || Object.keys(selector).length === 0) return [];
-    // The pairs as indexed when the Service's event was seen; computed here only for a Service the index has not seen (or not in this version).
-    const indexed = this.services.get(keyOf(service.metadata));
-    const pairs = indexed?.selector === selector ? indexed.pairs : selectorPairs(service.metadata.namespace, selector);
-    const candidates = membersOf(
-      this.podsByPair,
-      rarest(pairs, (p) => memberCount(this.podsByPair, p)),
-    );
-    const inNamespace = this.pods.get(service.metadata.namespace);
+    const ns = this.namespaces.get(service.metadata.namespace);
+    if (!selector || !ns) return [];
+    const key = rarestKey(selector, (k, v) => pairCount(ns.podsByPair, k, v));
+    if (key === undefined) return [];
     const out: SlimPod[] = [];
-    for (const k of candidates) {
-      const pod = inNamespace?.get(k);
+    for (const n of pairMembers(ns.podsByPair, key, selector[key] ?? '')) {
+      const pod = ns.pods.get(n);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;
   }
 
-  /** Keys of the Services whose selector matches this Pod: those anchored on one of its labels, checked in full. */
-  private servicesSelecting(pod: SlimPod): Set<string> {
-    const keys = new Set<string>();
-    for (const p of this.pairsOf(pod)) {
-      for (const k of membersOf(this.servicesByAnchor, p)) {
-        const s = this.services.get(k);
-        if (s && selectorMatches(s.selector, pod.metadata.labels)) keys.add(k);
+  /** Adds to `keys` the keys of the Services whose selector matches this Pod: those anchored on one of its labels, checked in full. */
+  private servicesSelecting(ns: NamespaceIndex, pod: SlimPod, keys: Set<string>): void {
+    const labels = pod.metadata.labels;
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k)) continue;
+      for (const name of pairMembers(ns.servicesByAnchor, k, labels[k] ?? '')) {
+        const s = ns.services.get(name);
+        if (s && selectorMatches(s.selector, labels)) keys.add(keyOf({ namespace: pod.metadata.namespace, name }));
       }
     }
-    return keys;
-  }
-
-  private pairsOf(pod: SlimPod): string[] {
-    const labels = pod.metadata.labels ?? {};
-    return Object.keys(labels).map((k) => pairKey(pod.metadata.namespace, k, labels[k] ?? ''));
   }
 }

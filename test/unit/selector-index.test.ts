@@ -1,7 +1,7 @@
 // Pods ↔ Services by label selector: which Services a Pod event notifies, which Pods a Service
 // selects, and which Pod events change nothing hcsync reads.
 import assert from 'node:assert/strict';
-import { SelectorIndex, samePodForHcsync } from '../../src/kube/selector-index.js';
+import { SelectorIndex, rarestKey, samePodForHcsync } from '../../src/kube/selector-index.js';
 import type { SlimPod, SlimService } from '../../src/model/kube.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
 
@@ -205,4 +205,21 @@ describe('selector index: Pod events that change nothing hcsync reads', () => {
     index.podChanged(next, false);
     assert.equal(index.podsFor(web)[0], next);
   });
+});
+
+describe('selector index: the pair a selector is looked up by (rarestKey)', () => {
+  const weights: Record<string, number> = { 'app=web': 3, 'tier=front': 40, 'pod-template-hash=abc': 3, 'zone=a': 0 };
+  const weight = (k: string, v: string) => weights[`${k}=${v}`] ?? 0;
+  const cases: { name: string; selector: Record<string, string>; want: string | undefined }[] = [
+    { name: 'the lightest pair', selector: { tier: 'front', app: 'web' }, want: 'app' },
+    {
+      name: 'a tie goes to the lowest key, whatever the selector order',
+      selector: { app: 'web', 'pod-template-hash': 'abc' },
+      want: 'app',
+    },
+    { name: 'a tie, keys written the other way round', selector: { 'pod-template-hash': 'abc', app: 'web' }, want: 'app' },
+    { name: 'a pair no Pod carries is the rarest', selector: { app: 'web', zone: 'a' }, want: 'zone' },
+    { name: 'an empty selector has none', selector: {}, want: undefined },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(rarestKey(c.selector, weight), c.want));
 });
