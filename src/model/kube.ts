@@ -113,9 +113,14 @@ export interface SlimBackendConfig {
   readonly healthCheck?: BackendConfigHealthCheck;
 }
 
-/** The work-queue and cache key of an object: `namespace/name`. */
+/**
+ * The work-queue and cache key of an object: `namespace/name`. Joined, not a template literal: V8
+ * makes a concatenation of 13 characters or more a ConsString, and one used as a Map key is
+ * flattened in place — the flat copy plus the 32 B cons around it for as long as the index keeps
+ * the key (issue 11); Array.prototype.join builds the flat string directly.
+ */
 export function keyOf(ref: ObjectRef): string {
-  return `${ref.namespace}/${ref.name}`;
+  return [ref.namespace, ref.name].join('/');
 }
 
 /** The inverse of keyOf — the one place a key is split. */
