@@ -94,3 +94,31 @@ describe('slim metadata shapes', () => {
     });
   }
 });
+
+describe('slim Service spec and conditions', () => {
+  const cond = { type: 'HealthCheckInSync', status: 'True', reason: 'InSync', message: 'ok', lastTransitionTime: created };
+  const cases: { name: string; raw: Record<string, unknown>; want: Record<string, unknown> }[] = [
+    {
+      name: 'a selector, ports, a condition without observedGeneration',
+      raw: { spec: { selector: { app: 'web' }, ports: [{ port: 80 }] }, status: { conditions: [cond] } },
+      want: { spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] }, status: { conditions: [cond] } },
+    },
+    {
+      name: 'no selector; a condition with observedGeneration',
+      raw: {
+        spec: { ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+        status: { conditions: [{ ...cond, observedGeneration: 4 }] },
+      },
+      want: {
+        spec: { ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+        status: { conditions: [{ ...cond, observedGeneration: 4 }] },
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = slimService(JSON.parse(JSON.stringify({ metadata: base, ...c.raw })));
+      assert.deepStrictEqual({ spec: got.spec, status: got.status }, c.want);
+    });
+  }
+});
