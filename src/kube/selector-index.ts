@@ -69,7 +69,7 @@ export function rarestKey(selector: Labels, weight: (key: string, value: string)
   for (const k in selector) {
     if (!Object.hasOwn(selector, k)) continue;
     const w = weight(k, selector[k] ?? '');
-    if (w < bestWeight || (w === bestWeight && best !== undefined && k < best)) [best, bestWeight] = [k, w];
+    if (best === undefined || w < bestWeight || (w === bestWeight && k < best)) [best, bestWeight] = [k, w];
   }
   return best;
 }
@@ -78,8 +78,14 @@ export function rarestKey(selector: Labels, weight: (key: string, value: string)
 class NamespaceIndex {
   /** Pods as last seen, by name. */
   readonly pods = new Map<string, SlimPod>();
-  /** label pair → names of the Pods carrying it. */
+  /**
+   * label pair → names of the Pods carrying it, for the label keys some indexed Service selects on
+   * (`selectorKeys`) only: a Pod's other labels (pod-template-hash, version, chart, …) are never
+   * looked up, and indexing them cost a member and often a map entry per workload and label.
+   */
   readonly podsByPair: ByPair = new Map();
+  /** label key → how many indexed Services select on it. */
+  readonly selectorKeys = new Map<string, number>();
   /** Each Service with a selector, by name: the selector and the key of the pair it is anchored on. */
   readonly services = new Map<string, { readonly selector: Labels; readonly anchor: string }>();
   /** label pair → names of the Services anchored on it. */
@@ -88,14 +94,52 @@ class NamespaceIndex {
   get empty(): boolean {
     return this.pods.size === 0 && this.services.size === 0;
   }
+
+  /** A Service selects on these keys: the first to use a key indexes the namespace's Pods by it. */
+  useKeys(selector: Labels): void {
+    for (const k in selector) {
+      if (!Object.hasOwn(selector, k)) continue;
+      const n = this.selectorKeys.get(k) ?? 0;
+      this.selectorKeys.set(k, n + 1);
+      if (n > 0) continue;
+      for (const [name, pod] of this.pods) {
+        const labels = pod.metadata.labels;
+        if (labels && Object.hasOwn(labels, k)) addPair(this.podsByPair, k, labels[k] ?? '', name);
+      }
+    }
+  }
+
+  /** A Service no longer selects on these keys: the last to use a key drops the Pods' index by it. */
+  releaseKeys(selector: Labels): void {
+    for (const k in selector) {
+      if (!Object.hasOwn(selector, k)) continue;
+      const n = (this.selectorKeys.get(k) ?? 1) - 1;
+      if (n > 0) this.selectorKeys.set(k, n);
+      else {
+        this.selectorKeys.delete(k);
+        this.podsByPair.delete(k);
+      }
+    }
+  }
+
+  /** Indexes (or, with `add` false, unindexes) a Pod under its labels whose keys a selector uses. */
+  indexPod(pod: SlimPod, add: boolean): void {
+    const labels = pod.metadata.labels;
+    const name = pod.metadata.name;
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k) || !this.selectorKeys.has(k)) continue;
+      if (add) addPair(this.podsByPair, k, labels[k] ?? '', name);
+      else removePair(this.podsByPair, k, labels[k] ?? '', name);
+    }
+  }
 }
 
 /**
  * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
- * Memory: one map entry per Pod, one member per Pod label and one per Service. Everything is held
- * by namespace, then label key, then value, then name: the strings are the objects' own (a
- * workload's labels object is shared, slim.ts), where `namespace/key/value` pair keys and
- * `namespace/name` object keys cost a string each per Pod label and per Service (issue 11).
+ * Memory: one map entry per Pod, one member per Pod label a selector uses and one per Service.
+ * Everything is held by namespace, then label key, then value, then name: the strings are the
+ * objects' own (a workload's labels object is shared, slim.ts), where `namespace/key/value` pair
+ * keys and `namespace/name` object keys cost a string each per Pod label and per Service (issue 11).
  */
 export class SelectorIndex {
   private readonly namespaces = new Map<string, NamespaceIndex>();
@@ -108,6 +152,11 @@ export class SelectorIndex {
 
   private dropIfEmpty(namespace: string, ns: NamespaceIndex): void {
     if (ns.empty) this.namespaces.delete(namespace);
+  }
+
+  /** The label keys by which the Pods of a namespace are indexed (for tests: only keys some selector uses). */
+  indexedLabelKeys(namespace: string): string[] {
+    return [...(this.namespaces.get(namespace)?.podsByPair.keys() ?? [])].sort();
   }
 
   /**
@@ -123,20 +172,26 @@ export class SelectorIndex {
       ns.services.set(name, { selector, anchor: before.anchor }); // this version's object
       return;
     }
+    // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
+    const indexed = selector !== undefined && Object.keys(selector).length > 0;
+    if (indexed) {
+      ns ??= this.namespace(namespace);
+      // The new keys are used before the old ones are released, so a key both use is not re-indexed.
+      ns.useKeys(selector);
+    }
     if (ns && before) {
       removePair(ns.servicesByAnchor, before.anchor, before.selector[before.anchor] ?? '', name);
       ns.services.delete(name);
+      ns.releaseKeys(before.selector);
     }
-    // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
-    const anchor =
-      selector && rarestKey(selector, (k, v) => (ns ? pairCount(ns.podsByPair, k, v) + pairCount(ns.servicesByAnchor, k, v) : 0));
-    if (!selector || anchor === undefined) {
+    if (!indexed) {
       if (ns) this.dropIfEmpty(namespace, ns);
       return;
     }
-    ns ??= this.namespace(namespace);
-    ns.services.set(name, { selector, anchor });
-    addPair(ns.servicesByAnchor, anchor, selector[anchor] ?? '', name);
+    const into = ns ?? this.namespace(namespace);
+    const anchor = rarestKey(selector, (k, v) => pairCount(into.podsByPair, k, v) + pairCount(into.servicesByAnchor, k, v)) ?? '';
+    into.services.set(name, { selector, anchor });
+    addPair(into.servicesByAnchor, anchor, selector[anchor] ?? '', name);
   }
 
   /**
@@ -155,8 +210,7 @@ export class SelectorIndex {
     const affected = new Set<string>();
     if (ns && before) {
       this.servicesSelecting(ns, before, affected);
-      const labels = before.metadata.labels;
-      for (const k in labels) if (Object.hasOwn(labels, k)) removePair(ns.podsByPair, k, labels[k] ?? '', name);
+      ns.indexPod(before, false);
     }
     if (deleted) {
       if (ns) {
@@ -167,20 +221,27 @@ export class SelectorIndex {
     }
     const into = ns ?? this.namespace(namespace);
     into.pods.set(name, pod);
-    const labels = pod.metadata.labels;
-    for (const k in labels) if (Object.hasOwn(labels, k)) addPair(into.podsByPair, k, labels[k] ?? '', name);
+    into.indexPod(pod, true);
     this.servicesSelecting(into, pod, affected);
     return affected;
   }
 
-  /** The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its rarest pair. */
+  /**
+   * The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its
+   * rarest pair; a selector the index has not seen (no Pod indexed by any of its keys) is matched
+   * against every Pod of the namespace.
+   */
   podsFor(service: SlimService): SlimPod[] {
     const selector = service.spec.selector;
     const ns = this.namespaces.get(service.metadata.namespace);
     if (!selector || !ns) return [];
-    const key = rarestKey(selector, (k, v) => pairCount(ns.podsByPair, k, v));
+    const key = rarestKey(selector, (k, v) => (ns.selectorKeys.has(k) ? pairCount(ns.podsByPair, k, v) : Infinity));
     if (key === undefined) return [];
     const out: SlimPod[] = [];
+    if (!ns.selectorKeys.has(key)) {
+      for (const pod of ns.pods.values()) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
+      return out;
+    }
     for (const n of pairMembers(ns.podsByPair, key, selector[key] ?? '')) {
       const pod = ns.pods.get(n);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);

@@ -223,3 +223,42 @@ describe('selector index: the pair a selector is looked up by (rarestKey)', () =
   ];
   for (const c of cases) it(c.name, () => assert.equal(rarestKey(c.selector, weight), c.want));
 });
+
+describe('selector index: only the label keys some selector uses are indexed', () => {
+  const labels = { app: 'web', 'pod-template-hash': '7d4b9c6f5', version: 'v1' };
+  const pods = () => [
+    pod([container()], { name: 'a', labels }),
+    pod([container()], { name: 'b', labels }),
+    pod([container()], { name: 'c', labels: { app: 'db' } }),
+  ];
+  it('Pods seen before any Service: a Service selecting on a key no other uses finds them, and their events notify it', () => {
+    const index = indexOf([], pods());
+    assert.deepEqual(index.indexedLabelKeys('default'), [], 'no selector yet: no label indexed');
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    index.serviceChanged(web, false);
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app']);
+    assert.deepEqual(names(index.podsFor(web)), ['a', 'b']);
+    assert.deepEqual(sorted(index.podChanged(relabel(pod([container()], { name: 'a', labels }), { app: 'db' }), false)), ['default/web']);
+    assert.deepEqual(names(index.podsFor(web)), ['b']);
+  });
+  it("the last Service selecting on a key drops that key's index; a Service selecting on it again rebuilds it", () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const web2 = service({ name: 'web2', selector: { app: 'web', version: 'v1' } });
+    const index = indexOf([web, web2], pods());
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app', 'version']);
+    index.serviceChanged(web2, true);
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app']);
+    index.serviceChanged(withSelector(web, { version: 'v1' }), false); // a selector change: the new key in, the old one out
+    assert.deepEqual(index.indexedLabelKeys('default'), ['version']);
+    assert.deepEqual(names(index.podsFor(withSelector(web, { version: 'v1' }))), ['a', 'b']);
+    index.serviceChanged(web, true);
+    assert.deepEqual(index.indexedLabelKeys('default'), []);
+    index.serviceChanged(web2, false);
+    assert.deepEqual(names(index.podsFor(web2)), ['a', 'b']);
+  });
+  it('a Service the index has not seen is matched against every Pod of its namespace', () => {
+    const index = indexOf([service({ name: 'db', selector: { app: 'db' } })], pods());
+    assert.deepEqual(names(index.podsFor(service({ name: 'v1', selector: { version: 'v1' } }))), ['a', 'b']);
+    assert.deepEqual(names(index.podsFor(service({ name: 'web', selector: { app: 'web', version: 'v1' } }))), ['a', 'b']);
+  });
+});
