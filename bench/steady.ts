@@ -60,10 +60,15 @@ const cluster = new ClusterState(kc, [], log, (keys) => {
  * informer really gets (V8's JSON.parse shares equal strings; the bench's template literals would not).
  */
 function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'MODIFIED', object: unknown): void {
-  const family = (cluster as unknown as Record<string, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
+  const family = (
+    cluster as unknown as Record<
+      string,
+      { informers: { lw: { watchHandler(p: string, o: unknown): void }; handlingWatchEvent(o: unknown, handle: () => void): void }[] }
+    >
+  )[kind];
   const raw: unknown = JSON.parse(JSON.stringify(object));
   const slim = kind === 'services' ? slimService(raw) : kind === 'pods' ? slimPod(raw) : slimIngress(raw);
-  for (const inf of family?.informers ?? []) inf.lw.watchHandler(phase, slim);
+  for (const inf of family?.informers ?? []) inf.handlingWatchEvent(slim, () => inf.lw.watchHandler(phase, slim));
 }
 
 const checkName = (i: number) => negBackendName(UID8, nsOf(i), `svc-${i}`, 80);

@@ -25,7 +25,8 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
-  private readonly selectors = new SelectorIndex();
+  /** Reads the Pods from the Pod informers' cache (assigned in the constructor, before any event). */
+  private readonly selectors: SelectorIndex;
   /** Gateway API and HealthCheckPolicy caches (gateway-state.ts), each optional like BackendConfig. */
   private readonly gateways: GatewayState;
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
@@ -59,6 +60,8 @@ export class ClusterState implements ClusterView {
     const nsPath = (ns: string) => (ns ? `/namespaces/${ns}` : '');
     this.services = family('services', (ns) => `/api/v1${nsPath(ns)}/services`, slimService);
     this.pods = family('pods', (ns) => `/api/v1${nsPath(ns)}/pods`, slimPod);
+    const pods = this.pods;
+    this.selectors = new SelectorIndex({ get: (ns, name) => pods.get(ns, name), list: (ns) => pods.list(ns) });
     this.ingresses = family('ingresses', (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`, slimIngress);
     this.backendConfigs = family(
       'backendconfigs',
@@ -84,9 +87,9 @@ export class ClusterState implements ClusterView {
       inf.on('delete', (i) => this.onIngress(i, true));
     }
     for (const inf of this.pods.informers) {
-      inf.on('add', (p) => this.onPod(p, false));
-      inf.on('update', (p) => this.onPod(p, false));
-      inf.on('delete', (p) => this.onPod(p, true));
+      inf.on('add', (p, before) => this.onPod(p, before, false));
+      inf.on('update', (p, before) => this.onPod(p, before, false));
+      inf.on('delete', (p, before) => this.onPod(p, before, true));
     }
     for (const inf of this.backendConfigs.informers) {
       // A BackendConfig created or changed after the first list: remember when (ClusterView.backendConfigChangedAt).
@@ -221,8 +224,8 @@ export class ClusterState implements ClusterView {
     this.notify(this.index.ingressChanged(ing, deleted));
   }
 
-  private onPod(pod: SlimPod, deleted: boolean): void {
-    this.notifyManaged(this.selectors.podChanged(pod, deleted));
+  private onPod(pod: SlimPod, before: SlimPod | undefined, deleted: boolean): void {
+    this.notifyManaged(this.selectors.podChanged(pod, before, deleted));
   }
 
   private onBackendConfig(bc: SlimBackendConfig, what: 'listed' | 'changed' | 'deleted'): void {

@@ -4,8 +4,9 @@
 // map of equality requirements (core/v1 ServiceSpec.selector; no set-based expressions), so a Pod
 // matches iff it carries every pair, and any one pair of a selector is a sound place to look the
 // Service up from. Pure: plain objects in, keys and Pods out; ClusterState feeds it the informers'
-// events. It also remembers each Pod as last seen, so a Pod event that changes nothing hcsync
-// reads (a new resourceVersion, a status field other than the phase) notifies no Service.
+// events, each Pod event with the version it replaces (informer.ts Handler), and reads the Pods
+// themselves from the informer cache (PodCache), so a Pod is held once. A Pod event that changes
+// nothing hcsync reads (a new resourceVersion, a status field other than the phase) notifies no Service.
 import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
 import { jsonEqual } from '../lib/json-equal.js';
 import { selectorMatches } from './service-index.js';
@@ -74,10 +75,16 @@ export function rarestKey(selector: Labels, weight: (key: string, value: string)
   return best;
 }
 
-/** The Pods and Services of one namespace, and the label pairs linking them. */
+/** Where the index reads Pods: the informer cache, which holds each Pod as last seen (ClusterState). */
+export interface PodCache {
+  get(namespace: string, name: string): SlimPod | undefined;
+  list(namespace: string): readonly SlimPod[];
+}
+
+/** The Services of one namespace, its Pods' count, and the label pairs linking them. */
 class NamespaceIndex {
-  /** Pods as last seen, by name. */
-  readonly pods = new Map<string, SlimPod>();
+  /** How many Pods of the namespace the index has seen (the Pods are the cache's). */
+  pods = 0;
   /**
    * label pair → names of the Pods carrying it, for the label keys some indexed Service selects on
    * (`selectorKeys`) only: a Pod's other labels (pod-template-hash, version, chart, …) are never
@@ -92,19 +99,19 @@ class NamespaceIndex {
   readonly servicesByAnchor: ByPair = new Map();
 
   get empty(): boolean {
-    return this.pods.size === 0 && this.services.size === 0;
+    return this.pods === 0 && this.services.size === 0;
   }
 
-  /** A Service selects on these keys: the first to use a key indexes the namespace's Pods by it. */
-  useKeys(selector: Labels): void {
+  /** A Service selects on these keys: the first to use a key indexes the namespace's Pods (`pods`) by it. */
+  useKeys(selector: Labels, pods: readonly SlimPod[]): void {
     for (const k in selector) {
       if (!Object.hasOwn(selector, k)) continue;
       const n = this.selectorKeys.get(k) ?? 0;
       this.selectorKeys.set(k, n + 1);
       if (n > 0) continue;
-      for (const [name, pod] of this.pods) {
+      for (const pod of pods) {
         const labels = pod.metadata.labels;
-        if (labels && Object.hasOwn(labels, k)) addPair(this.podsByPair, k, labels[k] ?? '', name);
+        if (labels && Object.hasOwn(labels, k)) addPair(this.podsByPair, k, labels[k] ?? '', pod.metadata.name);
       }
     }
   }
@@ -144,6 +151,8 @@ class NamespaceIndex {
 export class SelectorIndex {
   private readonly namespaces = new Map<string, NamespaceIndex>();
 
+  constructor(private readonly cache: PodCache) {}
+
   private namespace(namespace: string): NamespaceIndex {
     let ns = this.namespaces.get(namespace);
     if (!ns) this.namespaces.set(namespace, (ns = new NamespaceIndex()));
@@ -177,7 +186,7 @@ export class SelectorIndex {
     if (indexed) {
       ns ??= this.namespace(namespace);
       // The new keys are used before the old ones are released, so a key both use is not re-indexed.
-      ns.useKeys(selector);
+      ns.useKeys(selector, this.cache.list(namespace));
     }
     if (ns && before) {
       removePair(ns.servicesByAnchor, before.anchor, before.selector[before.anchor] ?? '', name);
@@ -195,32 +204,29 @@ export class SelectorIndex {
   }
 
   /**
-   * Records a Pod (or its deletion); returns the keys of the Services it affects: those whose
+   * Records a Pod (or its deletion), `before` being the version the cache held until this event
+   * (the deleted one, for a deletion); returns the keys of the Services it affects: those whose
    * selector matched it before or matches it now (a relabel notifies both). None when the Pod
    * changed nothing hcsync reads (samePodForHcsync).
    */
-  podChanged(pod: SlimPod, deleted: boolean): Set<string> {
-    const { namespace, name } = pod.metadata;
+  podChanged(pod: SlimPod, before: SlimPod | undefined, deleted: boolean): Set<string> {
+    const { namespace } = pod.metadata;
     const ns = this.namespaces.get(namespace);
-    const before = ns?.pods.get(name);
-    if (!deleted && ns && before && samePodForHcsync(before, pod)) {
-      ns.pods.set(name, pod); // the newest object, with its resourceVersion
-      return new Set();
-    }
+    if (!deleted && before && samePodForHcsync(before, pod)) return new Set();
     const affected = new Set<string>();
     if (ns && before) {
       this.servicesSelecting(ns, before, affected);
       ns.indexPod(before, false);
     }
     if (deleted) {
-      if (ns) {
-        ns.pods.delete(name);
+      if (ns && before) {
+        ns.pods -= 1;
         this.dropIfEmpty(namespace, ns);
       }
       return affected;
     }
     const into = ns ?? this.namespace(namespace);
-    into.pods.set(name, pod);
+    if (!before) into.pods += 1;
     into.indexPod(pod, true);
     this.servicesSelecting(into, pod, affected);
     return affected;
@@ -238,12 +244,13 @@ export class SelectorIndex {
     const key = rarestKey(selector, (k, v) => (ns.selectorKeys.has(k) ? pairCount(ns.podsByPair, k, v) : Infinity));
     if (key === undefined) return [];
     const out: SlimPod[] = [];
+    const namespace = service.metadata.namespace;
     if (!ns.selectorKeys.has(key)) {
-      for (const pod of ns.pods.values()) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
+      for (const pod of this.cache.list(namespace)) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
       return out;
     }
     for (const n of pairMembers(ns.podsByPair, key, selector[key] ?? '')) {
-      const pod = ns.pods.get(n);
+      const pod = this.cache.get(namespace, n);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;

@@ -2,7 +2,7 @@
 // selects, and which Pod events change nothing hcsync reads.
 import assert from 'node:assert/strict';
 import { SelectorIndex, rarestKey, samePodForHcsync } from '../../src/kube/selector-index.js';
-import type { SlimPod, SlimService } from '../../src/model/kube.js';
+import { keyOf, type SlimPod, type SlimService } from '../../src/model/kube.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
 
 const inNamespace = <T extends SlimPod | SlimService>(o: T, namespace: string): T => ({ ...o, metadata: { ...o.metadata, namespace } });
@@ -18,8 +18,38 @@ const withSelector = (s: SlimService, selector: Record<string, string> | undefin
   spec: { ...s.spec, ...(selector ? { selector } : { selector: undefined }) },
 });
 
-function indexOf(services: SlimService[], pods: SlimPod[] = []): SelectorIndex {
-  const index = new SelectorIndex();
+/**
+ * The index as ClusterState feeds it: over a Pod cache that, like the informer's, holds each Pod's
+ * newest version (updated before the index hears of the event), and each Pod event with the
+ * version it replaces. An event with the cached resourceVersion is dropped, as ListWatch drops it.
+ */
+class Informed {
+  private readonly pods = new Map<string, SlimPod>();
+  readonly index = new SelectorIndex({
+    get: (namespace, name) => this.pods.get(keyOf({ namespace, name })),
+    list: (namespace) => [...this.pods.values()].filter((p) => p.metadata.namespace === namespace),
+  });
+  serviceChanged(s: SlimService, deleted: boolean): void {
+    this.index.serviceChanged(s, deleted);
+  }
+  podChanged(p: SlimPod, deleted: boolean): Set<string> {
+    const key = keyOf(p.metadata);
+    const before = this.pods.get(key);
+    if (deleted) this.pods.delete(key);
+    else if (before?.metadata.resourceVersion === p.metadata.resourceVersion) return new Set();
+    else this.pods.set(key, p);
+    return this.index.podChanged(p, before, deleted);
+  }
+  podsFor(s: SlimService): SlimPod[] {
+    return this.index.podsFor(s);
+  }
+  indexedLabelKeys(namespace: string): string[] {
+    return this.index.indexedLabelKeys(namespace);
+  }
+}
+
+function indexOf(services: SlimService[], pods: SlimPod[] = []): Informed {
+  const index = new Informed();
   for (const s of services) index.serviceChanged(s, false);
   for (const p of pods) index.podChanged(p, false);
   return index;
