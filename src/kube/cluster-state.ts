@@ -82,9 +82,9 @@ export class ClusterState implements ClusterView {
       });
     }
     for (const inf of this.ingresses.informers) {
-      inf.on('add', (i) => this.onIngress(i, false));
-      inf.on('update', (i) => this.onIngress(i, false));
-      inf.on('delete', (i) => this.onIngress(i, true));
+      inf.on('add', (i, before) => this.onIngress(i, before, false));
+      inf.on('update', (i, before) => this.onIngress(i, before, false));
+      inf.on('delete', (i, before) => this.onIngress(i, before, true));
     }
     for (const inf of this.pods.informers) {
       inf.on('add', (p, before) => this.onPod(p, before, false));
@@ -219,9 +219,9 @@ export class ClusterState implements ClusterView {
     if (this.isManaged(key, s)) this.notify([key]);
   }
 
-  private onIngress(ing: SlimIngress, deleted: boolean): void {
+  private onIngress(ing: SlimIngress, before: SlimIngress | undefined, deleted: boolean): void {
     // Every Service the Ingress left or joined, managed or not: joining is what makes it managed.
-    this.notify(this.index.ingressChanged(ing, deleted));
+    this.notify(this.index.ingressChanged(ing, before, deleted));
   }
 
   private onPod(pod: SlimPod, before: SlimPod | undefined, deleted: boolean): void {
