@@ -60,8 +60,12 @@ export class ClusterState implements ClusterView {
     const nsPath = (ns: string) => (ns ? `/namespaces/${ns}` : '');
     this.services = family('services', (ns) => `/api/v1${nsPath(ns)}/services`, slimService);
     this.pods = family('pods', (ns) => `/api/v1${nsPath(ns)}/pods`, slimPod);
-    const pods = this.pods;
-    this.selectors = new SelectorIndex({ get: (ns, name) => pods.get(ns, name), list: (ns) => pods.list(ns) });
+    const [services, pods] = [this.services, this.pods];
+    this.selectors = new SelectorIndex({
+      pod: (ns, name) => pods.get(ns, name),
+      pods: (ns) => pods.list(ns),
+      service: (ns, name) => services.get(ns, name),
+    });
     this.ingresses = family('ingresses', (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`, slimIngress);
     this.backendConfigs = family(
       'backendconfigs',
@@ -73,10 +77,10 @@ export class ClusterState implements ClusterView {
     this.gateways = new GatewayState(kc, namespaces, log, (keys) => this.notify(keys));
 
     for (const inf of this.services.informers) {
-      inf.on('add', (s) => this.onService(s));
-      inf.on('update', (s) => this.onService(s));
-      inf.on('delete', (s) => {
-        this.selectors.serviceChanged(s, true);
+      inf.on('add', (s, before) => this.onService(s, before));
+      inf.on('update', (s, before) => this.onService(s, before));
+      inf.on('delete', (s, before) => {
+        this.selectors.serviceChanged(s, before, true);
         this.ownStatusWrites.delete(keyOf(s.metadata));
         this.notify([keyOf(s.metadata)]);
       });
@@ -208,8 +212,8 @@ export class ClusterState implements ClusterView {
     if (managed.length > 0) this.notify(managed);
   }
 
-  private onService(s: SlimService): void {
-    this.selectors.serviceChanged(s, false);
+  private onService(s: SlimService, before: SlimService | undefined): void {
+    this.selectors.serviceChanged(s, before, false);
     const key = keyOf(s.metadata);
     const own = this.ownStatusWrites.get(key);
     if (own !== undefined) {

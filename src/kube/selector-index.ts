@@ -5,7 +5,7 @@
 // matches iff it carries every pair, and any one pair of a selector is a sound place to look the
 // Service up from. Pure: plain objects in, keys and Pods out; ClusterState feeds it the informers'
 // events, each Pod event with the version it replaces (informer.ts Handler), and reads the Pods
-// themselves from the informer cache (PodCache), so a Pod is held once. A Pod event that changes
+// and Services themselves from the informer caches (ObjectCache), so a Pod is held once. A Pod event that changes
 // nothing hcsync reads (a new resourceVersion, a status field other than the phase) notifies no Service.
 import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
 import { jsonEqual } from '../lib/json-equal.js';
@@ -75,10 +75,11 @@ export function rarestKey(selector: Labels, weight: (key: string, value: string)
   return best;
 }
 
-/** Where the index reads Pods: the informer cache, which holds each Pod as last seen (ClusterState). */
-export interface PodCache {
-  get(namespace: string, name: string): SlimPod | undefined;
-  list(namespace: string): readonly SlimPod[];
+/** Where the index reads Pods and Services: the informer caches, which hold each as last seen (ClusterState). */
+export interface ObjectCache {
+  pod(namespace: string, name: string): SlimPod | undefined;
+  pods(namespace: string): readonly SlimPod[];
+  service(namespace: string, name: string): SlimService | undefined;
 }
 
 /** The Services of one namespace, its Pods' count, and the label pairs linking them. */
@@ -93,8 +94,8 @@ class NamespaceIndex {
   readonly podsByPair: ByPair = new Map();
   /** label key → how many indexed Services select on it. */
   readonly selectorKeys = new Map<string, number>();
-  /** Each Service with a selector, by name: the selector and the key of the pair it is anchored on. */
-  readonly services = new Map<string, { readonly selector: Labels; readonly anchor: string }>();
+  /** Each Service with a selector, by name: the key of the pair it is anchored on (its selector is the cached Service's). */
+  readonly services = new Map<string, string>();
   /** label pair → names of the Services anchored on it. */
   readonly servicesByAnchor: ByPair = new Map();
 
@@ -129,6 +130,13 @@ class NamespaceIndex {
     }
   }
 
+  /** Drops a Service anchored on `key` whose selector is not known any more: from every value of that key. */
+  forgetService(key: string, name: string): void {
+    const byValue = this.servicesByAnchor.get(key);
+    for (const value of [...(byValue?.keys() ?? [])]) removePair(this.servicesByAnchor, key, value, name);
+    // Its keys stay counted as used: the Pods stay indexed by them (lookups stay right).
+  }
+
   /** Indexes (or, with `add` false, unindexes) a Pod under its labels whose keys a selector uses. */
   indexPod(pod: SlimPod, add: boolean): void {
     const labels = pod.metadata.labels;
@@ -151,7 +159,7 @@ class NamespaceIndex {
 export class SelectorIndex {
   private readonly namespaces = new Map<string, NamespaceIndex>();
 
-  constructor(private readonly cache: PodCache) {}
+  constructor(private readonly cache: ObjectCache) {}
 
   private namespace(namespace: string): NamespaceIndex {
     let ns = this.namespaces.get(namespace);
@@ -172,26 +180,27 @@ export class SelectorIndex {
    * Records a Service (or its deletion). Only the Service itself is affected by its own selector
    * change (the Pods it selects are read when it is reconciled), so nothing is returned.
    */
-  serviceChanged(service: SlimService, deleted: boolean): void {
+  serviceChanged(service: SlimService, before: SlimService | undefined, deleted: boolean): void {
     const { namespace, name } = service.metadata;
     const selector = deleted ? undefined : service.spec.selector;
     let ns = this.namespaces.get(namespace);
-    const before = ns?.services.get(name);
-    if (ns && before && selector && jsonEqual(before.selector, selector)) {
-      ns.services.set(name, { selector, anchor: before.anchor }); // this version's object
-      return;
-    }
+    const anchorBefore = ns?.services.get(name);
+    // The selector indexed for this Service is its previous version's (every version passes here).
+    const selectorBefore = anchorBefore === undefined ? undefined : before?.spec.selector;
+    if (anchorBefore !== undefined && selector && selectorBefore && jsonEqual(selectorBefore, selector)) return;
     // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
     const indexed = selector !== undefined && Object.keys(selector).length > 0;
     if (indexed) {
       ns ??= this.namespace(namespace);
       // The new keys are used before the old ones are released, so a key both use is not re-indexed.
-      ns.useKeys(selector, this.cache.list(namespace));
+      ns.useKeys(selector, this.cache.pods(namespace));
     }
-    if (ns && before) {
-      removePair(ns.servicesByAnchor, before.anchor, before.selector[before.anchor] ?? '', name);
+    if (ns && anchorBefore !== undefined) {
       ns.services.delete(name);
-      ns.releaseKeys(before.selector);
+      if (selectorBefore) {
+        removePair(ns.servicesByAnchor, anchorBefore, selectorBefore[anchorBefore] ?? '', name);
+        ns.releaseKeys(selectorBefore);
+      } else ns.forgetService(anchorBefore, name); // no previous version to read (not expected): found by scanning
     }
     if (!indexed) {
       if (ns) this.dropIfEmpty(namespace, ns);
@@ -199,7 +208,7 @@ export class SelectorIndex {
     }
     const into = ns ?? this.namespace(namespace);
     const anchor = rarestKey(selector, (k, v) => pairCount(into.podsByPair, k, v) + pairCount(into.servicesByAnchor, k, v)) ?? '';
-    into.services.set(name, { selector, anchor });
+    into.services.set(name, anchor);
     addPair(into.servicesByAnchor, anchor, selector[anchor] ?? '', name);
   }
 
@@ -246,11 +255,11 @@ export class SelectorIndex {
     const out: SlimPod[] = [];
     const namespace = service.metadata.namespace;
     if (!ns.selectorKeys.has(key)) {
-      for (const pod of this.cache.list(namespace)) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
+      for (const pod of this.cache.pods(namespace)) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
       return out;
     }
     for (const n of pairMembers(ns.podsByPair, key, selector[key] ?? '')) {
-      const pod = this.cache.get(namespace, n);
+      const pod = this.cache.pod(namespace, n);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;
@@ -262,8 +271,8 @@ export class SelectorIndex {
     for (const k in labels) {
       if (!Object.hasOwn(labels, k)) continue;
       for (const name of pairMembers(ns.servicesByAnchor, k, labels[k] ?? '')) {
-        const s = ns.services.get(name);
-        if (s && selectorMatches(s.selector, labels)) keys.add(keyOf({ namespace: pod.metadata.namespace, name }));
+        const s = this.cache.service(pod.metadata.namespace, name);
+        if (s && selectorMatches(s.spec.selector, labels)) keys.add(keyOf({ namespace: pod.metadata.namespace, name }));
       }
     }
   }

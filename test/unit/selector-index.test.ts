@@ -19,18 +19,24 @@ const withSelector = (s: SlimService, selector: Record<string, string> | undefin
 });
 
 /**
- * The index as ClusterState feeds it: over a Pod cache that, like the informer's, holds each Pod's
- * newest version (updated before the index hears of the event), and each Pod event with the
- * version it replaces. An event with the cached resourceVersion is dropped, as ListWatch drops it.
+ * The index as ClusterState feeds it: over caches that, like the informers', hold each Pod's and
+ * Service's newest version (updated before the index hears of the event), and each event with the
+ * version it replaces. A Pod event with the cached resourceVersion is dropped, as ListWatch drops it.
  */
 class Informed {
   private readonly pods = new Map<string, SlimPod>();
+  private readonly services = new Map<string, SlimService>();
   readonly index = new SelectorIndex({
-    get: (namespace, name) => this.pods.get(keyOf({ namespace, name })),
-    list: (namespace) => [...this.pods.values()].filter((p) => p.metadata.namespace === namespace),
+    pod: (namespace, name) => this.pods.get(keyOf({ namespace, name })),
+    pods: (namespace) => [...this.pods.values()].filter((p) => p.metadata.namespace === namespace),
+    service: (namespace, name) => this.services.get(keyOf({ namespace, name })),
   });
   serviceChanged(s: SlimService, deleted: boolean): void {
-    this.index.serviceChanged(s, deleted);
+    const key = keyOf(s.metadata);
+    const before = this.services.get(key);
+    if (deleted) this.services.delete(key);
+    else this.services.set(key, s);
+    this.index.serviceChanged(s, before, deleted);
   }
   podChanged(p: SlimPod, deleted: boolean): Set<string> {
     const key = keyOf(p.metadata);
