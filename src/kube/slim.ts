@@ -25,7 +25,8 @@ import type {
   SlimRoute,
 } from '../model/gateway.js';
 import { ANNOTATION } from '../parse/annotations.js';
-import { Interner, StringTable } from './intern.js';
+import { Interner } from './intern.js';
+import { StringTable } from '../lib/string-table.js';
 
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});

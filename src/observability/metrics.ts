@@ -11,6 +11,7 @@ import {
   type MetricValue,
 } from 'prom-client';
 import { METRIC_STATES, type MetricState } from '../model/report.js';
+import { StringTable } from '../lib/string-table.js';
 
 interface DriftLabels {
   readonly namespace: string;
@@ -194,6 +195,9 @@ interface PortReport {
   readonly state: MetricState;
 }
 
+/** Port labels are a few strings (`http/80` is most web Services'), built afresh by each pass: one copy each is kept. */
+const portLabels = new StringTable(1024);
+
 /**
  * A report's series, one per distinct set of labels: a second port report with the labels of an
  * earlier one is that series again (prom-client's Gauge kept one series per labels: the first's
@@ -202,7 +206,8 @@ interface PortReport {
 function seriesOf(ports: readonly PortReport[]): DriftSeries[] {
   const out: DriftSeries[] = [];
   for (const { labels: l, drift, state } of ports) {
-    const s: DriftSeries = { namespace: l.namespace, service: l.service, port: l.port, health_check: l.health_check, drift, state };
+    const port = portLabels.intern(l.port);
+    const s: DriftSeries = { namespace: l.namespace, service: l.service, port, health_check: l.health_check, drift, state };
     const at = out.findIndex((o) => sameLabels(o, s));
     if (at < 0) out.push(s);
     else out[at] = s;
