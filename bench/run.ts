@@ -150,7 +150,6 @@ function world(n: number) {
       metadata: {
         namespace: 'default',
         name: `ing-${i}`,
-        uid: `i${i}`,
         resourceVersion: '1',
         annotations: { 'ingress.kubernetes.io/backends': JSON.stringify({ [hc]: 'HEALTHY' }) },
       },

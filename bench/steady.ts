@@ -60,10 +60,15 @@ const cluster = new ClusterState(kc, [], log, (keys) => {
  * informer really gets (V8's JSON.parse shares equal strings; the bench's template literals would not).
  */
 function watchEvent(kind: 'services' | 'pods' | 'ingresses', phase: 'ADDED' | 'MODIFIED', object: unknown): void {
-  const family = (cluster as unknown as Record<string, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
+  const family = (
+    cluster as unknown as Record<
+      string,
+      { informers: { lw: { watchHandler(p: string, o: unknown): void }; handlingWatchEvent(o: unknown, handle: () => void): void }[] }
+    >
+  )[kind];
   const raw: unknown = JSON.parse(JSON.stringify(object));
   const slim = kind === 'services' ? slimService(raw) : kind === 'pods' ? slimPod(raw) : slimIngress(raw);
-  for (const inf of family?.informers ?? []) inf.lw.watchHandler(phase, slim);
+  for (const inf of family?.informers ?? []) inf.handlingWatchEvent(slim, () => inf.lw.watchHandler(phase, slim));
 }
 
 const checkName = (i: number) => negBackendName(UID8, nsOf(i), `svc-${i}`, 80);
@@ -101,31 +106,102 @@ const api: HealthCheckApi = {
 };
 const inventory = new HealthCheckInventory(api, { minRefreshIntervalMs: 15_000 });
 
-const rawPod = (i: number, j: number, rv: number) => ({
+// The objects are as the API server sends them where that matters for memory: a 36-character uid,
+// a ReplicaSet-generated Pod name (`svc-12-7d4b9c6f5-x2k8q`) and its pod-template-hash label, a
+// creationTimestamp per second of creation (a workload's replicas share one second), 7-8 digit
+// resourceVersions, ownerReferences, the fields hcsync drops (Pod IPs, container statuses, a
+// Service's clusterIP, ingress-gce's annotations on the Ingress).
+const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
+/** A deterministic pseudo-random string of `n` characters of the alphabet Kubernetes' name generator uses. */
+const rand = (seed: number, n: number, alphabet = ALNUM) => {
+  let x = (seed * 2654435761 + 0x9e3779b9) >>> 0;
+  let out = '';
+  for (let k = 0; k < n; k++) {
+    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + k * 0x297a2d39) >>> 0;
+    out += alphabet.charAt(x % alphabet.length);
+  }
+  return out;
+};
+const uidOf = (seed: number) => {
+  const h = rand(seed, 32, '0123456789abcdef');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+const T0 = Date.parse('2026-11-02T08:00:00Z');
+/** When Service i and its workload were created: one second each, some minutes apart per hundred. */
+const createdAt = (i: number) => new Date(T0 + i * 7_000).toISOString().replace('.000Z', 'Z');
+const templateHash = (i: number) => rand(i, 9);
+const rawPod = (i: number, j: number, rv: number) => {
+  const hash = templateHash(i);
+  return {
+    metadata: {
+      namespace: nsOf(i),
+      name: `svc-${i}-${hash}-${rand(i * 8 + j, 5)}`,
+      generateName: `svc-${i}-${hash}-`,
+      uid: uidOf(3 * i + j + 1_000_000),
+      resourceVersion: String(rv),
+      labels: { app: `svc-${i}`, tier: 'web', 'pod-template-hash': hash },
+      creationTimestamp: createdAt(i),
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `svc-${i}-${hash}`,
+          uid: uidOf(i + 2_000_000),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'europe-docker.pkg.dev/acme/apps/web:1.42.0',
+          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+          readinessProbe: {
+            httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' },
+            periodSeconds: 10,
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
+          resources: { requests: { cpu: '100m', memory: '128Mi' } },
+        },
+      ],
+      nodeName: `gke-prod-pool-1-${rand(i % 40, 8)}-${rand(i % 40, 4)}`,
+      serviceAccountName: 'default',
+    },
+    status: {
+      phase: 'Running',
+      podIP: `10.${(i >> 8) & 255}.${i & 255}.${j + 10}`,
+      hostIP: '10.128.0.12',
+      startTime: createdAt(i),
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: createdAt(i) }],
+    },
+  };
+};
+let rv = 4_000_000;
+const rawService = (i: number, conditions: unknown[]) => ({
   metadata: {
     namespace: nsOf(i),
-    name: `svc-${i}-${j}`,
-    uid: `p${i}-${j}`,
-    resourceVersion: String(rv),
-    labels: { app: `svc-${i}`, tier: 'web', 'pod-template-hash': 'abc123' },
-    creationTimestamp: '2026-11-29T10:00:00Z',
+    name: `svc-${i}`,
+    uid: uidOf(i),
+    resourceVersion: String(rv++),
+    creationTimestamp: createdAt(i),
+    annotations: {
+      'cloud.google.com/neg': '{"ingress":true}',
+      'cloud.google.com/neg-status': `{"network_endpoint_groups":{"80":"${checkName(i)}"},"zones":["europe-west1-b"]}`,
+    },
   },
   spec: {
-    containers: [
-      {
-        name: 'app',
-        ports: [{ name: 'http', containerPort: 8080 }],
-        readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 10, timeoutSeconds: 1 },
-      },
-    ],
+    selector: { app: `svc-${i}`, tier: 'web' },
+    ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080 }],
+    clusterIP: `10.40.${(i >> 8) & 255}.${i & 255}`,
+    clusterIPs: [`10.40.${(i >> 8) & 255}.${i & 255}`],
+    type: 'ClusterIP',
+    sessionAffinity: 'None',
   },
-  status: { phase: 'Running', podIP: '10.0.0.1' },
-});
-let rv = 1;
-const rawService = (i: number, conditions: unknown[]) => ({
-  metadata: { namespace: nsOf(i), name: `svc-${i}`, uid: `s${i}`, resourceVersion: String(rv++), generation: 1 },
-  spec: { selector: { app: `svc-${i}`, tier: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-  status: { conditions },
+  status: { loadBalancer: {}, conditions },
 });
 for (let i = 0; i < S; i++) {
   watchEvent('services', 'ADDED', rawService(i, []));
@@ -133,16 +209,23 @@ for (let i = 0; i < S; i++) {
     metadata: {
       namespace: nsOf(i),
       name: `ing-${i}`,
-      uid: `i${i}`,
+      uid: uidOf(i + 3_000_000),
       resourceVersion: String(rv++),
+      generation: 1,
+      creationTimestamp: createdAt(i),
       annotations: {
         'kubernetes.io/ingress.class': 'gce',
         // Not JSON.stringify({ [name]: … }): 5,000 one-off computed keys would fill V8's transition
         // tree of {} and give the objects created meanwhile maps of their own (bench garbage, not hcsync's).
         'ingress.kubernetes.io/backends': `{"${checkName(i)}":"HEALTHY"}`,
+        'ingress.kubernetes.io/forwarding-rule': `k8s2-fr-${UID8}-${nsOf(i)}-ing-${i}-${rand(i, 8)}`,
+        'ingress.kubernetes.io/target-proxy': `k8s2-tp-${UID8}-${nsOf(i)}-ing-${i}-${rand(i, 8)}`,
+        'ingress.kubernetes.io/url-map': `k8s2-um-${UID8}-${nsOf(i)}-ing-${i}-${rand(i, 8)}`,
       },
+      finalizers: ['networking.gke.io/ingress-finalizer-V2'],
     },
     spec: { defaultBackend: { service: { name: `svc-${i}`, port: { number: 80 } } } },
+    status: { loadBalancer: { ingress: [{ ip: `34.120.${(i >> 8) & 255}.${i & 255}` }] } },
   });
   for (let j = 0; j < 3; j++) watchEvent('pods', 'ADDED', rawPod(i, j, rv++));
 }

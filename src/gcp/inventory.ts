@@ -47,8 +47,9 @@ interface PatchRecord {
 const NAME_LIMIT = 50_000;
 
 export class HealthCheckInventory implements BackendLookup {
-  private backendsByName = new Map<string, BackendServiceRef[]>();
-  private checks = new Map<string, LiveHealthCheck>();
+  /** Backend services by name: one as is, more (the same name in several scopes) as an array. */
+  private backendsByName = new Map<string, BackendServiceRef | readonly BackendServiceRef[]>();
+  private checks = new ChecksByScope();
   private lastRefreshAt = -Infinity;
   private inFlight: Promise<void> | undefined;
   /** When the list in flight started, and the latest start of a completed list (the inventory's clock, ms). */
@@ -88,7 +89,7 @@ export class HealthCheckInventory implements BackendLookup {
 
   get size(): { backendServices: number; healthChecks: number } {
     let n = 0;
-    for (const list of this.backendsByName.values()) n += list.length;
+    for (const b of this.backendsByName.values()) n += isList(b) ? b.length : 1;
     return { backendServices: n, healthChecks: this.checks.size };
   }
 
@@ -169,25 +170,26 @@ export class HealthCheckInventory implements BackendLookup {
       this.retryAt = this.now() + backoffDelay(this.failureBackoff, this.failures - 1);
       throw this.lastError;
     }
-    const byName = new Map<string, BackendServiceRef[]>();
+    const byName = new Map<string, BackendServiceRef | readonly BackendServiceRef[]>();
     const linked = new Set<string>();
     for (const read of backends) {
       // ingress-gce's backends, and GKE Gateway's gkegw1-… ones (read only: hcsync writes their policy, never them).
       if (!isIngressGceBackendName(read.name) && !isGatewayBackendName(read.name) && !read.service) continue;
-      const bs = this.backendsByName.get(read.name)?.find((b) => jsonEqual(b, read)) ?? read;
-      byName.set(bs.name, [...(byName.get(bs.name) ?? []), bs]);
+      const bs = this.backendsNamed(read.name).find((b) => jsonEqual(b, read)) ?? read;
+      const cur = byName.get(bs.name);
+      byName.set(bs.name, cur === undefined ? bs : [...(isList(cur) ? cur : [cur]), bs]);
       if (bs.healthCheck) linked.add(checkKey(bs.healthCheck.name, bs.healthCheck.scope));
     }
-    const checkMap = new Map<string, LiveHealthCheck>();
+    const checkMap = new ChecksByScope();
     for (const hc of checks) {
       const key = checkKey(hc.name, hc.scope);
       if (!linked.has(key)) continue;
       const kept = this.reconcileWithPatches(key, hc, startSeq);
-      const before = this.checks.get(key);
-      checkMap.set(key, before && jsonEqual(before, kept) ? before : kept);
+      const before = this.checks.get(hc.name, hc.scope);
+      checkMap.set(hc.name, hc.scope, before && jsonEqual(before, kept) ? before : kept);
     }
     // A patch on a check this list no longer links is done with.
-    for (const [key, p] of this.patched) if (p.seq < startSeq && !checkMap.has(key)) this.patched.delete(key);
+    for (const [key, p] of this.patched) if (p.seq < startSeq && !checkMap.hasKey(key)) this.patched.delete(key);
     this.backendsByName = byName;
     this.checks = checkMap;
     this.lastRefreshAt = this.now();
@@ -224,7 +226,7 @@ export class HealthCheckInventory implements BackendLookup {
 
   private has(name: string): boolean {
     if (name.startsWith(GATEWAY_PREFIX)) return this.hasGatewayBackend(name.slice(GATEWAY_PREFIX.length));
-    return name.startsWith(CHECK_PREFIX) ? this.checks.has(name.slice(CHECK_PREFIX.length)) : this.backendsByName.has(name);
+    return name.startsWith(CHECK_PREFIX) ? this.checks.hasKey(name.slice(CHECK_PREFIX.length)) : this.backendsByName.has(name);
   }
 
   /** Whether some gkegw1-… backend service can be this `namespace/service/port`'s. */
@@ -236,7 +238,7 @@ export class HealthCheckInventory implements BackendLookup {
   /** Every gkegw1-… backend service seen (docs/gke-gateway-healthchecks.md §4). */
   gatewayBackendServices(): BackendServiceRef[] {
     const out: BackendServiceRef[] = [];
-    for (const [name, list] of this.backendsByName) if (isGatewayBackendName(name)) out.push(...list);
+    for (const [name, b] of this.backendsByName) if (isGatewayBackendName(name)) out.push(...(isList(b) ? b : [b]));
     return out;
   }
 
@@ -281,21 +283,28 @@ export class HealthCheckInventory implements BackendLookup {
 
   /** The backend service named in an Ingress's `ingress.kubernetes.io/backends`, preferring the expected scope; undefined when not seen. */
   backendService(name: string, scope: IngressScope): BackendServiceRef | undefined {
-    const all = this.backendsByName.get(name) ?? [];
-    return all.find((b) => (scope === 'global') === (b.scope.kind === 'global')) ?? all[0];
+    const cur = this.backendsByName.get(name);
+    if (cur === undefined || !isList(cur)) return cur;
+    return cur.find((b) => (scope === 'global') === (b.scope.kind === 'global')) ?? cur[0];
+  }
+
+  /** Every backend service of this name (one per scope it exists in). */
+  private backendsNamed(name: string): readonly BackendServiceRef[] {
+    const cur = this.backendsByName.get(name);
+    return cur === undefined ? [] : isList(cur) ? cur : [cur];
   }
 
   healthCheck(name: string, scope: Scope): LiveHealthCheck | undefined {
-    return this.checks.get(checkKey(name, scope));
+    return this.checks.get(name, scope);
   }
 
   /** Records a successful patch, so the next reconcile sees what GCP now has — and a list that started earlier cannot undo it. */
   recordPatch(name: string, scope: Scope, fields: OwnedFields): void {
     const key = checkKey(name, scope);
-    const hc = this.checks.get(key);
+    const hc = this.checks.get(name, scope);
     if (!hc) return;
     this.patched.set(key, { id: hc.id, fields, seq: ++this.seq });
-    this.checks.set(key, withFields(hc, fields));
+    this.checks.set(name, scope, withFields(hc, fields));
   }
 
   /**
@@ -307,23 +316,27 @@ export class HealthCheckInventory implements BackendLookup {
     const startSeq = ++this.seq;
     const read = await this.api.getHealthCheck(name, scope);
     if (!read) {
-      this.checks.delete(key);
+      this.checks.delete(name, scope);
       this.patched.delete(key);
       return undefined;
     }
     // Only checks a backend links are kept; a GET does not change which those are.
-    if (!this.checks.has(key) && ![...this.backendsByName.values()].some((l) => l.some((b) => linksCheck(b, key)))) return read;
+    if (
+      !this.checks.get(name, scope) &&
+      ![...this.backendsByName.values()].some((l) => (isList(l) ? l : [l]).some((b) => linksCheck(b, key)))
+    )
+      return read;
     const kept = this.reconcileWithPatches(key, read, startSeq);
-    const before = this.checks.get(key);
+    const before = this.checks.get(name, scope);
     if (before && jsonEqual(before, kept)) return before;
-    this.checks.set(key, kept);
+    this.checks.set(name, scope, kept);
     return kept;
   }
 
   /** The check was gone (404): forget it, and let the next re-list that asks for it skip the interval once. */
   forgetHealthCheck(name: string, scope: Scope): void {
     const key = checkKey(name, scope);
-    this.checks.delete(key);
+    this.checks.delete(name, scope);
     this.patched.delete(key);
     this.missing.delete(CHECK_PREFIX + key);
     this.forced.add(key);
@@ -336,6 +349,45 @@ const GATEWAY_PREFIX = 'gateway:';
 
 function checkKey(name: string, scope: Scope): string {
   return `${scopeKey(scope)}/${name}`;
+}
+
+const isList = (b: BackendServiceRef | readonly BackendServiceRef[]): b is readonly BackendServiceRef[] => Array.isArray(b);
+
+/**
+ * The checks kept, by scope (scopeKey), then name: the names are the checks' own strings, where
+ * one Map keyed by `scope/name` held a key string per check (~100 B each, issue 11).
+ */
+class ChecksByScope {
+  private readonly byScope = new Map<string, Map<string, LiveHealthCheck>>();
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.byScope.values()) n += m.size;
+    return n;
+  }
+
+  get(name: string, scope: Scope): LiveHealthCheck | undefined {
+    return this.byScope.get(scopeKey(scope))?.get(name);
+  }
+
+  /** Whether the check of a checkKey (`scope/name`; a check's name has no '/') is kept. */
+  hasKey(key: string): boolean {
+    const slash = key.lastIndexOf('/');
+    return this.byScope.get(key.slice(0, slash))?.has(key.slice(slash + 1)) ?? false;
+  }
+
+  set(name: string, scope: Scope, hc: LiveHealthCheck): void {
+    const key = scopeKey(scope);
+    let byName = this.byScope.get(key);
+    if (!byName) this.byScope.set(key, (byName = new Map<string, LiveHealthCheck>()));
+    byName.set(name, hc);
+  }
+
+  delete(name: string, scope: Scope): void {
+    const key = scopeKey(scope);
+    const byName = this.byScope.get(key);
+    if (byName?.delete(name) && byName.size === 0) this.byScope.delete(key);
+  }
 }
 
 function linksCheck(b: BackendServiceRef, key: string): boolean {

@@ -25,7 +25,8 @@ export class ClusterState implements ClusterView {
   private readonly ingresses: Family<SlimIngress>;
   private readonly backendConfigs: Family<SlimBackendConfig>;
   private readonly index = new ServiceKeyIndex();
-  private readonly selectors = new SelectorIndex();
+  /** Reads the Pods from the Pod informers' cache (assigned in the constructor, before any event). */
+  private readonly selectors: SelectorIndex;
   /** Gateway API and HealthCheckPolicy caches (gateway-state.ts), each optional like BackendConfig. */
   private readonly gateways: GatewayState;
   /** When each BackendConfig last changed (its resourceVersion moved), as this replica saw it; bounded by the BackendConfigs that exist. */
@@ -59,6 +60,12 @@ export class ClusterState implements ClusterView {
     const nsPath = (ns: string) => (ns ? `/namespaces/${ns}` : '');
     this.services = family('services', (ns) => `/api/v1${nsPath(ns)}/services`, slimService);
     this.pods = family('pods', (ns) => `/api/v1${nsPath(ns)}/pods`, slimPod);
+    const [services, pods] = [this.services, this.pods];
+    this.selectors = new SelectorIndex({
+      pod: (ns, name) => pods.get(ns, name),
+      pods: (ns) => pods.list(ns),
+      service: (ns, name) => services.get(ns, name),
+    });
     this.ingresses = family('ingresses', (ns) => `/apis/networking.k8s.io/v1${nsPath(ns)}/ingresses`, slimIngress);
     this.backendConfigs = family(
       'backendconfigs',
@@ -70,23 +77,23 @@ export class ClusterState implements ClusterView {
     this.gateways = new GatewayState(kc, namespaces, log, (keys) => this.notify(keys));
 
     for (const inf of this.services.informers) {
-      inf.on('add', (s) => this.onService(s));
-      inf.on('update', (s) => this.onService(s));
-      inf.on('delete', (s) => {
-        this.selectors.serviceChanged(s, true);
+      inf.on('add', (s, before) => this.onService(s, before));
+      inf.on('update', (s, before) => this.onService(s, before));
+      inf.on('delete', (s, before) => {
+        this.selectors.serviceChanged(s, before, true);
         this.ownStatusWrites.delete(keyOf(s.metadata));
         this.notify([keyOf(s.metadata)]);
       });
     }
     for (const inf of this.ingresses.informers) {
-      inf.on('add', (i) => this.onIngress(i, false));
-      inf.on('update', (i) => this.onIngress(i, false));
-      inf.on('delete', (i) => this.onIngress(i, true));
+      inf.on('add', (i, before) => this.onIngress(i, before, false));
+      inf.on('update', (i, before) => this.onIngress(i, before, false));
+      inf.on('delete', (i, before) => this.onIngress(i, before, true));
     }
     for (const inf of this.pods.informers) {
-      inf.on('add', (p) => this.onPod(p, false));
-      inf.on('update', (p) => this.onPod(p, false));
-      inf.on('delete', (p) => this.onPod(p, true));
+      inf.on('add', (p, before) => this.onPod(p, before, false));
+      inf.on('update', (p, before) => this.onPod(p, before, false));
+      inf.on('delete', (p, before) => this.onPod(p, before, true));
     }
     for (const inf of this.backendConfigs.informers) {
       // A BackendConfig created or changed after the first list: remember when (ClusterView.backendConfigChangedAt).
@@ -205,8 +212,8 @@ export class ClusterState implements ClusterView {
     if (managed.length > 0) this.notify(managed);
   }
 
-  private onService(s: SlimService): void {
-    this.selectors.serviceChanged(s, false);
+  private onService(s: SlimService, before: SlimService | undefined): void {
+    this.selectors.serviceChanged(s, before, false);
     const key = keyOf(s.metadata);
     const own = this.ownStatusWrites.get(key);
     if (own !== undefined) {
@@ -216,13 +223,13 @@ export class ClusterState implements ClusterView {
     if (this.isManaged(key, s)) this.notify([key]);
   }
 
-  private onIngress(ing: SlimIngress, deleted: boolean): void {
+  private onIngress(ing: SlimIngress, before: SlimIngress | undefined, deleted: boolean): void {
     // Every Service the Ingress left or joined, managed or not: joining is what makes it managed.
-    this.notify(this.index.ingressChanged(ing, deleted));
+    this.notify(this.index.ingressChanged(ing, before, deleted));
   }
 
-  private onPod(pod: SlimPod, deleted: boolean): void {
-    this.notifyManaged(this.selectors.podChanged(pod, deleted));
+  private onPod(pod: SlimPod, before: SlimPod | undefined, deleted: boolean): void {
+    this.notifyManaged(this.selectors.podChanged(pod, before, deleted));
   }
 
   private onBackendConfig(bc: SlimBackendConfig, what: 'listed' | 'changed' | 'deleted'): void {

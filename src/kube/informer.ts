@@ -22,7 +22,13 @@ interface ListPage {
 /** Lists one page; `continueToken` is undefined for the first page. */
 export type PageLister = (continueToken: string | undefined) => Promise<ListPage>;
 
-export type Handler<T> = (obj: T) => void;
+/**
+ * An informer event handler: the object, and the cached version it replaces (`previous`, as
+ * client-go's UpdateFunc(old, new)): for an update the version cached before it, for a delete the
+ * one cached (the deleted object itself when a re-list found it gone), undefined for an add. The
+ * indexes derive what to undo from it instead of keeping a second copy of every object (issue 11).
+ */
+export type Handler<T> = (obj: T, previous: T | undefined) => void;
 
 /**
  * Lists `path` one page (`limit` objects) at a time as plain JSON: the page's text is parsed and
@@ -60,6 +66,8 @@ class SlimmingWatch<T> extends Watch {
   constructor(
     config: KubeConfig,
     private readonly slim: (raw: unknown) => T,
+    /** Runs ListWatch's handling of one slimmed event (synchronous: cache update, then handlers). */
+    private readonly around: (obj: T, handle: () => void) => void,
   ) {
     super(config);
   }
@@ -89,7 +97,14 @@ class SlimmingWatch<T> extends Watch {
     return super.watch(
       path,
       queryParams,
-      (phase, apiObj, watchObj) => callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? apiObj : this.slim(apiObj), watchObj),
+      (phase, apiObj, watchObj) => {
+        if (phase === 'ERROR' || phase === 'BOOKMARK') {
+          callback(phase, apiObj, watchObj);
+          return;
+        }
+        const obj = this.slim(apiObj);
+        this.around(obj, () => callback(phase, obj, watchObj));
+      },
       done,
     );
   }
@@ -107,6 +122,10 @@ export class SlimInformer<T extends HasMeta> {
   /** Why the informer is not synced: the last list or watch failure (cleared by a successful list). */
   private lastFailure: string | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The cached version of the object whose watch event ListWatch is handling (Handler's `previous`). */
+  private previous: T | undefined;
+  /** During the handling of a list: each listed object → the version cached before it. */
+  private listedPrevious: WeakMap<object, T> | undefined;
 
   constructor(
     kc: KubeConfig,
@@ -128,18 +147,44 @@ export class SlimInformer<T extends HasMeta> {
         resourceVersion = page.metadata?.resourceVersion;
         token = page.metadata?._continue || undefined;
       } while (token);
+      // ListWatch replaces its cache with these right after this returns (deleteItems, then
+      // addOrUpdateItems, with no await between): remember what each replaces, until then.
+      const previous = new WeakMap<object, T>();
+      for (const item of items) {
+        const cached = this.lw.get(item.metadata.name, item.metadata.namespace);
+        if (cached) previous.set(item, cached);
+      }
+      this.listedPrevious = previous;
+      setImmediate(() => {
+        if (this.listedPrevious === previous) this.listedPrevious = undefined;
+      });
       this.synced = true;
       this.lastFailure = undefined;
       this.restartBackoff.reset();
       return { items, metadata: { resourceVersion } };
     };
     // ListWatch's listFn type expects a KubernetesListObject of T; ours is exactly that shape.
-    this.lw = new ListWatch(path, new SlimmingWatch(kc, slim), listFn, false);
+    this.lw = new ListWatch(path, new SlimmingWatch(kc, slim, (obj, handle) => this.handlingWatchEvent(obj, handle)), listFn, false);
     this.lw.on('error', (err: unknown) => this.onError(err));
   }
 
+  /**
+   * Runs ListWatch's handling of a watch event for `obj` (synchronous: its cache, then the
+   * handlers) with the version cached until then as the handlers' `previous`. (Tests and
+   * bench:steady feed events through it and ListWatch.watchHandler, as the watch does.)
+   */
+  private handlingWatchEvent(obj: T, handle: () => void): void {
+    this.previous = this.lw.get(obj.metadata.name, obj.metadata.namespace);
+    try {
+      handle();
+    } finally {
+      this.previous = undefined;
+    }
+  }
+
   on(verb: 'add' | 'update' | 'delete', handler: Handler<T>): void {
-    this.lw.on(verb, handler);
+    // A re-list's delete hands ListWatch's cached object itself: it is its own previous version.
+    this.lw.on(verb, (obj) => handler(obj, this.listedPrevious?.get(obj) ?? this.previous ?? (verb === 'delete' ? obj : undefined)));
   }
 
   /** Resolves once the first list has filled the cache, or failed (then `hasSynced` stays false and it retries). */

@@ -4,22 +4,23 @@
 // map of equality requirements (core/v1 ServiceSpec.selector; no set-based expressions), so a Pod
 // matches iff it carries every pair, and any one pair of a selector is a sound place to look the
 // Service up from. Pure: plain objects in, keys and Pods out; ClusterState feeds it the informers'
-// events. It also remembers each Pod as last seen, so a Pod event that changes nothing hcsync
-// reads (a new resourceVersion, a status field other than the phase) notifies no Service.
+// events, each Pod event with the version it replaces (informer.ts Handler), and reads the Pods
+// and Services themselves from the informer caches (ObjectCache), so a Pod is held once. A Pod event that changes
+// nothing hcsync reads (a new resourceVersion, a status field other than the phase) notifies no Service.
 import { keyOf, type SlimPod, type SlimService } from '../model/kube.js';
 import { jsonEqual } from '../lib/json-equal.js';
 import { selectorMatches } from './service-index.js';
 import { addMember, memberCount, membersOf, removeMember, type Members } from './key-sets.js';
 
-/** The index key of one label pair in one namespace (NUL cannot occur in a namespace or label key). */
-const pairKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
-
-/** The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and generation (src/intent/ reads labels, timestamps, containers and phase). */
+/**
+ * The parts of a slim Pod that hcsync reads, compared: everything but resourceVersion and
+ * generation (src/intent/ reads labels, timestamps, containers and phase). A Pod recreated under
+ * its name differs in what hcsync reads or is the same to it (slim Pods keep no uid).
+ */
 export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
   const m = a.metadata;
   const n = b.metadata;
   return (
-    m.uid === n.uid &&
     m.creationTimestamp === n.creationTimestamp &&
     m.deletionTimestamp === n.deletionTimestamp &&
     a.status.phase === b.status.phase &&
@@ -29,132 +30,250 @@ export function samePodForHcsync(a: SlimPod, b: SlimPod): boolean {
   );
 }
 
-/** The index keys of a selector's pairs, in key order (so that ties between pairs are broken the same way every time). */
-function selectorPairs(namespace: string, selector: Readonly<Record<string, string>>): string[] {
-  return Object.keys(selector)
-    .sort()
-    .map((k) => pairKey(namespace, k, selector[k] ?? ''));
+type Labels = Readonly<Record<string, string>>;
+/** label key → label value → the names carrying that pair (Pods, or Services anchored on it). */
+type ByPair = Map<string, Map<string, Members>>;
+
+function addPair(index: ByPair, key: string, value: string, name: string): void {
+  let byValue = index.get(key);
+  if (!byValue) index.set(key, (byValue = new Map<string, Members>()));
+  addMember(byValue, value, name);
 }
 
+function removePair(index: ByPair, key: string, value: string, name: string): void {
+  const byValue = index.get(key);
+  if (!byValue) return;
+  removeMember(byValue, value, name);
+  if (byValue.size === 0) index.delete(key);
+}
+
+const pairCount = (index: ByPair, key: string, value: string): number => {
+  const byValue = index.get(key);
+  return byValue ? memberCount(byValue, value) : 0;
+};
+
+const pairMembers = (index: ByPair, key: string, value: string): Iterable<string> => {
+  const byValue = index.get(key);
+  return byValue ? membersOf(byValue, value) : [];
+};
+
 /**
- * The pair with the lowest weight (ties: the first). Any pair of a selector is correct; the rarest
- * keeps lookups short (`{app: web-17, tier: frontend}` is found through `app`, not through the
- * pair every Pod has).
+ * The key of the selector's pair with the lowest weight; ties go to the lowest key (so that they
+ * are broken the same way every time). Any pair of a selector is correct; the rarest keeps lookups
+ * short (`{app: web-17, tier: frontend}` is found through `app`, not through the pair every Pod has).
+ * Undefined for an empty selector.
  */
-function rarest(pairs: readonly string[], weight: (pair: string) => number): string {
-  let best = pairs[0] ?? '';
+export function rarestKey(selector: Labels, weight: (key: string, value: string) => number): string | undefined {
+  let best: string | undefined;
   let bestWeight = Infinity;
-  for (const p of pairs) {
-    const w = weight(p);
-    if (w < bestWeight) [best, bestWeight] = [p, w];
+  // No Object.keys: called for every Service on every pass, it allocates nothing.
+  for (const k in selector) {
+    if (!Object.hasOwn(selector, k)) continue;
+    const w = weight(k, selector[k] ?? '');
+    if (best === undefined || w < bestWeight || (w === bestWeight && k < best)) [best, bestWeight] = [k, w];
   }
   return best;
 }
 
+/** Where the index reads Pods and Services: the informer caches, which hold each as last seen (ClusterState). */
+export interface ObjectCache {
+  pod(namespace: string, name: string): SlimPod | undefined;
+  pods(namespace: string): readonly SlimPod[];
+  service(namespace: string, name: string): SlimService | undefined;
+}
+
+/** The Services of one namespace, its Pods' count, and the label pairs linking them. */
+class NamespaceIndex {
+  /** How many Pods of the namespace the index has seen (the Pods are the cache's). */
+  pods = 0;
+  /**
+   * label pair → names of the Pods carrying it, for the label keys some indexed Service selects on
+   * (`selectorKeys`) only: a Pod's other labels (pod-template-hash, version, chart, …) are never
+   * looked up, and indexing them cost a member and often a map entry per workload and label.
+   */
+  readonly podsByPair: ByPair = new Map();
+  /** label key → how many indexed Services select on it. */
+  readonly selectorKeys = new Map<string, number>();
+  /** Each Service with a selector, by name: the key of the pair it is anchored on (its selector is the cached Service's). */
+  readonly services = new Map<string, string>();
+  /** label pair → names of the Services anchored on it. */
+  readonly servicesByAnchor: ByPair = new Map();
+
+  get empty(): boolean {
+    return this.pods === 0 && this.services.size === 0;
+  }
+
+  /** A Service selects on these keys: the first to use a key indexes the namespace's Pods (`pods`) by it. */
+  useKeys(selector: Labels, pods: readonly SlimPod[]): void {
+    for (const k in selector) {
+      if (!Object.hasOwn(selector, k)) continue;
+      const n = this.selectorKeys.get(k) ?? 0;
+      this.selectorKeys.set(k, n + 1);
+      if (n > 0) continue;
+      for (const pod of pods) {
+        const labels = pod.metadata.labels;
+        if (labels && Object.hasOwn(labels, k)) addPair(this.podsByPair, k, labels[k] ?? '', pod.metadata.name);
+      }
+    }
+  }
+
+  /** A Service no longer selects on these keys: the last to use a key drops the Pods' index by it. */
+  releaseKeys(selector: Labels): void {
+    for (const k in selector) {
+      if (!Object.hasOwn(selector, k)) continue;
+      const n = (this.selectorKeys.get(k) ?? 1) - 1;
+      if (n > 0) this.selectorKeys.set(k, n);
+      else {
+        this.selectorKeys.delete(k);
+        this.podsByPair.delete(k);
+      }
+    }
+  }
+
+  /** Drops a Service anchored on `key` whose selector is not known any more: from every value of that key. */
+  forgetService(key: string, name: string): void {
+    const byValue = this.servicesByAnchor.get(key);
+    for (const value of [...(byValue?.keys() ?? [])]) removePair(this.servicesByAnchor, key, value, name);
+    // Its keys stay counted as used: the Pods stay indexed by them (lookups stay right).
+  }
+
+  /** Indexes (or, with `add` false, unindexes) a Pod under its labels whose keys a selector uses. */
+  indexPod(pod: SlimPod, add: boolean): void {
+    const labels = pod.metadata.labels;
+    const name = pod.metadata.name;
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k) || !this.selectorKeys.has(k)) continue;
+      if (add) addPair(this.podsByPair, k, labels[k] ?? '', name);
+      else removePair(this.podsByPair, k, labels[k] ?? '', name);
+    }
+  }
+}
+
 /**
  * The selector links between the Pods and Services of a cluster (or of the namespaces watched).
- * Memory: one map entry per Pod, one set entry per Pod label and one per Service. Pods are held
- * by namespace and name, and a pair's Pods by name (a pair key names its namespace): the strings
- * are the Pod's own, where `namespace/name` keys cost a string per Pod (~56 B, issue 11).
+ * Memory: one map entry per Pod, one member per Pod label a selector uses and one per Service.
+ * Everything is held by namespace, then label key, then value, then name: the strings are the
+ * objects' own (a workload's labels object is shared, slim.ts), where `namespace/key/value` pair
+ * keys and `namespace/name` object keys cost a string each per Pod label and per Service (issue 11).
  */
 export class SelectorIndex {
-  /** Pods as last seen, by namespace, then name. */
-  private readonly pods = new Map<string, Map<string, SlimPod>>();
-  /** namespace/label pair → names of the Pods (of that namespace) carrying it. */
-  private readonly podsByPair = new Map<string, Members>();
-  /** Each Service with a selector: the selector, its pairs' index keys (in key order), and the one pair it is anchored on. */
-  private readonly services = new Map<
-    string,
-    { readonly selector: Readonly<Record<string, string>>; readonly pairs: readonly string[]; readonly anchor: string }
-  >();
-  /** namespace/label pair → keys of the Services anchored on it. */
-  private readonly servicesByAnchor = new Map<string, Members>();
+  private readonly namespaces = new Map<string, NamespaceIndex>();
+
+  constructor(private readonly cache: ObjectCache) {}
+
+  private namespace(namespace: string): NamespaceIndex {
+    let ns = this.namespaces.get(namespace);
+    if (!ns) this.namespaces.set(namespace, (ns = new NamespaceIndex()));
+    return ns;
+  }
+
+  private dropIfEmpty(namespace: string, ns: NamespaceIndex): void {
+    if (ns.empty) this.namespaces.delete(namespace);
+  }
+
+  /** The label keys by which the Pods of a namespace are indexed (for tests: only keys some selector uses). */
+  indexedLabelKeys(namespace: string): string[] {
+    return [...(this.namespaces.get(namespace)?.podsByPair.keys() ?? [])].sort();
+  }
 
   /**
    * Records a Service (or its deletion). Only the Service itself is affected by its own selector
    * change (the Pods it selects are read when it is reconciled), so nothing is returned.
    */
-  serviceChanged(service: SlimService, deleted: boolean): void {
-    const key = keyOf(service.metadata);
-    const before = this.services.get(key);
+  serviceChanged(service: SlimService, before: SlimService | undefined, deleted: boolean): void {
+    const { namespace, name } = service.metadata;
     const selector = deleted ? undefined : service.spec.selector;
-    if (before && selector && jsonEqual(before.selector, selector)) {
-      this.services.set(key, { ...before, selector }); // this version's object, so podsFor knows it by identity
+    let ns = this.namespaces.get(namespace);
+    const anchorBefore = ns?.services.get(name);
+    // The selector indexed for this Service is its previous version's (every version passes here).
+    const selectorBefore = anchorBefore === undefined ? undefined : before?.spec.selector;
+    if (anchorBefore !== undefined && selector && selectorBefore && jsonEqual(selectorBefore, selector)) return;
+    // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
+    const indexed = selector !== undefined && Object.keys(selector).length > 0;
+    if (indexed) {
+      ns ??= this.namespace(namespace);
+      // The new keys are used before the old ones are released, so a key both use is not re-indexed.
+      ns.useKeys(selector, this.cache.pods(namespace));
+    }
+    if (ns && anchorBefore !== undefined) {
+      ns.services.delete(name);
+      if (selectorBefore) {
+        removePair(ns.servicesByAnchor, anchorBefore, selectorBefore[anchorBefore] ?? '', name);
+        ns.releaseKeys(selectorBefore);
+      } else ns.forgetService(anchorBefore, name); // no previous version to read (not expected): found by scanning
+    }
+    if (!indexed) {
+      if (ns) this.dropIfEmpty(namespace, ns);
       return;
     }
-    if (before) {
-      removeMember(this.servicesByAnchor, before.anchor, key);
-      this.services.delete(key);
-    }
-    // A Service without a selector selects no Pod (its endpoints are managed by hand): not indexed.
-    if (!selector || Object.keys(selector).length === 0) return;
-    const pairs = selectorPairs(service.metadata.namespace, selector);
-    const anchor = rarest(pairs, (p) => memberCount(this.podsByPair, p) + memberCount(this.servicesByAnchor, p));
-    this.services.set(key, { selector, pairs, anchor });
-    addMember(this.servicesByAnchor, anchor, key);
+    const into = ns ?? this.namespace(namespace);
+    const anchor = rarestKey(selector, (k, v) => pairCount(into.podsByPair, k, v) + pairCount(into.servicesByAnchor, k, v)) ?? '';
+    into.services.set(name, anchor);
+    addPair(into.servicesByAnchor, anchor, selector[anchor] ?? '', name);
   }
 
   /**
-   * Records a Pod (or its deletion); returns the keys of the Services it affects: those whose
+   * Records a Pod (or its deletion), `before` being the version the cache held until this event
+   * (the deleted one, for a deletion); returns the keys of the Services it affects: those whose
    * selector matched it before or matches it now (a relabel notifies both). None when the Pod
    * changed nothing hcsync reads (samePodForHcsync).
    */
-  podChanged(pod: SlimPod, deleted: boolean): Set<string> {
-    const { namespace, name } = pod.metadata;
-    let inNamespace = this.pods.get(namespace);
-    const before = inNamespace?.get(name);
-    if (!deleted && before && samePodForHcsync(before, pod)) {
-      inNamespace?.set(name, pod); // the newest object, with its resourceVersion
-      return new Set();
+  podChanged(pod: SlimPod, before: SlimPod | undefined, deleted: boolean): Set<string> {
+    const { namespace } = pod.metadata;
+    const ns = this.namespaces.get(namespace);
+    if (!deleted && before && samePodForHcsync(before, pod)) return new Set();
+    const affected = new Set<string>();
+    if (ns && before) {
+      this.servicesSelecting(ns, before, affected);
+      ns.indexPod(before, false);
     }
-    const affected = before ? this.servicesSelecting(before) : new Set<string>();
-    if (before) for (const p of this.pairsOf(before)) removeMember(this.podsByPair, p, before.metadata.name);
     if (deleted) {
-      inNamespace?.delete(name);
-      if (inNamespace?.size === 0) this.pods.delete(namespace);
+      if (ns && before) {
+        ns.pods -= 1;
+        this.dropIfEmpty(namespace, ns);
+      }
       return affected;
     }
-    if (!inNamespace) this.pods.set(namespace, (inNamespace = new Map<string, SlimPod>()));
-    inNamespace.set(name, pod);
-    for (const p of this.pairsOf(pod)) addMember(this.podsByPair, p, name);
-    for (const s of this.servicesSelecting(pod)) affected.add(s);
+    const into = ns ?? this.namespace(namespace);
+    if (!before) into.pods += 1;
+    into.indexPod(pod, true);
+    this.servicesSelecting(into, pod, affected);
     return affected;
   }
 
-  /** The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its rarest pair. */
+  /**
+   * The Pods (of the Service's namespace) its selector selects, read from the Pods carrying its
+   * rarest pair; a selector the index has not seen (no Pod indexed by any of its keys) is matched
+   * against every Pod of the namespace.
+   */
   podsFor(service: SlimService): SlimPod[] {
     const selector = service.spec.selector;
-    if (!selector || Object.keys(selector).length === 0) return [];
-    // The pairs as indexed when the Service's event was seen; computed here only for a Service the index has not seen (or not in this version).
-    const indexed = this.services.get(keyOf(service.metadata));
-    const pairs = indexed?.selector === selector ? indexed.pairs : selectorPairs(service.metadata.namespace, selector);
-    const candidates = membersOf(
-      this.podsByPair,
-      rarest(pairs, (p) => memberCount(this.podsByPair, p)),
-    );
-    const inNamespace = this.pods.get(service.metadata.namespace);
+    const ns = this.namespaces.get(service.metadata.namespace);
+    if (!selector || !ns) return [];
+    const key = rarestKey(selector, (k, v) => (ns.selectorKeys.has(k) ? pairCount(ns.podsByPair, k, v) : Infinity));
+    if (key === undefined) return [];
     const out: SlimPod[] = [];
-    for (const k of candidates) {
-      const pod = inNamespace?.get(k);
+    const namespace = service.metadata.namespace;
+    if (!ns.selectorKeys.has(key)) {
+      for (const pod of this.cache.pods(namespace)) if (selectorMatches(selector, pod.metadata.labels)) out.push(pod);
+      return out;
+    }
+    for (const n of pairMembers(ns.podsByPair, key, selector[key] ?? '')) {
+      const pod = this.cache.pod(namespace, n);
       if (pod && selectorMatches(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;
   }
 
-  /** Keys of the Services whose selector matches this Pod: those anchored on one of its labels, checked in full. */
-  private servicesSelecting(pod: SlimPod): Set<string> {
-    const keys = new Set<string>();
-    for (const p of this.pairsOf(pod)) {
-      for (const k of membersOf(this.servicesByAnchor, p)) {
-        const s = this.services.get(k);
-        if (s && selectorMatches(s.selector, pod.metadata.labels)) keys.add(k);
+  /** Adds to `keys` the keys of the Services whose selector matches this Pod: those anchored on one of its labels, checked in full. */
+  private servicesSelecting(ns: NamespaceIndex, pod: SlimPod, keys: Set<string>): void {
+    const labels = pod.metadata.labels;
+    for (const k in labels) {
+      if (!Object.hasOwn(labels, k)) continue;
+      for (const name of pairMembers(ns.servicesByAnchor, k, labels[k] ?? '')) {
+        const s = this.cache.service(pod.metadata.namespace, name);
+        if (s && selectorMatches(s.spec.selector, labels)) keys.add(keyOf({ namespace: pod.metadata.namespace, name }));
       }
     }
-    return keys;
-  }
-
-  private pairsOf(pod: SlimPod): string[] {
-    const labels = pod.metadata.labels ?? {};
-    return Object.keys(labels).map((k) => pairKey(pod.metadata.namespace, k, labels[k] ?? ''));
   }
 }

@@ -63,28 +63,31 @@ export function hasHcsyncCondition(service: SlimService): boolean {
   return service.status.conditions.some((c) => c.type === CONDITION_TYPE);
 }
 
-/** The last-seen links Ingress ↔ Services, updated event by event. */
+/**
+ * The links Ingress → Services, updated event by event from each Ingress event and the version it
+ * replaces (informer.ts Handler), so a change notifies the Services it left as well as those it
+ * joined. Held as Service key → the names of the Ingresses (of the Service's namespace: an Ingress
+ * backend names a Service of its own namespace) with a backend on it: no Ingress key strings, and
+ * no second map from each Ingress to its Services (its previous version says which, issue 11).
+ */
 export class ServiceKeyIndex {
-  /** Ingress key → the Service keys it backs (one as is, more as a Set: key-sets.ts). */
-  private readonly ingressServices = new Map<string, Members>();
-  /** Service key → the Ingress keys with a backend on it. */
+  /** Service key → the names of the Ingresses with a backend on it. */
   private readonly serviceIngresses = new Map<string, Members>();
 
-  /** Records an Ingress (or its deletion); returns the Services it backed before or backs now (a class change to or from GKE's notifies them). */
-  ingressChanged(ingress: SlimIngress, deleted: boolean): Set<string> {
-    const ingKey = keyOf(ingress.metadata);
-    const before = new Set(membersOf(this.ingressServices, ingKey));
-    const after = deleted ? new Set<string>() : ingressServiceKeys(ingress);
-    for (const k of before) if (!after.has(k)) removeMember(this.serviceIngresses, k, ingKey);
-    for (const k of after) addMember(this.serviceIngresses, k, ingKey);
-    this.ingressServices.delete(ingKey);
-    for (const k of after) addMember(this.ingressServices, ingKey, k);
-    return new Set([...before, ...after]);
+  /** Records an Ingress (or its deletion) replacing `before`; returns the Services it backed before or backs now (a class change to or from GKE's notifies them). */
+  ingressChanged(ingress: SlimIngress, before: SlimIngress | undefined, deleted: boolean): Set<string> {
+    const name = ingress.metadata.name;
+    const was = before ? ingressServiceKeys(before) : new Set<string>();
+    const now = deleted ? new Set<string>() : ingressServiceKeys(ingress);
+    for (const k of was) if (!now.has(k)) removeMember(this.serviceIngresses, k, name);
+    for (const k of now) addMember(this.serviceIngresses, k, name);
+    return new Set([...was, ...now]);
   }
 
   /** Refs of the Ingresses with a backend on this Service. */
   ingressesOf(serviceKey: string): { namespace: string; name: string }[] {
-    return [...membersOf(this.serviceIngresses, serviceKey)].map(refOfKey);
+    const { namespace } = refOfKey(serviceKey);
+    return [...membersOf(this.serviceIngresses, serviceKey)].map((name) => ({ namespace, name }));
   }
 
   /** Whether an Ingress backs this Service. */

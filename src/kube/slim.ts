@@ -7,6 +7,7 @@ import type {
   SlimContainer,
   SlimIngress,
   SlimMeta,
+  SlimUidMeta,
   SlimPod,
   SlimProbe,
   SlimService,
@@ -24,7 +25,8 @@ import type {
   SlimRoute,
 } from '../model/gateway.js';
 import { ANNOTATION } from '../parse/annotations.js';
-import { Interner, StringTable } from './intern.js';
+import { Interner } from './intern.js';
+import { StringTable } from '../lib/string-table.js';
 
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
@@ -32,6 +34,11 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const time = (v: unknown): string | undefined => (v instanceof Date ? v.toISOString() : str(v));
+/** A timestamp as one shared string (`timestamps`), undefined when absent or empty. */
+const timestamp = (v: unknown): string | undefined => {
+  const t = time(v);
+  return t ? timestamps.intern(t) : undefined;
+};
 const intOrString = (v: unknown): number | string | undefined => (typeof v === 'number' || typeof v === 'string' ? v : undefined);
 // `{ key: v }` to spread into a slim object when v is there (`present`: not undefined; `nonEmpty`: not
 // undefined or ''), else `{}`: slim objects carry no `key: undefined`.
@@ -54,6 +61,12 @@ function stringMap(v: unknown): Record<string, string> | undefined {
 // same ones; namespaces and condition words are one string each. Module-wide so that every
 // informer (one per namespace with --namespaces) shares one table; each is weak and bounded.
 const strings = new StringTable();
+/**
+ * Timestamps (RFC 3339, to the second) are one string per second: a workload's replicas are
+ * created in the same second and arrive together (a list is in name order, a rollout's events come
+ * at once), so a small table shares them; it starts over past its limit.
+ */
+const timestamps = new StringTable(1024);
 const sharedLabels = new Interner<Readonly<Record<string, string>>>();
 const sharedPodSpecs = new Interner<SlimPod['spec']>();
 const sharedPodStatuses = new Interner<SlimPod['status']>();
@@ -62,6 +75,11 @@ const sharedServicePorts = new Interner<SlimService['spec']['ports']>();
 /** Only the annotations hcsync reads are kept (last-applied-configuration alone can be 100 KB). */
 const KEPT_ANNOTATIONS = new Set<string>(Object.values(ANNOTATION));
 
+/**
+ * Slim metadata. `keepLabels` for the kinds whose labels hcsync reads (Pods, HealthCheckPolicies).
+ * The uid only where asked (metaWithUid): Services and HealthCheckPolicies; a Pod's is never read.
+ * Timestamps are shared (`timestamps`): a workload's replicas are created in the same second.
+ */
 function meta(raw: unknown, keepLabels: boolean): SlimMeta {
   const m = obj(raw);
   const all = stringMap(m['annotations']);
@@ -73,20 +91,43 @@ function meta(raw: unknown, keepLabels: boolean): SlimMeta {
   const labels = allLabels && sharedLabels.intern(allLabels);
   const namespace = strings.intern(str(m['namespace']) ?? '');
   const name = str(m['name']) ?? '';
-  const uid = str(m['uid']) ?? '';
   const resourceVersion = str(m['resourceVersion']) ?? '';
   const generation = num(m['generation']);
-  const creationTimestamp = time(m['creationTimestamp']) || undefined;
-  const deletionTimestamp = time(m['deletionTimestamp']) || undefined;
+  const creationTimestamp = timestamp(m['creationTimestamp']);
+  const deletionTimestamp = timestamp(m['deletionTimestamp']);
   // The usual shapes as plain literals: an object built with spreads keeps room for 9 fields
-  // (96 B), a literal has exactly its own (72 B for a Pod's) — 24 B on each of the cache's objects.
+  // (96 B), a literal has exactly its own (64 B for a Pod's) — 32 B on each of the cache's objects.
   if (deletionTimestamp === undefined && creationTimestamp !== undefined) {
     if (generation === undefined && annotations === undefined) {
       return labels
-        ? { namespace, name, uid, resourceVersion, labels, creationTimestamp }
-        : { namespace, name, uid, resourceVersion, creationTimestamp };
+        ? { namespace, name, resourceVersion, labels, creationTimestamp }
+        : { namespace, name, resourceVersion, creationTimestamp };
     }
     if (labels === undefined && annotations !== undefined) {
+      return generation === undefined
+        ? { namespace, name, resourceVersion, annotations, creationTimestamp }
+        : { namespace, name, resourceVersion, generation, annotations, creationTimestamp };
+    }
+  }
+  return {
+    namespace,
+    name,
+    resourceVersion,
+    ...present('generation', generation),
+    ...(labels ? { labels } : {}),
+    ...(annotations ? { annotations } : {}),
+    ...present('creationTimestamp', creationTimestamp),
+    ...present('deletionTimestamp', deletionTimestamp),
+  };
+}
+
+/** Slim metadata with the object's uid first (as metadata had it before the Pods' was dropped). */
+function metaWithUid(raw: unknown, keepLabels: boolean): SlimUidMeta {
+  const uid = str(obj(raw)['uid']) ?? '';
+  const { namespace, name, resourceVersion, generation, labels, annotations, creationTimestamp, deletionTimestamp } = meta(raw, keepLabels);
+  if (deletionTimestamp === undefined && creationTimestamp !== undefined && labels === undefined) {
+    if (generation === undefined && annotations === undefined) return { namespace, name, uid, resourceVersion, creationTimestamp };
+    if (annotations !== undefined) {
       return generation === undefined
         ? { namespace, name, uid, resourceVersion, annotations, creationTimestamp }
         : { namespace, name, uid, resourceVersion, generation, annotations, creationTimestamp };
@@ -110,35 +151,36 @@ export function slimService(raw: unknown): SlimService {
   const spec = obj(o['spec']);
   const conditions = arr(obj(o['status'])['conditions']).map((c): SlimCondition => {
     const r = obj(c);
-    const status = str(r['status']);
-    return {
-      type: strings.intern(str(r['type']) ?? ''),
-      status: status === 'True' || status === 'False' ? status : 'Unknown',
-      reason: strings.intern(str(r['reason']) ?? ''),
-      message: str(r['message']) ?? '',
-      ...present('observedGeneration', num(r['observedGeneration'])),
-      lastTransitionTime: time(r['lastTransitionTime']) ?? '',
-    };
+    const s = str(r['status']);
+    const type = strings.intern(str(r['type']) ?? '');
+    const status = s === 'True' || s === 'False' ? s : 'Unknown';
+    const reason = strings.intern(str(r['reason']) ?? '');
+    const message = str(r['message']) ?? '';
+    const observedGeneration = num(r['observedGeneration']);
+    const lastTransitionTime = timestamp(r['lastTransitionTime']) ?? '';
+    // Literals, not a spread in the middle (which leaves room for a field more on every cached condition).
+    return observedGeneration === undefined
+      ? { type, status, reason, message, lastTransitionTime }
+      : { type, status, reason, message, observedGeneration, lastTransitionTime };
   });
   const selector = stringMap(spec['selector']);
+  const ports = sharedServicePorts.intern(
+    arr(spec['ports']).map((p) => {
+      const r = obj(p);
+      const port = num(r['port']) ?? 0;
+      return {
+        ...nonEmpty('name', str(r['name'])),
+        port,
+        targetPort: intOrString(r['targetPort']) ?? port,
+        ...present('nodePort', num(r['nodePort'])),
+        ...nonEmpty('appProtocol', str(r['appProtocol'])),
+      };
+    }),
+  );
   return {
-    metadata: meta(o['metadata'], false),
-    spec: {
-      ...(selector ? { selector } : {}),
-      ports: sharedServicePorts.intern(
-        arr(spec['ports']).map((p) => {
-          const r = obj(p);
-          const port = num(r['port']) ?? 0;
-          return {
-            ...nonEmpty('name', str(r['name'])),
-            port,
-            targetPort: intOrString(r['targetPort']) ?? port,
-            ...present('nodePort', num(r['nodePort'])),
-            ...nonEmpty('appProtocol', str(r['appProtocol'])),
-          };
-        }),
-      ),
-    },
+    metadata: metaWithUid(o['metadata'], false),
+    // A literal: `{ ...{ selector }, ports }` puts ports in an out-of-object property array (40 B more per Service).
+    spec: selector ? { selector, ports } : { ports },
     status: { conditions },
   };
 }
@@ -214,7 +256,8 @@ export function slimIngress(raw: unknown): SlimIngress {
   // The class annotation stays in metadata.annotations: GKE reads it before ingressClassName (parse/ingress-class.ts).
   const ingressClassName = str(spec['ingressClassName']);
   // slice(): an array grown by push keeps room for 17 elements (152 B for one backend); the copy is exact.
-  return { metadata: m, ...(ingressClassName !== undefined ? { ingressClassName } : {}), backends: refs.slice() };
+  const backends = refs.slice();
+  return ingressClassName !== undefined ? { metadata: m, ingressClassName, backends } : { metadata: m, backends };
 }
 
 export function slimBackendConfig(raw: unknown): SlimBackendConfig {
@@ -328,7 +371,7 @@ export function slimHealthCheckPolicy(raw: unknown): SlimHealthCheckPolicy {
   }
   const m = obj(o['metadata']);
   return {
-    metadata: meta(m, true),
+    metadata: metaWithUid(m, true),
     targetRef: { group: str(t['group']) ?? '', kind: str(t['kind']) ?? '', name: str(t['name']) ?? '' },
     ...(def ? { default: def } : {}),
     conditions: arr(obj(o['status'])['conditions']).map((c) => {

@@ -1,7 +1,7 @@
 // Slim views of the Gateway API objects (gateway.networking.k8s.io) and GKE's HealthCheckPolicy
 // (networking.gke.io/v1) that hcsync reads for GKE Gateway backends (docs/gke-gateway-healthchecks.md
 // §2, §3; contract "Gateway API"). Plain data only: kube/slim.ts fills them, plan/ reads them.
-import type { SlimMeta } from './kube.js';
+import type { SlimMeta, SlimUidMeta } from './kube.js';
 
 /** The Gateway API's group: the default of a parentRef's group and the `from.group` of a ReferenceGrant. */
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -86,8 +86,8 @@ interface PolicyCondition {
 }
 
 export interface SlimHealthCheckPolicy {
-  /** Labels are kept (the managed-by label tells hcsync's own policy from a user's). */
-  readonly metadata: SlimMeta;
+  /** Labels are kept (the managed-by label tells hcsync's own policy from a user's); the uid guards hcsync's delete. */
+  readonly metadata: SlimUidMeta;
   readonly targetRef: { readonly group: string; readonly kind: string; readonly name: string };
   readonly default?: PolicyDefault;
   readonly conditions: readonly PolicyCondition[];

@@ -7,14 +7,22 @@ export interface ObjectRef {
   readonly name: string;
 }
 
+/**
+ * The metadata hcsync keeps. No uid: hcsync names no Pod, Ingress or BackendConfig by uid (36
+ * characters on every cached object, issue 11); the objects it does (SlimUidMeta) keep theirs.
+ */
 export interface SlimMeta extends ObjectRef {
-  readonly uid: string;
   readonly resourceVersion: string;
   readonly generation?: number;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly creationTimestamp?: string;
   readonly deletionTimestamp?: string;
+}
+
+/** The metadata of an object hcsync refers to by uid: a Service (Event `regarding`, a HealthCheckPolicy's ownerReference), a HealthCheckPolicy (delete precondition). */
+export interface SlimUidMeta extends SlimMeta {
+  readonly uid: string;
 }
 
 export interface SlimServicePort {
@@ -37,7 +45,7 @@ export interface SlimCondition {
 }
 
 export interface SlimService {
-  readonly metadata: SlimMeta;
+  readonly metadata: SlimUidMeta;
   readonly spec: { readonly selector?: Readonly<Record<string, string>>; readonly ports: readonly SlimServicePort[] };
   readonly status: { readonly conditions: readonly SlimCondition[] };
 }
@@ -105,9 +113,14 @@ export interface SlimBackendConfig {
   readonly healthCheck?: BackendConfigHealthCheck;
 }
 
-/** The work-queue and cache key of an object: `namespace/name`. */
+/**
+ * The work-queue and cache key of an object: `namespace/name`. Joined, not a template literal: V8
+ * makes a concatenation of 13 characters or more a ConsString, and one used as a Map key is
+ * flattened in place — the flat copy plus the 32 B cons around it for as long as the index keeps
+ * the key (issue 11); Array.prototype.join builds the flat string directly.
+ */
 export function keyOf(ref: ObjectRef): string {
-  return `${ref.namespace}/${ref.name}`;
+  return [ref.namespace, ref.name].join('/');
 }
 
 /** The inverse of keyOf — the one place a key is split. */

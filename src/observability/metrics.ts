@@ -1,7 +1,17 @@
 // The contract's Prometheus metrics on a registry of their own (never prom-client's global one,
 // so tests and several controllers in one process do not collide).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Metric,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 import { METRIC_STATES, type MetricState } from '../model/report.js';
+import { StringTable } from '../lib/string-table.js';
 
 interface DriftLabels {
   readonly namespace: string;
@@ -40,16 +50,62 @@ class CachingRegistry extends Registry {
   }
 }
 
+/** One drift series as kept between scrapes: its labels and value, and the port's state for the tally — one object per Service port. */
+interface DriftSeries extends DriftLabels {
+  readonly drift: boolean;
+  readonly state: MetricState;
+}
+
+/**
+ * The drift gauge, its series read from Metrics' own per-Service reports at scrape time. A plain
+ * prom-client Gauge keeps, per series, a hash key string (`health_check:…,namespace:…,port:…,service:…`,
+ * ~130 B) in a dictionary plus a `{ value, labels }` entry — ~200 B per Service port at 5,000 Services
+ * (issue 11), all of it a second copy of the reports. The text is the Gauge's: the same name, help,
+ * type and aggregator, series in the order prom-client's hashMap would hold them (a Service whose
+ * report changed moves to the end: setServiceReport re-inserts it, as Gauge.remove + set did), labels in
+ * DriftLabels order (test/unit/metrics-report.test.ts compares the scrape with a Gauge's, byte for byte).
+ */
+class DriftGauge extends Gauge<keyof DriftLabels> {
+  constructor(
+    private readonly reports: ReadonlyMap<string, DriftSeries | readonly DriftSeries[]>,
+    registry: Registry,
+  ) {
+    super({
+      name: 'hcsync_health_check_drift',
+      help: '1 while the live health check differs from the intended one',
+      labelNames: ['namespace', 'service', 'port', 'health_check'] as const,
+      registers: [registry],
+    });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValue<keyof DriftLabels>>> {
+    const values: MetricValue<keyof DriftLabels>[] = [];
+    const add = (s: DriftSeries) =>
+      values.push({
+        value: s.drift ? 1 : 0,
+        labels: { namespace: s.namespace, service: s.service, port: s.port, health_check: s.health_check },
+      });
+    for (const r of this.reports.values()) {
+      if (isSeriesList(r)) for (const s of r) add(s);
+      else add(r);
+    }
+    // The Gauge's own answer (name, help, type, aggregator; no series of its own), with the series.
+    return { ...(await super.get()), values };
+  }
+}
+
+const isSeriesList = (r: DriftSeries | readonly DriftSeries[]): r is readonly DriftSeries[] => Array.isArray(r);
+
 export class Metrics {
   /** Bumped on every change of the drift gauge's series (setServiceReport is its only writer). */
   private driftVersion = 0;
   readonly registry: Registry = new CachingRegistry('hcsync_health_check_drift', () => this.driftVersion);
-  readonly drift = new Gauge({
-    name: 'hcsync_health_check_drift',
-    help: '1 while the live health check differs from the intended one',
-    labelNames: ['namespace', 'service', 'port', 'health_check'] as const,
-    registers: [this.registry],
-  });
+  /**
+   * What each Service key last reported: one series per port (one object as is, more as an array),
+   * read by the drift gauge at scrape time; its tally of states is the hcsync_health_checks gauge.
+   */
+  private readonly reports = new Map<string, DriftSeries | readonly DriftSeries[]>();
+  readonly drift: Gauge<keyof DriftLabels> = new DriftGauge(this.reports, this.registry);
   readonly healthChecks = new Gauge({
     name: 'hcsync_health_checks',
     help: 'Managed Service ports by state',
@@ -104,12 +160,6 @@ export class Metrics {
   });
   readonly leader = new Gauge({ name: 'hcsync_leader', help: '1 on the replica that leads', registers: [this.registry] });
 
-  /**
-   * What each Service key last reported, port by port (drift series labels, drift value, state):
-   * its series are removed when the Service or port goes away, and the hcsync_health_checks gauge
-   * is the tally of the states. One list per Service (it was three parallel maps of arrays).
-   */
-  private readonly reports = new Map<string, readonly PortReport[]>();
   private readonly tally = new Map<MetricState, number>(METRIC_STATES.map((s) => [s, 0]));
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -121,24 +171,20 @@ export class Metrics {
 
   /** Replaces everything hcsync reports for one Service (ports = [] forgets it). */
   setServiceReport(key: string, ports: readonly PortReport[]): void {
-    const before = this.reports.get(key) ?? [];
-    // A steady pass reports what the last one did: leave the series alone (no remove + set churn per Service per resync).
-    if (sameReport(before, ports)) return;
+    const cur = this.reports.get(key);
+    const before: readonly DriftSeries[] = cur === undefined ? [] : isSeriesList(cur) ? cur : [cur];
+    const after = seriesOf(ports);
+    // A steady pass reports what the last one did: leave the series alone.
+    if (sameSeries(before, after)) return;
     this.driftVersion += 1;
-    // prom-client keeps the labels object it is given (lib/util.js setValue) and never changes it:
-    // the report's own object, not a copy per series (issue 11: heap per Service).
-    for (const old of before) this.drift.remove(old.labels);
-    for (const p of ports) this.drift.set(p.labels, p.drift ? 1 : 0);
-    if (ports.length > 0)
-      this.reports.set(
-        key,
-        ports.map((p) => ({ labels: p.labels, drift: p.drift, state: p.state })),
-      );
-    else this.reports.delete(key);
+    // Deleted and set again, so that the Service's series move to the end as the Gauge's did (remove + set).
+    this.reports.delete(key);
+    if (after.length === 1) this.reports.set(key, after[0] as DriftSeries);
+    else if (after.length > 1) this.reports.set(key, after);
 
     // Keep the tally incrementally: subtract this Service's old states, add its new ones.
     for (const p of before) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) - 1);
-    for (const p of ports) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) + 1);
+    for (const p of after) this.tally.set(p.state, (this.tally.get(p.state) ?? 0) + 1);
     for (const [state, n] of this.tally) this.healthChecks.set({ state }, n);
   }
 }
@@ -149,19 +195,35 @@ interface PortReport {
   readonly state: MetricState;
 }
 
-/** Whether a report has exactly the series, drift values and states of the Service's last one. */
-function sameReport(before: readonly PortReport[], ports: readonly PortReport[]): boolean {
-  if (before.length !== ports.length) return false;
-  return ports.every((p, i) => {
+/** Port labels are a few strings (`http/80` is most web Services'), built afresh by each pass: one copy each is kept. */
+const portLabels = new StringTable(1024);
+
+/**
+ * A report's series, one per distinct set of labels: a second port report with the labels of an
+ * earlier one is that series again (prom-client's Gauge kept one series per labels: the first's
+ * place, the last value), so it is folded into the earlier one. Exact length (no push slack).
+ */
+function seriesOf(ports: readonly PortReport[]): DriftSeries[] {
+  const out: DriftSeries[] = [];
+  for (const { labels: l, drift, state } of ports) {
+    const port = portLabels.intern(l.port);
+    const s: DriftSeries = { namespace: l.namespace, service: l.service, port, health_check: l.health_check, drift, state };
+    const at = out.findIndex((o) => sameLabels(o, s));
+    if (at < 0) out.push(s);
+    else out[at] = s;
+  }
+  return out.slice();
+}
+
+function sameLabels(a: DriftLabels, b: DriftLabels): boolean {
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.health_check === b.health_check;
+}
+
+/** Whether two reports have exactly the same series, drift values and states, in the same order. */
+function sameSeries(before: readonly DriftSeries[], after: readonly DriftSeries[]): boolean {
+  if (before.length !== after.length) return false;
+  return after.every((p, i) => {
     const b = before[i];
-    if (b === undefined) return false;
-    return (
-      p.drift === b.drift &&
-      p.state === b.state &&
-      p.labels.namespace === b.labels.namespace &&
-      p.labels.service === b.labels.service &&
-      p.labels.port === b.labels.port &&
-      p.labels.health_check === b.labels.health_check
-    );
+    return p.drift === b?.drift && p.state === b.state && sameLabels(p, b);
   });
 }

@@ -27,14 +27,19 @@ function clusterState() {
   const cluster = new ClusterState(kc, [], silentLogger(), (keys) => enqueued.push(...keys));
   let rv = 1;
   const nextResourceVersion = () => String(rv);
-  /** A watch event as the API server sends it, through the informer's own handler (ListWatch.watchHandler). */
+  /** A watch event as the API server sends it, through the informer's own handler (ListWatch.watchHandler, with the version it replaces known). */
   const watch = (kind: Kind, phase: 'ADDED' | 'MODIFIED' | 'DELETED', raw: { metadata: Record<string, unknown>; [k: string]: unknown }) => {
     const obj = SLIM[kind]({
       ...raw,
       metadata: { uid: `${String(raw.metadata['name'])}-uid`, ...raw.metadata, resourceVersion: String(rv++) },
     });
-    const family = (cluster as unknown as Record<Kind, { informers: { lw: { watchHandler(p: string, o: unknown): void } }[] }>)[kind];
-    for (const inf of family.informers) inf.lw.watchHandler(phase, obj);
+    const family = (
+      cluster as unknown as Record<
+        Kind,
+        { informers: { lw: { watchHandler(p: string, o: unknown): void }; handlingWatchEvent(o: unknown, handle: () => void): void }[] }
+      >
+    )[kind];
+    for (const inf of family.informers) inf.handlingWatchEvent(obj, () => inf.lw.watchHandler(phase, obj));
   };
   return { cluster, enqueued, watch, nextResourceVersion };
 }

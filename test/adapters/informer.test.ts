@@ -128,4 +128,50 @@ describe('slim informer (nock)', function () {
     );
     await inf.stop();
   });
+
+  it('hands each handler the version it replaces: watch updates and deletes the cached one, a re-list (after a 410) too, an add none', async () => {
+    const first = new PassThrough();
+    nock(SERVER)
+      .get('/api/v1/pods')
+      .query({ limit: '500' })
+      .reply(200, {
+        kind: 'PodList',
+        metadata: { resourceVersion: '10' },
+        items: [fullPod('a', '5'), fullPod('b', '6'), fullPod('d', '7')],
+      })
+      .get('/api/v1/pods')
+      .query((q) => q['watch'] === 'true' && q['resourceVersion'] === '10')
+      .reply(200, () => first)
+      .get('/api/v1/pods')
+      .query({ limit: '500' })
+      .reply(200, { kind: 'PodList', metadata: { resourceVersion: '30' }, items: [fullPod('a', '20', '/relisted'), fullPod('c', '12')] })
+      .get('/api/v1/pods')
+      .query((q) => q['watch'] === 'true' && q['resourceVersion'] === '30')
+      .reply(200, () => new PassThrough());
+    const inf = informer();
+    const events: string[] = [];
+    const rv = (p: SlimPod | undefined) => p?.metadata.resourceVersion ?? '-';
+    for (const verb of ['add', 'update', 'delete'] as const)
+      inf.on(verb, (p, previous) => events.push(`${verb} ${p.metadata.name}@${rv(p)} previous ${rv(previous)}`));
+    const started = inf.start();
+    for (let i = 0; i < 100 && !inf.hasSynced(); i++) await new Promise((r) => setTimeout(r, 20));
+    first.write(`${JSON.stringify({ type: 'MODIFIED', object: fullPod('a', '11', '/changed') })}\n`);
+    first.write(`${JSON.stringify({ type: 'DELETED', object: fullPod('b', '13') })}\n`);
+    first.write(`${JSON.stringify({ type: 'ADDED', object: fullPod('c', '12') })}\n`);
+    first.write(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version' } })}\n`);
+    first.end();
+    await started;
+    for (let i = 0; i < 100 && events.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(events, [
+      'add a@5 previous -',
+      'add b@6 previous -',
+      'add d@7 previous -',
+      'update a@11 previous 5',
+      'delete b@13 previous 6',
+      'add c@12 previous -',
+      'delete d@7 previous 7', // gone from the re-list: the cached object is its own previous version
+      'update a@20 previous 11',
+    ]);
+    await inf.stop();
+  });
 });

@@ -1,15 +1,17 @@
 // Builders for slim objects in tests: a valid default, overridden where a test cares.
-import type {
-  SlimContainer,
-  SlimPod,
-  SlimProbe,
-  SlimService,
-  SlimServicePort,
-  SlimIngress,
-  SlimBackendConfig,
-  BackendConfigHealthCheck,
+import {
+  keyOf,
+  type SlimContainer,
+  type SlimPod,
+  type SlimProbe,
+  type SlimService,
+  type SlimServicePort,
+  type SlimIngress,
+  type SlimBackendConfig,
+  type BackendConfigHealthCheck,
 } from '../../src/model/kube.js';
 import type { LiveHealthCheck } from '../../src/model/health-check.js';
+import { ServiceKeyIndex } from '../../src/kube/service-index.js';
 
 export function service(
   o: {
@@ -67,7 +69,6 @@ export function pod(
     metadata: {
       namespace: 'default',
       name: o.name ?? `web-${podCounter}`,
-      uid: `pod-${podCounter}`,
       resourceVersion: '1',
       labels: o.labels ?? { app: 'web' },
       creationTimestamp: o.created ?? `2026-01-01T00:00:${String(podCounter % 60).padStart(2, '0')}Z`,
@@ -98,7 +99,6 @@ export function ingress(
     metadata: {
       namespace: o.namespace ?? 'default',
       name: o.name ?? 'web',
-      uid: `uid-ing-${o.name ?? 'web'}`,
       resourceVersion: '1',
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
@@ -108,7 +108,7 @@ export function ingress(
 }
 
 export function backendConfig(name: string, healthCheck?: BackendConfigHealthCheck): SlimBackendConfig {
-  return { metadata: { namespace: 'default', name, uid: `bc-${name}`, resourceVersion: '1' }, ...(healthCheck ? { healthCheck } : {}) };
+  return { metadata: { namespace: 'default', name, resourceVersion: '1' }, ...(healthCheck ? { healthCheck } : {}) };
 }
 
 export function liveCheck(
@@ -137,6 +137,25 @@ export function liveCheck(
       host: o.host ?? '',
       portSpecification: o.portSpecification ?? 'USE_SERVING_PORT',
       ...(o.port !== undefined ? { port: o.port } : {}),
+    },
+  };
+}
+
+/**
+ * A ServiceKeyIndex fed as ClusterState feeds it: each Ingress event with the version the
+ * informer cache held until then (informer.ts Handler).
+ */
+export function informedIngresses(): { index: ServiceKeyIndex; changed: (ing: SlimIngress, deleted: boolean) => Set<string> } {
+  const cache = new Map<string, SlimIngress>();
+  const index = new ServiceKeyIndex();
+  return {
+    index,
+    changed: (ing, deleted) => {
+      const key = keyOf(ing.metadata);
+      const before = cache.get(key);
+      if (deleted) cache.delete(key);
+      else cache.set(key, ing);
+      return index.ingressChanged(ing, before, deleted);
     },
   };
 }

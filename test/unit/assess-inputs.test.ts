@@ -7,7 +7,7 @@ import { StaticClusterView } from '../../src/kube/cluster-view.js';
 import type { BackendServiceRef, LiveHealthCheck } from '../../src/model/health-check.js';
 import type { SlimBackendConfig, SlimPod, SlimService } from '../../src/model/kube.js';
 import type { BackendReader } from '../../src/model/ports.js';
-import { assessService } from '../../src/plan/assess.js';
+import { assessService, sliceOf } from '../../src/plan/assess.js';
 import type { PortIntent } from '../../src/intent/intent.js';
 import { backendConfig, container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
 
@@ -110,4 +110,15 @@ describe('assessService intents, many ports', () => {
       for (const p of ports) assert.deepEqual(second.get(p.name), first.get(p.name), `${p.name}: the same intent`);
     });
   }
+});
+
+describe('assess: a parsed backend name is kept as a slice of the annotation (sliceOf)', () => {
+  const raw = '{"k8s1-abcdef12-default-web-80-1a2b3c4d":"HEALTHY","k8s-be-30001--abcdef12":"UNHEALTHY"}';
+  const cases: { name: string; of: string; want: string }[] = [
+    { name: 'the first name', of: 'k8s1-abcdef12-default-web-80-1a2b3c4d', want: 'k8s1-abcdef12-default-web-80-1a2b3c4d' },
+    { name: 'a later name', of: 'k8s-be-30001--abcdef12', want: 'k8s-be-30001--abcdef12' },
+    { name: 'a name only part of another is not matched inside it', of: 'k8s-be-30001', want: 'k8s-be-30001' },
+    { name: 'a name the text lacks (written escaped): the name itself', of: 'a"b', want: 'a"b' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(sliceOf(raw, c.of), c.want));
 });

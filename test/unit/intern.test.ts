@@ -2,7 +2,8 @@
 // one labels object and one container spec, different ones never share, an update gets its own
 // part, and parts no object holds any more leave the table.
 import assert from 'node:assert/strict';
-import { Interner, StringTable, type Ref } from '../../src/kube/intern.js';
+import { Interner, type Ref } from '../../src/kube/intern.js';
+import { StringTable } from '../../src/lib/string-table.js';
 import { slimPod, slimService } from '../../src/kube/slim.js';
 
 const pod = (name: string, labels: Record<string, string>, path = '/ready', phase = 'Running') => ({

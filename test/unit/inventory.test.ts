@@ -188,4 +188,31 @@ describe('inventory: bounded re-lists', () => {
     assert.equal(t.inv.healthCheck('k8s1-a', g), patched);
     assert.equal(t.inv.healthCheck('k8s1-a', g)?.block?.requestPath, '/patched');
   });
+
+  it('one name in two scopes: two backend services and two checks, each found in its own scope (and a name in one scope only)', async () => {
+    const t = setup();
+    const g = { kind: 'global' } as const;
+    const r = { kind: 'region', region: 'europe-west1' } as const;
+    const regional = { name: 'k8s1-x', scope: r, healthCheck: { name: 'k8s1-x', scope: r }, backendKind: 'neg' } as const;
+    t.api.backends = [backend('k8s1-x'), regional, backend('k8s1-g')];
+    t.api.checks = [
+      liveCheck({ name: 'k8s1-x', requestPath: '/g' }),
+      liveCheck({ name: 'k8s1-x', scope: r, requestPath: '/r' }),
+      liveCheck({ name: 'k8s1-g' }),
+    ];
+    await t.inv.refresh();
+    assert.deepEqual(t.inv.size, { backendServices: 3, healthChecks: 3 });
+    assert.equal(t.inv.backendService('k8s1-x', 'global')?.scope.kind, 'global');
+    assert.equal(t.inv.backendService('k8s1-x', 'regional')?.scope.kind, 'region');
+    assert.equal(t.inv.backendService('k8s1-g', 'regional')?.scope.kind, 'global', 'the only one there is');
+    assert.equal(t.inv.healthCheck('k8s1-x', g)?.block?.requestPath, '/g');
+    assert.equal(t.inv.healthCheck('k8s1-x', r)?.block?.requestPath, '/r');
+    assert.equal(t.inv.healthCheck('k8s1-g', r), undefined);
+    t.inv.recordPatch('k8s1-x', r, { requestPath: '/r2' });
+    assert.equal(t.inv.healthCheck('k8s1-x', r)?.block?.requestPath, '/r2');
+    assert.equal(t.inv.healthCheck('k8s1-x', g)?.block?.requestPath, '/g', 'the other scope untouched');
+    t.inv.forgetHealthCheck('k8s1-x', r);
+    assert.equal(t.inv.healthCheck('k8s1-x', r), undefined);
+    assert.deepEqual(t.inv.size, { backendServices: 3, healthChecks: 2 });
+  });
 });

@@ -1,6 +1,6 @@
 // setServiceReport skips a report equal to the Service's last one: the series must still follow every change.
 import assert from 'node:assert/strict';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { Metrics } from '../../src/observability/metrics.js';
 
 const labels = (port: string) => ({ namespace: 'default', service: 'web', port, health_check: `hc-${port}` });
@@ -62,5 +62,61 @@ describe('metrics: per-Service report', () => {
     } finally {
       proto.getMetricsAsString = format;
     }
+  });
+
+  it('scrapes the drift series exactly as a prom-client Gauge fed remove + set per changed report did (order, values, escaping)', async () => {
+    // The reference: the Gauge and the update rule setServiceReport had before the series were read from the reports.
+    interface Report {
+      labels: ReturnType<typeof labels>;
+      drift: boolean;
+      state: 'in_sync' | 'drifted';
+    }
+    const registry = new Registry();
+    const gauge = new Gauge({
+      name: 'hcsync_health_check_drift',
+      help: '1 while the live health check differs from the intended one',
+      labelNames: ['namespace', 'service', 'port', 'health_check'] as const,
+      registers: [registry],
+    });
+    const last = new Map<string, readonly Report[]>();
+    const same = (a: readonly Report[], b: readonly Report[]) => JSON.stringify(a) === JSON.stringify(b);
+    const reference = (key: string, ports: readonly Report[]) => {
+      const before = last.get(key) ?? [];
+      if (same(before, ports)) return;
+      for (const old of before) gauge.remove(old.labels);
+      for (const p of ports) gauge.set(p.labels, p.drift ? 1 : 0);
+      if (ports.length > 0) last.set(key, ports);
+      else last.delete(key);
+    };
+    const m = new Metrics({ defaultMetrics: false });
+    const port = (service: string, p: string, drift = false, hc = `hc-${p}`): Report => ({
+      labels: { namespace: 'default', service, port: p, health_check: hc },
+      drift,
+      state: drift ? 'drifted' : 'in_sync',
+    });
+    const steps: [string, Report[]][] = [
+      ['default/a', [port('a', 'http/80')]],
+      ['default/b', [port('b', 'http/80'), port('b', '8443')]],
+      ['default/c', [port('c', 'web/8080', false, 'k8s1-x"y\\z')]],
+      ['default/a', [port('a', 'http/80', true)]], // a changed: moves after b and c
+      ['default/b', [port('b', 'http/80'), port('b', '8443')]], // unchanged: stays
+      ['default/b', [port('b', '8443'), port('b', 'http/80')]], // reordered ports
+      ['default/d', [port('d', '80'), port('d', '80', true)]], // the same labels twice: one series, the last value
+      ['default/c', []],
+      ['default/a', [port('a', 'http/80', true), port('a', '9090')]],
+    ];
+    for (const [key, ports] of steps) {
+      reference(key, ports);
+      m.setServiceReport(key, ports);
+      assert.equal(
+        await m.registry.getSingleMetricAsString('hcsync_health_check_drift'),
+        await registry.metrics().then((t) => t.trimEnd()),
+      );
+    }
+    assert.equal(
+      m.registry.getMetricsAsArray()[0]?.name,
+      'hcsync_health_check_drift',
+      'the drift gauge keeps its place (first) in the scrape',
+    );
   });
 });

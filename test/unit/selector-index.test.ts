@@ -1,8 +1,8 @@
 // Pods ↔ Services by label selector: which Services a Pod event notifies, which Pods a Service
 // selects, and which Pod events change nothing hcsync reads.
 import assert from 'node:assert/strict';
-import { SelectorIndex, samePodForHcsync } from '../../src/kube/selector-index.js';
-import type { SlimPod, SlimService } from '../../src/model/kube.js';
+import { SelectorIndex, rarestKey, samePodForHcsync } from '../../src/kube/selector-index.js';
+import { keyOf, type SlimPod, type SlimService } from '../../src/model/kube.js';
 import { container, httpProbe, pod, service } from '../support/fixtures.js';
 
 const inNamespace = <T extends SlimPod | SlimService>(o: T, namespace: string): T => ({ ...o, metadata: { ...o.metadata, namespace } });
@@ -18,8 +18,44 @@ const withSelector = (s: SlimService, selector: Record<string, string> | undefin
   spec: { ...s.spec, ...(selector ? { selector } : { selector: undefined }) },
 });
 
-function indexOf(services: SlimService[], pods: SlimPod[] = []): SelectorIndex {
-  const index = new SelectorIndex();
+/**
+ * The index as ClusterState feeds it: over caches that, like the informers', hold each Pod's and
+ * Service's newest version (updated before the index hears of the event), and each event with the
+ * version it replaces. A Pod event with the cached resourceVersion is dropped, as ListWatch drops it.
+ */
+class Informed {
+  private readonly pods = new Map<string, SlimPod>();
+  private readonly services = new Map<string, SlimService>();
+  readonly index = new SelectorIndex({
+    pod: (namespace, name) => this.pods.get(keyOf({ namespace, name })),
+    pods: (namespace) => [...this.pods.values()].filter((p) => p.metadata.namespace === namespace),
+    service: (namespace, name) => this.services.get(keyOf({ namespace, name })),
+  });
+  serviceChanged(s: SlimService, deleted: boolean): void {
+    const key = keyOf(s.metadata);
+    const before = this.services.get(key);
+    if (deleted) this.services.delete(key);
+    else this.services.set(key, s);
+    this.index.serviceChanged(s, before, deleted);
+  }
+  podChanged(p: SlimPod, deleted: boolean): Set<string> {
+    const key = keyOf(p.metadata);
+    const before = this.pods.get(key);
+    if (deleted) this.pods.delete(key);
+    else if (before?.metadata.resourceVersion === p.metadata.resourceVersion) return new Set();
+    else this.pods.set(key, p);
+    return this.index.podChanged(p, before, deleted);
+  }
+  podsFor(s: SlimService): SlimPod[] {
+    return this.index.podsFor(s);
+  }
+  indexedLabelKeys(namespace: string): string[] {
+    return this.index.indexedLabelKeys(namespace);
+  }
+}
+
+function indexOf(services: SlimService[], pods: SlimPod[] = []): Informed {
+  const index = new Informed();
   for (const s of services) index.serviceChanged(s, false);
   for (const p of pods) index.podChanged(p, false);
   return index;
@@ -185,7 +221,11 @@ describe('selector index: Pod events that change nothing hcsync reads', () => {
       next: { ...bump(base), spec: { containers: [container({ readinessProbe: httpProbe('/ready'), ports: [{ containerPort: 9 }] })] } },
       same: false,
     },
-    { name: 'recreated under the same name (new uid)', next: bump(base, { uid: 'other' }), same: false },
+    {
+      name: 'recreated under the same name (a new creationTimestamp)',
+      next: bump(base, { creationTimestamp: '2026-01-03T00:00:00Z' }),
+      same: false,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.same ? 'no' : 'its'} Services notified`, () => {
@@ -200,5 +240,61 @@ describe('selector index: Pod events that change nothing hcsync reads', () => {
     const next = bump(base);
     index.podChanged(next, false);
     assert.equal(index.podsFor(web)[0], next);
+  });
+});
+
+describe('selector index: the pair a selector is looked up by (rarestKey)', () => {
+  const weights: Record<string, number> = { 'app=web': 3, 'tier=front': 40, 'pod-template-hash=abc': 3, 'zone=a': 0 };
+  const weight = (k: string, v: string) => weights[`${k}=${v}`] ?? 0;
+  const cases: { name: string; selector: Record<string, string>; want: string | undefined }[] = [
+    { name: 'the lightest pair', selector: { tier: 'front', app: 'web' }, want: 'app' },
+    {
+      name: 'a tie goes to the lowest key, whatever the selector order',
+      selector: { app: 'web', 'pod-template-hash': 'abc' },
+      want: 'app',
+    },
+    { name: 'a tie, keys written the other way round', selector: { 'pod-template-hash': 'abc', app: 'web' }, want: 'app' },
+    { name: 'a pair no Pod carries is the rarest', selector: { app: 'web', zone: 'a' }, want: 'zone' },
+    { name: 'an empty selector has none', selector: {}, want: undefined },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(rarestKey(c.selector, weight), c.want));
+});
+
+describe('selector index: only the label keys some selector uses are indexed', () => {
+  const labels = { app: 'web', 'pod-template-hash': '7d4b9c6f5', version: 'v1' };
+  const pods = () => [
+    pod([container()], { name: 'a', labels }),
+    pod([container()], { name: 'b', labels }),
+    pod([container()], { name: 'c', labels: { app: 'db' } }),
+  ];
+  it('Pods seen before any Service: a Service selecting on a key no other uses finds them, and their events notify it', () => {
+    const index = indexOf([], pods());
+    assert.deepEqual(index.indexedLabelKeys('default'), [], 'no selector yet: no label indexed');
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    index.serviceChanged(web, false);
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app']);
+    assert.deepEqual(names(index.podsFor(web)), ['a', 'b']);
+    assert.deepEqual(sorted(index.podChanged(relabel(pod([container()], { name: 'a', labels }), { app: 'db' }), false)), ['default/web']);
+    assert.deepEqual(names(index.podsFor(web)), ['b']);
+  });
+  it("the last Service selecting on a key drops that key's index; a Service selecting on it again rebuilds it", () => {
+    const web = service({ name: 'web', selector: { app: 'web' } });
+    const web2 = service({ name: 'web2', selector: { app: 'web', version: 'v1' } });
+    const index = indexOf([web, web2], pods());
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app', 'version']);
+    index.serviceChanged(web2, true);
+    assert.deepEqual(index.indexedLabelKeys('default'), ['app']);
+    index.serviceChanged(withSelector(web, { version: 'v1' }), false); // a selector change: the new key in, the old one out
+    assert.deepEqual(index.indexedLabelKeys('default'), ['version']);
+    assert.deepEqual(names(index.podsFor(withSelector(web, { version: 'v1' }))), ['a', 'b']);
+    index.serviceChanged(web, true);
+    assert.deepEqual(index.indexedLabelKeys('default'), []);
+    index.serviceChanged(web2, false);
+    assert.deepEqual(names(index.podsFor(web2)), ['a', 'b']);
+  });
+  it('a Service the index has not seen is matched against every Pod of its namespace', () => {
+    const index = indexOf([service({ name: 'db', selector: { app: 'db' } })], pods());
+    assert.deepEqual(names(index.podsFor(service({ name: 'v1', selector: { version: 'v1' } }))), ['a', 'b']);
+    assert.deepEqual(names(index.podsFor(service({ name: 'web', selector: { app: 'web', version: 'v1' } }))), ['a', 'b']);
   });
 });

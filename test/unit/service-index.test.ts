@@ -1,14 +1,8 @@
 // The event → Service-key mappers and the index that remembers what each Ingress pointed at (Pods: selector-index.test.ts).
 import assert from 'node:assert/strict';
-import {
-  ServiceKeyIndex,
-  backendConfigServiceKeys,
-  ingressServiceKeys,
-  sameServiceApartFromStatus,
-  selectorMatches,
-} from '../../src/kube/service-index.js';
+import { backendConfigServiceKeys, ingressServiceKeys, sameServiceApartFromStatus, selectorMatches } from '../../src/kube/service-index.js';
 import type { SlimIngress, SlimService } from '../../src/model/kube.js';
-import { backendConfig, ingress, service } from '../support/fixtures.js';
+import { backendConfig, informedIngresses, ingress, service } from '../support/fixtures.js';
 
 const inNamespace = <T extends SlimIngress | SlimService>(o: T, namespace: string): T => ({
   ...o,
@@ -82,27 +76,27 @@ describe('service index: BackendConfig → Services', () => {
 
 describe('service index: ServiceKeyIndex', () => {
   it('an Ingress that changes backends notifies the Services it left and joined', () => {
-    const index = new ServiceKeyIndex();
-    assert.deepEqual(sorted(index.ingressChanged(ingress({ backends: [{ service: 'a', port: 80 }] }), false)), ['default/a']);
-    assert.deepEqual(sorted(index.ingressChanged(ingress({ backends: [{ service: 'b', port: 80 }] }), false)), ['default/a', 'default/b']);
+    const { index, changed } = informedIngresses();
+    assert.deepEqual(sorted(changed(ingress({ backends: [{ service: 'a', port: 80 }] }), false)), ['default/a']);
+    assert.deepEqual(sorted(changed(ingress({ backends: [{ service: 'b', port: 80 }] }), false)), ['default/a', 'default/b']);
     assert.equal(index.isBacked('default/a'), false);
     assert.equal(index.isBacked('default/b'), true);
     assert.deepEqual(index.ingressesOf('default/b'), [{ namespace: 'default', name: 'web' }]);
   });
 
   it('a deleted Ingress notifies its Services and no longer backs them', () => {
-    const index = new ServiceKeyIndex();
-    index.ingressChanged(ingress(), false);
-    assert.deepEqual(sorted(index.ingressChanged(ingress(), true)), ['default/web']);
+    const { index, changed } = informedIngresses();
+    changed(ingress(), false);
+    assert.deepEqual(sorted(changed(ingress(), true)), ['default/web']);
     assert.deepEqual(index.backedServiceKeys(), []);
     assert.deepEqual(index.ingressesOf('default/web'), []);
   });
 
   it('a Service backed by two Ingresses stays backed while one remains', () => {
-    const index = new ServiceKeyIndex();
-    index.ingressChanged(ingress({ name: 'one' }), false);
-    index.ingressChanged(ingress({ name: 'two' }), false);
-    index.ingressChanged(ingress({ name: 'one' }), true);
+    const { index, changed } = informedIngresses();
+    changed(ingress({ name: 'one' }), false);
+    changed(ingress({ name: 'two' }), false);
+    changed(ingress({ name: 'one' }), true);
     assert.equal(index.isBacked('default/web'), true);
     assert.deepEqual(index.ingressesOf('default/web'), [{ namespace: 'default', name: 'two' }]);
   });

@@ -16,8 +16,8 @@ import type { BackendReader } from '../../src/model/ports.js';
 import { assessService, backendServesPort, type ServiceAssessment } from '../../src/plan/assess.js';
 import { planPort, portNotServing } from '../../src/plan/port-plan.js';
 import { StaticClusterView } from '../../src/kube/cluster-view.js';
-import { ServiceKeyIndex, ingressServiceKeys } from '../../src/kube/service-index.js';
-import { container, httpProbe, ingress, liveCheck, pod, service } from '../support/fixtures.js';
+import { ingressServiceKeys } from '../../src/kube/service-index.js';
+import { container, httpProbe, informedIngresses, ingress, liveCheck, pod, service } from '../support/fixtures.js';
 
 describe('only GKE’s Ingresses (ingress-gce IsGCEIngress)', () => {
   const cases: { name: string; annotation?: string; ingressClassName?: string; want: string | undefined }[] = [
@@ -54,17 +54,17 @@ describe('only GKE’s Ingresses (ingress-gce IsGCEIngress)', () => {
       ingress({ ingressClassName: 'gce' }),
     ]) {
       assert.deepEqual([...ingressServiceKeys(ing)], [], JSON.stringify(ing));
-      const index = new ServiceKeyIndex();
-      assert.deepEqual([...index.ingressChanged(ing, false)], []);
+      const { index, changed } = informedIngresses();
+      assert.deepEqual([...changed(ing, false)], []);
       assert.equal(index.isBacked('default/web'), false);
     }
   });
 
   it('an Ingress that turns from gce to nginx notifies the Service it left, which is then no longer backed', () => {
-    const index = new ServiceKeyIndex();
-    index.ingressChanged(ingress(), false);
+    const { index, changed } = informedIngresses();
+    changed(ingress(), false);
     assert.equal(index.isBacked('default/web'), true);
-    assert.deepEqual([...index.ingressChanged(ingress({ classAnnotation: 'nginx' }), false)], ['default/web']);
+    assert.deepEqual([...changed(ingress({ classAnnotation: 'nginx' }), false)], ['default/web']);
     assert.equal(index.isBacked('default/web'), false);
   });
 });
