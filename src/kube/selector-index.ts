@@ -103,14 +103,19 @@ class NamespaceIndex {
     return this.pods === 0 && this.services.size === 0;
   }
 
-  /** A Service selects on these keys: the first to use a key indexes the namespace's Pods (`pods`) by it. */
-  useKeys(selector: Labels, pods: readonly SlimPod[]): void {
+  /**
+   * A Service selects on these keys: the first to use a key indexes the namespace's Pods by it.
+   * `podsOf` is called only then (the cache's list is a fresh array of every Pod of the namespace:
+   * at start-up, Services whose keys are already indexed must not copy it once each).
+   */
+  useKeys(selector: Labels, podsOf: () => readonly SlimPod[]): void {
+    let pods: readonly SlimPod[] | undefined;
     for (const k in selector) {
       if (!Object.hasOwn(selector, k)) continue;
       const n = this.selectorKeys.get(k) ?? 0;
       this.selectorKeys.set(k, n + 1);
       if (n > 0) continue;
-      for (const pod of pods) {
+      for (const pod of (pods ??= podsOf())) {
         const labels = pod.metadata.labels;
         if (labels && Object.hasOwn(labels, k)) addPair(this.podsByPair, k, labels[k] ?? '', pod.metadata.name);
       }
@@ -193,7 +198,7 @@ export class SelectorIndex {
     if (indexed) {
       ns ??= this.namespace(namespace);
       // The new keys are used before the old ones are released, so a key both use is not re-indexed.
-      ns.useKeys(selector, this.cache.pods(namespace));
+      ns.useKeys(selector, () => this.cache.pods(namespace));
     }
     if (ns && anchorBefore !== undefined) {
       ns.services.delete(name);

@@ -26,9 +26,14 @@ const withSelector = (s: SlimService, selector: Record<string, string> | undefin
 class Informed {
   private readonly pods = new Map<string, SlimPod>();
   private readonly services = new Map<string, SlimService>();
+  /** How many times the index listed a namespace's Pods (the informer's list copies them all). */
+  podLists = 0;
   readonly index = new SelectorIndex({
     pod: (namespace, name) => this.pods.get(keyOf({ namespace, name })),
-    pods: (namespace) => [...this.pods.values()].filter((p) => p.metadata.namespace === namespace),
+    pods: (namespace) => {
+      this.podLists++;
+      return [...this.pods.values()].filter((p) => p.metadata.namespace === namespace);
+    },
     service: (namespace, name) => this.services.get(keyOf({ namespace, name })),
   });
   serviceChanged(s: SlimService, deleted: boolean): void {
@@ -291,6 +296,16 @@ describe('selector index: only the label keys some selector uses are indexed', (
     assert.deepEqual(index.indexedLabelKeys('default'), []);
     index.serviceChanged(web2, false);
     assert.deepEqual(names(index.podsFor(web2)), ['a', 'b']);
+  });
+  it("a Service whose label keys are indexed already does not list the namespace's Pods (start-up: one list per new key, not per Service)", () => {
+    const index = indexOf([], pods());
+    index.serviceChanged(service({ name: 'web', selector: { app: 'web' } }), false);
+    assert.equal(index.podLists, 1, 'the first Service on key app indexes the Pods by it');
+    index.serviceChanged(service({ name: 'db', selector: { app: 'db' } }), false);
+    index.serviceChanged(service({ name: 'web-v1', selector: { app: 'web' } }), false);
+    assert.equal(index.podLists, 1, 'key app is indexed already: no list');
+    index.serviceChanged(service({ name: 'v1', selector: { app: 'web', version: 'v1' } }), false);
+    assert.equal(index.podLists, 2, 'a new key (version) lists them once more');
   });
   it('a Service the index has not seen is matched against every Pod of its namespace', () => {
     const index = indexOf([service({ name: 'db', selector: { app: 'db' } })], pods());
