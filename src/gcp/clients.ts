@@ -15,6 +15,7 @@ import { RegionBackendServicesClient } from '@google-cloud/compute/build/src/v1/
 import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
 import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
 import { protoSubset, type ProtoNode } from './proto-subset.js';
+import { withOwnDeadlines, type DeadlineError } from './call-deadline.js';
 
 export interface ComputeClients {
   readonly healthChecks: HealthChecksClient;
@@ -38,12 +39,11 @@ const fromCompute = createRequire(createRequire(import.meta.url).resolve('@googl
 
 /**
  * Every call's deadline (Compute's client configs: 600 s for each method; 60 s per attempt for the
- * retried, idempotent ones). google-gax's REST stub arms an AbortSignal.timeout with a listener for
- * it, and Node keeps such a signal — and through its listener the call's whole closure: streams,
- * parser, response — until the timer fires, long after the call completed: at 5,000 Services a
- * heap snapshot minutes after converging held 10,100 finished calls (~100 MB). Google's own
- * per-attempt timeout (initial_rpc_timeout_millis: 60 s) for every method bounds that to a minute;
- * Operation waits pass their own shorter timeout (compute-adapter.ts).
+ * retried, idempotent ones): Google's own per-attempt timeout (initial_rpc_timeout_millis: 60 s)
+ * for every method, so a call to an endpoint that stopped answering fails within a minute, not ten.
+ * Operation waits pass their own shorter timeout (compute-adapter.ts). The cap first bounded how
+ * long gax's deadline signals kept finished calls (10,100 of them, ~100 MB, minutes after
+ * converging at 5,000 Services); call-deadline.ts now frees a call as soon as it finishes.
  */
 const RPC_TIMEOUT_MS = 60_000;
 
@@ -64,22 +64,37 @@ function cappedTimeouts(file: string): GapicConfig {
 let subsetGax: Gax | undefined;
 
 /**
- * google-gax's REST fallback with one change: `loadProtoJSON` (called by every client constructor
- * with the package's whole descriptor) returns one Root built once from the subset. The error path
+ * google-gax's REST fallback with two changes: `loadProtoJSON` (called by every client constructor
+ * with the package's whole descriptor) returns one Root built once from the subset (the error path
  * of the clients' long-running calls rebuilds a Root from the whole descriptor through
- * `protobuf.Root.fromJSON`; that is answered from the subset too.
+ * `protobuf.Root.fromJSON`; that is answered from the subset too), and each service stub keeps its
+ * calls' deadlines with timers that end with the call (call-deadline.ts).
  */
 function computeGax(): Gax {
   if (subsetGax) return subsetGax;
-  const gax = fromCompute('google-gax') as { fallback: Gax & { GrpcClient: new (o: unknown) => object; protobuf: ProtobufLike } };
+  const gax = fromCompute('google-gax') as {
+    fallback: Gax & { GrpcClient: new (o: unknown) => object; protobuf: ProtobufLike };
+    GoogleError: new (message: string, options?: { cause?: unknown }) => Error & { code?: number };
+    Status: { DEADLINE_EXCEEDED: number };
+  };
   const full = fromCompute('../../protos/protos.json') as ProtoNode;
   const root = gax.fallback.protobuf.Root.fromJSON(protoSubset(full, 'google.cloud.compute.v1', SERVICES));
   decodeListPagesAsJson(root);
-  class SubsetGrpcClient extends gax.fallback.GrpcClient {
+  const GrpcClient = gax.fallback.GrpcClient as new (o: unknown) => { createStub(...args: unknown[]): Promise<object> };
+  class SubsetGrpcClient extends GrpcClient {
     loadProtoJSON(): unknown {
       return root;
     }
+    async createStub(...args: unknown[]): Promise<object> {
+      return withOwnDeadlines(await super.createStub(...args), deadlineExceeded);
+    }
   }
+  // What gax's stub reports when a deadline expires (fallbackServiceStub.js _toGoogleError).
+  const deadlineExceeded: DeadlineError = (rpc, timeoutMs, cause) => {
+    const err = new gax.GoogleError(`Deadline exceeded: ${rpc} did not respond within ${timeoutMs} milliseconds.`, { cause });
+    err.code = gax.Status.DEADLINE_EXCEEDED;
+    return err;
+  };
   // Properties set with defineProperty: the module objects expose theirs as getters only.
   const Root = derive(gax.fallback.protobuf.Root, {
     fromJSON: (json: unknown) => (json === full ? root : gax.fallback.protobuf.Root.fromJSON(json)),
