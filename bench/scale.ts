@@ -967,11 +967,15 @@ function table(r: Record<string, unknown>): string {
       ? '–'
       : `${f(`${path}.listPages`, 0)} list pages, ${f(`${path}.gets`, 0)} GETs, ${f(`${path}.patches`, 0)} PATCHes, ` +
         `${f(`${path}.operationPolls`, 0)} operation polls, ${f(`${path}.other`, 0)} other, ${f(`${path}.rateLimited`, 0)} × 403`;
-  const perObjectKiB = (() => {
+  // What hcsync caches in this bed: 5S Kubernetes objects (S Services, S Ingresses, 3S Pods) and 2S
+  // GCP objects (the inventory keeps ingress-gce's S backend services and the S checks they link,
+  // gcp/inventory.ts; the unrelated checks are listed but not kept). Before 2026-11-30 this row
+  // divided by the Kubernetes objects alone; both are printed.
+  const perObjectKiB = (objects: number): string => {
     const steady = g('steady.rss.medianMiB');
     const fl = g('floor.rssMiB');
-    return typeof steady === 'number' && typeof fl === 'number' ? (((steady - fl) * 1024) / (5 * S)).toFixed(2) : '–';
-  })();
+    return typeof steady === 'number' && typeof fl === 'number' ? (((steady - fl) * 1024) / objects).toFixed(2) : '–';
+  };
   const m = r['machine'] as Record<string, unknown>;
   const rows: [string, string][] = [
     [
@@ -984,7 +988,11 @@ function table(r: Record<string, unknown>): string {
     ],
     ['heap used converging (max) / steady (last)', `${f('convergence.heap.maxMiB')} / ${f('steady.heap.lastMiB')} MiB`],
     ['empty-cluster floor: RSS / heap used', `${f('floor.rssMiB')} / ${f('floor.heapMiB')} MiB`],
-    [`RSS per cached object over the floor (${5 * S} Services + Ingresses + Pods)`, `${perObjectKiB} KiB`],
+    [
+      `RSS per cached object over the floor (${7 * S}: ${5 * S} Services + Ingresses + Pods, ${2 * S} GCP backend services + checks)`,
+      `${perObjectKiB(7 * S)} KiB`,
+    ],
+    [`  the same over the ${5 * S} Kubernetes objects alone`, `${perObjectKiB(5 * S)} KiB`],
     [
       'time to converge (from spawn) vs quota bound S/qps',
       g('convergence.converged') === false
