@@ -147,10 +147,18 @@ export class ClusterState implements ClusterView {
    * `resourceVersion`. The event carrying exactly that version is the echo of the write; unless
    * the Service also differs from what was assessed (a re-list after a broken watch folds several
    * changes into one event), it enqueues nothing: a condition write does not cost a second
-   * reconcile. If the echo arrived before the write's response, the note is dropped by the next event.
+   * reconcile. If the echo arrived before the write's response (common on a near API server), the
+   * cache already holds that version and nothing is noted: a note then waited for the Service's
+   * next event, holding the assessed version of the Service meanwhile — at 5,000 Services a heap
+   * snapshot after converging held ~3,400 such notes, each with its own copy of the Service.
    */
   ownStatusWritten(service: SlimService, resourceVersion: string): void {
-    this.ownStatusWrites.set(keyOf(service.metadata), { resourceVersion, service });
+    const key = keyOf(service.metadata);
+    if (this.services.get(service.metadata.namespace, service.metadata.name)?.metadata.resourceVersion === resourceVersion) {
+      this.ownStatusWrites.delete(key);
+      return;
+    }
+    this.ownStatusWrites.set(key, { resourceVersion, service });
   }
 
   // --- ClusterView ---

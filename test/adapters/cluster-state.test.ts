@@ -123,6 +123,30 @@ describe('cluster state: Pod and Service events → enqueued Services', () => {
     assert.deepEqual(enqueued, ['default/web'], 'a hand edit of the condition is reconciled (and put back)');
   });
 
+  it("a write whose echo arrived before its response leaves no note (it held the old Service until the Service's next event)", () => {
+    const { cluster, enqueued, watch, nextResourceVersion } = clusterState();
+    const notes = () => (cluster as unknown as { ownStatusWrites: Map<string, unknown> }).ownStatusWrites.size;
+    watch('ingresses', 'ADDED', gkeIngress('web'));
+    watch('services', 'ADDED', svc('web', { app: 'web' }));
+    const assessed = cluster.service('default', 'web')!;
+    const written = nextResourceVersion();
+    watch('services', 'MODIFIED', {
+      ...svc('web', { app: 'web' }),
+      status: { conditions: [{ type: 'HealthCheckInSync', status: 'True' }] },
+    });
+    cluster.ownStatusWritten(assessed, written);
+    assert.equal(notes(), 0);
+    // The echo not yet seen: the note is kept, and the echo consumes it.
+    enqueued.length = 0;
+    cluster.ownStatusWritten(cluster.service('default', 'web')!, nextResourceVersion());
+    assert.equal(notes(), 1);
+    watch('services', 'MODIFIED', {
+      ...svc('web', { app: 'web' }),
+      status: { conditions: [{ type: 'HealthCheckInSync', status: 'False' }] },
+    });
+    assert.deepEqual([notes(), enqueued], [0, []]);
+  });
+
   it("an event at the version of hcsync's write that also carries another change (a re-list folds them) is reconciled", () => {
     const { cluster, enqueued, watch, nextResourceVersion } = clusterState();
     watch('ingresses', 'ADDED', gkeIngress('web'));
